@@ -1,0 +1,83 @@
+"""Shared config pieces and the `--config file.py:key=value,...` argument parser."""
+
+import ml_collections
+from ml_collections import config_dict
+
+
+def parse_arg(arg: str | None, **defaults) -> ml_collections.ConfigDict:
+  """Parses 'tiny,source=mnist' into {'tiny': True, 'source': 'mnist', ...}.
+
+  Only keys present in `defaults` are accepted; values are cast to the type of
+  their default, and a bare key sets a bool to True.
+  """
+  parsed = ml_collections.ConfigDict(defaults)
+  for item in filter(None, (arg or "").split(",")):
+    key, _, value = item.partition("=")
+    if key not in defaults:
+      raise ValueError(f"unknown config argument {key!r}; valid arguments: {sorted(defaults)}")
+    default = defaults[key]
+    if isinstance(default, bool):
+      parsed[key] = value.lower() not in ("0", "false", "no") if value else True
+    else:
+      parsed[key] = type(default)(value)
+  return parsed
+
+
+def base_config() -> ml_collections.ConfigDict:
+  """Fields every experiment has; experiment configs change what they need."""
+  config = ml_collections.ConfigDict()
+  config.seed = 0
+
+  config.data = ml_collections.ConfigDict()
+  config.data.source = "digits"
+  config.data.target = "digits_m"
+  config.data.train_split = "train"
+  config.data.test_split = "test"
+  config.data.channels = 3
+  config.data.batch_size = 64  # Per domain: a DANN step sees 2x this many images.
+  config.data.eval_batch_size = 500
+  config.data.data_dir = config_dict.placeholder(str)  # TFDS data dir.
+  config.data.manual_dir = config_dict.placeholder(str)  # TFDS manual dir.
+
+  config.model = ml_collections.ConfigDict()
+  config.model.name = "dann_digits"
+  config.model.input_norm = "scale"  # "scale" (x/255) or "per_image".
+  config.model.norm = "none"  # "none" (paper) or "batch".
+  config.model.dropout = 0.0
+  config.model.head_hidden = (100, 100)
+  config.model.discriminator_hidden = (100,)
+
+  config.optim = ml_collections.ConfigDict()
+  config.optim.name = "sgd"
+  config.optim.lr = 0.01
+  config.optim.schedule = "dann"  # μ_p = lr / (1 + lr_alpha p)^lr_beta.
+  config.optim.lr_alpha = 10.0
+  config.optim.lr_beta = 0.75
+  config.optim.momentum = 0.9
+  config.optim.weight_decay = 0.0
+  config.optim.clip_norm = 0.0  # 0 disables clipping.
+  config.optim.param_groups = ()  # ((regex, lr_mult or None to freeze), ...)
+
+  config.method = ml_collections.ConfigDict()
+  config.method.name = "dann"  # "dann", "source_only" or "target_only".
+  config.method.trade_off = 1.0
+  config.method.grl_gamma = 10.0  # λ_p = grl_max (2 / (1 + exp(-γ p)) - 1).
+  config.method.grl_max = 1.0
+
+  config.train = ml_collections.ConfigDict()
+  config.train.num_steps = 1000
+  config.train.log_every = 100
+  config.train.eval_every = 500
+  config.train.ckpt_every = 500
+  return config
+
+
+def shrink_for_tests(config: ml_collections.ConfigDict) -> None:
+  """The `tiny` variant: a few-hundred-parameter model, a handful of steps."""
+  config.model.name = "tiny"
+  config.data.batch_size = 8
+  config.data.eval_batch_size = 64
+  config.train.num_steps = 6
+  config.train.log_every = 2
+  config.train.eval_every = 3
+  config.train.ckpt_every = 3

@@ -1,0 +1,31 @@
+"""Shared fixtures: fast compiles, the tiny config, embedded data built once."""
+
+import os
+
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # Tests run on the CPU.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import jax  # pylint: disable=g-import-not-at-top
+import pytest  # pylint: disable=g-import-not-at-top
+
+jax.config.update("jax_disable_most_optimizations", True)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+  """A TFDS data dir holding the embedded digits and digits_m datasets."""
+  from tljax.data import pipeline  # pylint: disable=g-import-not-at-top
+
+  path = str(tmp_path_factory.mktemp("tfds"))
+  for name in ("digits", "digits_m"):
+    pipeline.load_split(name, "test", data_dir=path)
+  return path
+
+
+@pytest.fixture
+def tiny_config(data_dir):
+  from configs import dann_digits  # pylint: disable=g-import-not-at-top
+
+  config = dann_digits.get_config("tiny")
+  config.data.data_dir = data_dir
+  return config

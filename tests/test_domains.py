@@ -1,0 +1,44 @@
+import numpy as np
+
+from tljax.data import domains
+
+
+def _arrays(n=10):
+  return {"image": np.arange(n)[:, None], "label": np.arange(n) % 3}
+
+
+def test_each_epoch_visits_every_example_once():
+  stream = domains.Stream(_arrays(10), batch_size=5, seed=0)
+  epoch0 = np.concatenate([stream.batch(s)["image"][:, 0] for s in (0, 1)])
+  epoch1 = np.concatenate([stream.batch(s)["image"][:, 0] for s in (2, 3)])
+  assert sorted(epoch0) == sorted(epoch1) == list(range(10))
+  assert not np.array_equal(epoch0, epoch1)  # Reshuffled each epoch.
+
+
+def test_batch_is_a_function_of_the_step_so_resume_is_exact():
+  a = domains.Stream(_arrays(7), batch_size=3, seed=4)
+  b = domains.Stream(_arrays(7), batch_size=3, seed=4)
+  from_start = [a.batch(s)["image"] for s in range(6)]
+  resumed = [b.batch(s)["image"] for s in (5, 3, 4)]  # Any order.
+  np.testing.assert_array_equal(resumed[0], from_start[5])
+  np.testing.assert_array_equal(resumed[1], from_start[3])
+
+
+def test_paired_batches_hold_no_target_labels():
+  source = domains.Stream(_arrays(), 4, seed=0)
+  target = domains.Stream(_arrays(), 4, seed=1)
+  batch = next(domains.paired_batches(source, target, start_step=2))
+  assert set(batch["target"]) == {"image"}
+  np.testing.assert_array_equal(batch["source"]["label"], source.batch(2)["label"])
+
+
+def test_eval_batches_cover_the_split_once_with_a_mask():
+  batches = list(domains.eval_batches(_arrays(7), batch_size=3))
+  assert [b["mask"].sum() for b in batches] == [3, 3, 1]
+  seen = np.concatenate([b["image"][b["mask"] > 0, 0] for b in batches])
+  np.testing.assert_array_equal(seen, np.arange(7))
+
+
+def test_match_channels_repeats_gray():
+  images = np.zeros((2, 4, 4, 1), np.uint8)
+  assert domains.match_channels(images, 3).shape == (2, 4, 4, 3)

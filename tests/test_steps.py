@@ -1,0 +1,115 @@
+"""Train/eval steps on a tiny model and synthetic batches."""
+
+import jax
+import numpy as np
+import pytest
+
+from configs import common
+from tljax import models
+from tljax.train import create_train_state, make_optimizer, steps
+
+# The paper's network with BatchNorm and dropout, to cover batch_stats and rngs.
+DIGITS_BN = {"name": "dann_digits", "norm": "batch", "dropout": 0.1}
+
+
+def _build(method="dann", model=None):
+  config = common.base_config()
+  common.shrink_for_tests(config)
+  config.model.update(model or {})
+  classifier, discriminator = models.build_models(config.model, num_classes=3)
+  tx, lr_schedule = make_optimizer(config.optim, num_steps=10)
+  size = 28 if config.model.name == "dann_digits" else 12
+  state = create_train_state(jax.random.key(0), classifier, discriminator, tx, (size, size, 3))
+  step = jax.jit(
+    steps.make_train_step(
+      classifier=classifier,
+      discriminator=discriminator,
+      tx=tx,
+      lr_schedule=lr_schedule,
+      hparams=steps.StepHParams(method=method, num_steps=10),
+    )
+  )
+  return state, step, classifier
+
+
+def _batch(seed=0, n=6, size=12):
+  rng = np.random.default_rng(seed)
+  return {
+    "source": {
+      "image": rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
+      "label": rng.integers(0, 3, (n,)),
+    },
+    "target": {"image": rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8)},
+  }
+
+
+@pytest.mark.parametrize("model,size", [(None, 12), (DIGITS_BN, 28)])
+def test_three_steps_advance_and_give_finite_metrics(model, size):
+  state, step, _ = _build(model=model)
+  rng = jax.random.key(1)
+  before = state.batch_stats
+  for i in range(3):
+    state, metrics = step(state, _batch(i, size=size), rng)
+  assert int(state.step) == 3
+  for name in (
+    "loss",
+    "cls_loss",
+    "domain_loss",
+    "domain_acc_source",
+    "domain_acc_target",
+    "grl_coeff",
+    "lr",
+    "grad_norm",
+  ):
+    assert np.isfinite(metrics[name]), name
+  np.testing.assert_allclose(
+    metrics["loss"], metrics["cls_loss"] + metrics["domain_loss"], rtol=1e-6
+  )
+  if model:  # BatchNorm statistics moved.
+    assert not np.allclose(jax.tree.leaves(before)[0], jax.tree.leaves(state.batch_stats)[0])
+
+
+def test_step_is_deterministic_bit_for_bit():
+  outs = []
+  for _ in range(2):
+    state, step, _ = _build(model=DIGITS_BN)
+    for i in range(2):
+      state, metrics = step(state, _batch(i, size=28), jax.random.key(7))
+    outs.append((state.params, metrics))
+  jax.tree.map(np.testing.assert_array_equal, outs[0], outs[1])
+
+
+def test_a_few_steps_lower_the_task_loss():
+  state, step, _ = _build(method="source_only")
+  batch = _batch(0)
+  losses = []
+  for _ in range(30):
+    state, metrics = step(state, batch, jax.random.key(0))
+    losses.append(float(metrics["cls_loss"]))
+  assert losses[-1] < 0.9 * losses[0]  # Measured: 1.08 -> 0.87.
+
+
+def test_source_only_ignores_target_and_reports_no_domain_metrics():
+  state, step, _ = _build(method="source_only")
+  batch = _batch(0)
+  new_a, metrics = step(state, batch, jax.random.key(0))
+  batch["target"]["image"] = 255 - batch["target"]["image"]
+  new_b, _ = step(state, batch, jax.random.key(0))
+  assert "domain_loss" not in metrics
+  jax.tree.map(np.testing.assert_array_equal, new_a.params, new_b.params)
+
+
+def test_eval_step_counts_only_unmasked_rows():
+  state, _, classifier = _build()
+  batch = _batch(3, n=5)["source"]
+  batch["mask"] = np.array([1, 1, 1, 0, 0], np.float32)
+  confusion = steps.eval_step(state, batch, classifier=classifier, num_classes=3)["confusion"]
+  logits, _ = classifier.apply({"params": state.params["classifier"]}, batch["image"], train=False)
+  predicted = np.argmax(logits, -1)
+  expected = np.zeros((3, 3))
+  for label, pred in zip(batch["label"][:3], predicted[:3]):
+    expected[label, pred] += 1
+  np.testing.assert_array_equal(confusion, expected)
+  summary = steps.confusion_summary(expected)
+  assert summary["num_examples"] == 3
+  assert summary["accuracy"] == pytest.approx(np.trace(expected) / 3)

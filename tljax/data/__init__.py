@@ -1,0 +1,1 @@
+"""Input data: TFDS builders and numpy batch streams (the only TF users)."""

@@ -1,0 +1,75 @@
+"""Source/target pairing: infinite seeded streams, zipped per step.
+
+Example `i` of a stream's infinite sequence is example `perm_e[i % n]` of its
+split, with a fresh permutation `perm_e` for each epoch `e = i // n` drawn from
+(seed, e). The batch for a step is therefore a pure function of the step, so a
+run resumed at step `s` sees exactly the batches it would have seen.
+"""
+
+from typing import Iterator
+
+import numpy as np
+
+
+def match_channels(images: np.ndarray, channels: int) -> np.ndarray:
+  """Repeats a gray channel to `channels` (gray source digits vs RGB target)."""
+  have = images.shape[-1]
+  if have == channels:
+    return images
+  if have == 1:
+    return np.repeat(images, channels, axis=-1)
+  raise ValueError(f"cannot turn {have}-channel images into {channels} channels")
+
+
+class Stream:
+  """Batches of an in-memory split in seeded per-epoch random order."""
+
+  def __init__(self, arrays: dict[str, np.ndarray], batch_size: int, seed: int):
+    self.arrays = arrays
+    self.batch_size = batch_size
+    self.seed = seed
+    self.size = len(next(iter(arrays.values())))
+    self._epoch, self._perm = -1, None
+
+  def _order(self, epoch: int) -> np.ndarray:
+    if epoch != self._epoch:
+      self._epoch = epoch
+      self._perm = np.random.default_rng([self.seed, epoch]).permutation(self.size)
+    return self._perm
+
+  def batch(self, step: int) -> dict[str, np.ndarray]:
+    """The batch a run uses at `step`."""
+    positions = np.arange(step * self.batch_size, (step + 1) * self.batch_size)
+    idx = np.concatenate(
+      [
+        self._order(int(e))[positions[positions // self.size == e] % self.size]
+        for e in np.unique(positions // self.size)
+      ]
+    )
+    return {k: v[idx] for k, v in self.arrays.items()}
+
+
+def paired_batches(source: Stream, target: Stream | None, start_step: int = 0) -> Iterator[dict]:
+  """Yields {"source": {"image", "label"}, "target": {"image"}} from `start_step`.
+
+  The target's labels are never put in the batch: adaptation cannot read them.
+  """
+  step = start_step
+  while True:
+    batch = {"source": source.batch(step)}
+    if target is not None:
+      batch["target"] = {"image": target.batch(step)["image"]}
+    yield batch
+    step += 1
+
+
+def eval_batches(arrays: dict[str, np.ndarray], batch_size: int) -> Iterator[dict]:
+  """Fixed-size batches covering the split once; padding rows have mask 0."""
+  n = len(arrays["label"])
+  for start in range(0, n, batch_size):
+    stop = min(start + batch_size, n)
+    pad = batch_size - (stop - start)
+    batch = {k: v[start:stop] for k, v in arrays.items()}
+    batch = {k: np.concatenate([v, np.repeat(v[-1:], pad, 0)]) for k, v in batch.items()}
+    batch["mask"] = np.concatenate([np.ones(stop - start), np.zeros(pad)]).astype(np.float32)
+    yield batch

@@ -1,0 +1,60 @@
+"""TFDS -> numpy arrays for one split, with clear errors for missing data.
+
+The digit datasets are small enough to hold in memory as uint8, which makes
+batching a pure function of (seed, step) and so resumable exactly; see
+`domains.py`.
+"""
+
+import os
+
+import numpy as np
+
+from tljax.errors import ConfigError, DataError
+
+# Datasets tljax knows how to pair; the embedded ones need no network.
+EMBEDDED = ("digits", "digits_m")
+KNOWN_DATASETS = EMBEDDED
+
+
+def check_dataset_name(field: str, name: str) -> None:
+  if name not in KNOWN_DATASETS:
+    raise ConfigError(
+      f"config.data.{field}={name!r} is unknown; choose one of {list(KNOWN_DATASETS)}"
+    )
+
+
+def default_data_dir() -> str:
+  return os.path.expanduser(os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets"))
+
+
+def load_split(
+  name: str,
+  split: str,
+  *,
+  data_dir: str | None = None,
+  manual_dir: str | None = None,
+) -> dict[str, np.ndarray]:
+  """Prepares `name` once in `data_dir`, then returns `split` as arrays.
+
+  Returns:
+    {"image": uint8 [N, H, W, C], "label": int64 [N]}.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
+  tf.config.set_visible_devices([], "GPU")  # Keep the accelerators for JAX.
+  builder = tfds.builder(name, data_dir=data_dir or default_data_dir())
+  try:
+    builder.download_and_prepare(
+      download_config=tfds.download.DownloadConfig(manual_dir=manual_dir)
+    )
+  except AssertionError as e:  # TFDS reports a missing manual dir this way.
+    raise DataError(
+      f"dataset {name!r} needs files in its manual dir (config.data.manual_dir={manual_dir!r}): {e}"
+    ) from e
+  if split not in builder.info.splits:
+    raise ConfigError(
+      f"dataset {name!r} has no split {split!r}; it has {sorted(builder.info.splits)}"
+    )
+  arrays = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))
+  return {"image": arrays["image"], "label": arrays["label"]}

@@ -1,0 +1,1 @@
+"""Pure maths of each transfer method (losses, the gradient-reversal layer)."""

@@ -1,0 +1,60 @@
+"""Metric logging: one JSON line per log step, plus readable progress lines."""
+
+import json
+import os
+
+import numpy as np
+
+
+class MetricWriter:
+  """Appends `{"step": s, name: value, ...}` lines to `workdir/metrics.jsonl`."""
+
+  def __init__(self, workdir: str, enabled: bool = True):
+    self.path = os.path.join(workdir, "metrics.jsonl")
+    self.enabled = enabled
+
+  def write(self, step: int, scalars: dict) -> None:
+    if not self.enabled:
+      return
+    record = {"step": int(step), **{k: _plain(v) for k, v in scalars.items()}}
+    with open(self.path, "a") as f:
+      f.write(json.dumps(record) + "\n")
+
+
+def _plain(value):
+  value = np.asarray(value)
+  return value.item() if value.ndim == 0 else value.tolist()
+
+
+def mean_metrics(history: list[dict]) -> dict[str, float]:
+  """Averages a list of per-step metric dicts (already on the host)."""
+  return {k: float(np.mean([m[k] for m in history])) for k in history[0]}
+
+
+def format_duration(seconds: float) -> str:
+  seconds = int(round(seconds))
+  m, s = divmod(seconds, 60)
+  h, m = divmod(m, 60)
+  return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
+
+
+_SHORT = {
+  "loss": "loss",
+  "cls_loss": "cls",
+  "domain_loss": "dom",
+  "accuracy": "acc",
+  "domain_acc_source": "dacc_s",
+  "domain_acc_target": "dacc_t",
+  "grl_coeff": "λ",
+  "lr": "lr",
+}
+
+
+def progress_line(step: int, num_steps: int, scalars: dict, steps_per_sec: float) -> str:
+  """'step 200/3000 | loss 1.23 cls 0.40 ... | 35.2 steps/s ETA 1m20s'."""
+  parts = [f"{_SHORT[k]} {scalars[k]:.4g}" for k in _SHORT if k in scalars]
+  eta = (num_steps - step) / max(steps_per_sec, 1e-9)
+  return (
+    f"step {step}/{num_steps} | {' '.join(parts)} | "
+    f"{steps_per_sec:.1f} steps/s ETA {format_duration(eta)}"
+  )

@@ -1,0 +1,46 @@
+"""Classifier = backbone + MLP head -> (logits [B, K], features [B, D])."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+class MLP(nn.Module):
+  """Dense-ReLU(-Dropout) stack, then an optional linear output layer."""
+
+  hidden: tuple[int, ...]
+  out: int | None = None
+  dropout: float = 0.0
+
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
+    for width in self.hidden:
+      x = nn.relu(nn.Dense(width)(x))
+      if self.dropout > 0:
+        x = nn.Dropout(self.dropout, deterministic=not train)(x)
+    if self.out is not None:
+      x = nn.Dense(self.out)(x)
+    return x
+
+
+class Classifier(nn.Module):
+  """Feature extractor followed by the label predictor.
+
+  Returns logits [B, num_classes] and the backbone features [B, D] that the
+  domain discriminator reads. `freeze_backbone` applies `stop_gradient` to the
+  features (linear probe / feature extraction).
+  """
+
+  backbone: nn.Module
+  num_classes: int
+  hidden: tuple[int, ...] = (100, 100)
+  dropout: float = 0.0
+  freeze_backbone: bool = False
+
+  @nn.compact
+  def __call__(self, images: jnp.ndarray, train: bool):
+    features = self.backbone(images, train=train)
+    if self.freeze_backbone:
+      features = jax.lax.stop_gradient(features)
+    logits = MLP(self.hidden, self.num_classes, self.dropout, name="head")(features, train=train)
+    return logits, features

@@ -1,0 +1,228 @@
+"""train_and_evaluate(config, workdir): the only impure code in tljax."""
+
+import dataclasses
+import json
+import logging
+import os
+import time
+
+import jax
+import ml_collections
+import numpy as np
+
+from tljax import checkpoint, models
+from tljax import metrics as metrics_lib
+from tljax.data import domains, pipeline
+from tljax.errors import ConfigError, DataError
+from tljax.train import optim, steps
+from tljax.train import state as state_lib
+
+log = logging.getLogger("tljax")
+
+
+def validate_config(config: ml_collections.ConfigDict) -> None:
+  """Raises ConfigError naming the first field that cannot work."""
+  if config.method.name not in steps.METHODS:
+    raise ConfigError(
+      f"config.method.name={config.method.name!r} is unknown; choose one of {list(steps.METHODS)}"
+    )
+  pipeline.check_dataset_name("source", config.data.source)
+  pipeline.check_dataset_name("target", config.data.target)
+  positive = {
+    "optim.lr": config.optim.lr,
+    "data.batch_size": config.data.batch_size,
+    "data.eval_batch_size": config.data.eval_batch_size,
+    "train.num_steps": config.train.num_steps,
+    "train.log_every": config.train.log_every,
+    "train.eval_every": config.train.eval_every,
+    "train.ckpt_every": config.train.ckpt_every,
+  }
+  for field, value in positive.items():
+    if not value > 0:
+      raise ConfigError(f"config.{field}={value!r} must be > 0")
+  if config.method.trade_off < 0:
+    raise ConfigError(f"config.method.trade_off={config.method.trade_off!r} must be >= 0")
+  manual_dir = config.data.manual_dir
+  if manual_dir and not os.path.isdir(os.path.expanduser(manual_dir)):
+    raise DataError(
+      f"config.data.manual_dir: {manual_dir} does not exist; create it and put "
+      "the dataset's files there (see the dataset's builder docstring)"
+    )
+  models.build_models(config.model, num_classes=2)  # Checks names only.
+  optim.make_optimizer(config.optim, config.train.num_steps)
+
+
+@dataclasses.dataclass
+class Domains:
+  """The four splits of a source -> target run, as in-memory arrays."""
+
+  source_train: dict
+  source_test: dict
+  target_train: dict
+  target_test: dict
+
+
+def load_domains(data: ml_collections.ConfigDict) -> Domains:
+  def load(name, split):
+    arrays = pipeline.load_split(name, split, data_dir=data.data_dir, manual_dir=data.manual_dir)
+    arrays["image"] = domains.match_channels(arrays["image"], data.channels)
+    return arrays
+
+  return Domains(
+    source_train=load(data.source, data.train_split),
+    source_test=load(data.source, data.test_split),
+    target_train=load(data.target, data.train_split),
+    target_test=load(data.target, data.test_split),
+  )
+
+
+def training_streams(config, data: Domains):
+  """(labelled stream, unlabelled target stream or None) for the method."""
+  bs, seed = config.data.batch_size, config.seed
+  method = config.method.name
+  labelled = data.target_train if method == "target_only" else data.source_train
+  labelled_stream = domains.Stream(labelled, bs, seed)
+  if method != "dann":
+    return labelled_stream, None
+  return labelled_stream, domains.Stream(data.target_train, bs, seed + 1)
+
+
+def evaluate(eval_fn, state, arrays, batch_size: int) -> dict:
+  confusion = sum(
+    np.asarray(eval_fn(state, batch)["confusion"])
+    for batch in domains.eval_batches(arrays, batch_size)
+  )
+  return steps.confusion_summary(confusion)
+
+
+def evaluate_all(eval_fn, state, data: Domains, batch_size: int) -> dict:
+  return {
+    "source_test": evaluate(eval_fn, state, data.source_test, batch_size),
+    "target_test": evaluate(eval_fn, state, data.target_test, batch_size),
+  }
+
+
+def build(config, image_shape, num_classes):
+  """Models, optimizer, initial state and the jitted steps for `config`."""
+  classifier, discriminator = models.build_models(config.model, num_classes)
+  tx, lr_schedule = optim.make_optimizer(config.optim, config.train.num_steps)
+  init_rng, _ = jax.random.split(jax.random.key(config.seed))
+  state = state_lib.create_train_state(init_rng, classifier, discriminator, tx, image_shape)
+  hparams = steps.StepHParams(
+    method=config.method.name,
+    trade_off=config.method.trade_off,
+    num_steps=config.train.num_steps,
+    grl_gamma=config.method.grl_gamma,
+    grl_max=config.method.grl_max,
+  )
+  train_step = jax.jit(
+    steps.make_train_step(
+      classifier=classifier,
+      discriminator=discriminator,
+      tx=tx,
+      lr_schedule=lr_schedule,
+      hparams=hparams,
+    ),
+    donate_argnums=(0,),
+  )
+  eval_step = jax.jit(
+    lambda s, b: steps.eval_step(s, b, classifier=classifier, num_classes=num_classes)
+  )
+  return state, train_step, eval_step
+
+
+def _log_eval(step: int, results: dict) -> None:
+  log.info(
+    "eval step %d | source_test acc %.4f | target_test acc %.4f",
+    step,
+    results["source_test"]["accuracy"],
+    results["target_test"]["accuracy"],
+  )
+
+
+def _write_json(path: str, obj) -> None:
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    json.dump(obj, f, indent=2)
+  os.replace(tmp, path)
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
+  """Trains `config.method` from source to target; writes results.json.
+
+  Resumes from the newest checkpoint in `workdir/checkpoints` if there is one.
+  Returns the results dict that is written to `workdir/results.json`.
+  """
+  start_time = time.time()
+  validate_config(config)
+  os.makedirs(workdir, exist_ok=True)
+  _write_json(os.path.join(workdir, "config.json"), config.to_dict())
+  data = load_domains(config.data)
+  num_classes = int(data.source_train["label"].max()) + 1
+  state, train_step, eval_step = build(config, data.source_train["image"].shape[1:], num_classes)
+  manager = checkpoint.make_manager(workdir)
+  state, restored_step = checkpoint.restore_latest(manager, state)
+  start_step = int(restored_step or 0)
+  if restored_step is not None:
+    log.info("resuming from checkpoint at step %d in %s", start_step, workdir)
+  state, history = _train(config, state, train_step, eval_step, data, manager, workdir, start_step)
+  final = evaluate_all(eval_step, state, data, config.data.eval_batch_size)
+  _log_eval(int(state.step), final)
+  manager.wait_until_finished()
+  manager.close()
+  results = {
+    "method": config.method.name,
+    "source": config.data.source,
+    "target": config.data.target,
+    "seed": config.seed,
+    "steps": int(state.step),
+    "resumed_from_step": start_step,
+    "wall_seconds": round(time.time() - start_time, 2),
+    "source_test_accuracy": final["source_test"]["accuracy"],
+    "target_test_accuracy": final["target_test"]["accuracy"],
+    "selection": "final checkpoint (no target labels used to select)",
+    "final": final,
+    "eval_history": history,
+    "config": config.to_dict(),
+  }
+  _write_json(os.path.join(workdir, "results.json"), results)
+  log.info("wrote %s", os.path.join(workdir, "results.json"))
+  return results
+
+
+def _train(config, state, train_step, eval_step, data, manager, workdir, start_step):
+  """The step loop: log, evaluate and checkpoint at their intervals."""
+  tc = config.train
+  labelled, target = training_streams(config, data)
+  batches = domains.paired_batches(labelled, target, start_step)
+  writer = metrics_lib.MetricWriter(workdir)
+  base_rng = jax.random.key(config.seed)
+  history, pending = [], []
+  last_time, last_step = time.time(), start_step
+  for step in range(start_step + 1, tc.num_steps + 1):
+    state, step_metrics = train_step(state, next(batches), base_rng)
+    pending.append(step_metrics)
+    if step % tc.log_every == 0 or step == tc.num_steps:
+      scalars = metrics_lib.mean_metrics(jax.device_get(pending))
+      pending = []
+      if not np.isfinite(scalars["loss"]):
+        raise FloatingPointError(
+          f"training diverged: loss={scalars['loss']} at step {step}; "
+          "lower config.optim.lr or set config.optim.clip_norm"
+        )
+      now = time.time()
+      rate = (step - last_step) / max(now - last_time, 1e-9)
+      last_time, last_step = now, step
+      writer.write(step, {f"train/{k}": v for k, v in scalars.items()})
+      log.info(metrics_lib.progress_line(step, tc.num_steps, scalars, rate))
+    if step % tc.eval_every == 0 and step != tc.num_steps:
+      results = evaluate_all(eval_step, state, data, config.data.eval_batch_size)
+      _log_eval(step, results)
+      history.append(
+        {"step": step, **{f"{split}_accuracy": r["accuracy"] for split, r in results.items()}}
+      )
+      writer.write(step, {f"eval/{s}/accuracy": r["accuracy"] for s, r in results.items()})
+      last_time = time.time()  # Steps/s measures training alone.
+    if step % tc.ckpt_every == 0 or step == tc.num_steps:
+      checkpoint.save(manager, state)
+  return state, history

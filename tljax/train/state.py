@@ -1,0 +1,52 @@
+"""TrainState and the type aliases shared by steps, loop and checkpoints."""
+
+from typing import Any
+
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+Params = Any  # nested dict of arrays
+Batch = dict[str, Any]  # {"source": {"image", "label"}, "target": {"image"}}
+Metrics = dict[str, jax.Array]  # flat dict of scalar arrays
+
+
+@flax.struct.dataclass
+class TrainState:
+  """Everything a step changes; arrays only, so it checkpoints as-is.
+
+  `params` holds the `classifier` and `discriminator` subtrees, `batch_stats`
+  the classifier's BatchNorm statistics (empty without BatchNorm).
+  """
+
+  step: jax.Array
+  params: Params
+  batch_stats: Params
+  opt_state: optax.OptState
+
+
+def create_train_state(
+  rng: jax.Array,
+  classifier: nn.Module,
+  discriminator: nn.Module,
+  tx: optax.GradientTransformation,
+  image_shape: tuple[int, int, int],
+) -> TrainState:
+  """Initialises both networks on a dummy batch of `image_shape` [H, W, C]."""
+  cls_rng, disc_rng = jax.random.split(rng)
+  images = jnp.zeros((2, *image_shape), jnp.float32)
+  variables = classifier.init(cls_rng, images, train=False)
+  _, features = classifier.apply(variables, images, train=False)
+  disc_variables = discriminator.init(disc_rng, features, train=False)
+  params = {
+    "classifier": variables["params"],
+    "discriminator": disc_variables["params"],
+  }
+  return TrainState(
+    step=jnp.zeros((), jnp.int32),
+    params=params,
+    batch_stats={"classifier": variables.get("batch_stats", {})},
+    opt_state=tx.init(params),
+  )
