@@ -33,7 +33,9 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.target = "digits_m"
   config.data.train_split = "train"
   config.data.test_split = "test"
+  config.data.image_size = 28  # Height = width; the loaded data must match.
   config.data.channels = 3
+  config.data.random_shift = 0  # Train-time translation by up to this many pixels.
   config.data.batch_size = 64  # Per domain: a DANN step sees 2x this many images.
   config.data.eval_batch_size = 500
   config.data.data_dir = config_dict.placeholder(str)  # TFDS data dir.

@@ -12,7 +12,7 @@ from tljax.data.builders import blending, digits
   [
     ("digits", "train", 599, 1),
     ("digits", "test", 300, 1),
-    ("digits_m", "train", 598, 3),
+    ("digits_m", "train", 5980, 3),
     ("digits_m", "test", 300, 3),
   ],
 )

@@ -42,6 +42,8 @@ def load_split(
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
+  from tljax.data import builders  # noqa: F401  Registers tljax's TFDS builders.
+
   tf.config.set_visible_devices([], "GPU")  # Keep the accelerators for JAX.
   builder = tfds.builder(name, data_dir=data_dir or default_data_dir())
   try:

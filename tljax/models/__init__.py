@@ -10,33 +10,38 @@ from tljax.models.heads import Classifier
 from tljax.models.tiny import TinyConvNet
 
 BACKBONES = {"dann_digits": DigitsConvNet, "tiny": TinyConvNet}
-INPUT_NORMS = ("scale", "per_image")
-NORMS = ("none", "batch")
+CHOICES = {"input_norm": ("scale", "per_image"), "norm": ("none", "batch")}
+
+
+def check_choice(section: str, field: str, value, valid) -> None:
+  """Raises ConfigError naming `config.section.field` unless value is valid."""
+  if value not in valid:
+    raise ConfigError(
+      f"config.{section}.{field}={value!r} is unknown; choose one of {sorted(valid)}"
+    )
 
 
 def build_models(model: ml_collections.ConfigDict, num_classes: int) -> tuple[nn.Module, nn.Module]:
-  """Returns (classifier, discriminator) for the `config.model` section."""
-  if model.name not in BACKBONES:
-    raise ConfigError(
-      f"config.model.name={model.name!r} is unknown; choose one of {sorted(BACKBONES)}"
-    )
-  if model.input_norm not in INPUT_NORMS:
-    raise ConfigError(
-      f"config.model.input_norm={model.input_norm!r} is unknown; choose one of {list(INPUT_NORMS)}"
-    )
+  """Returns (classifier, discriminator) for the `config.model` section.
+
+  `model.norm` ("none" or "batch") applies to the backbone, the label
+  predictor and the discriminator alike; "none" is the paper's network.
+  """
+  check_choice("model", "name", model.name, BACKBONES)
+  for field, valid in CHOICES.items():
+    check_choice("model", field, model[field], valid)
   if model.name == "tiny":
     backbone = TinyConvNet(input_norm=model.input_norm)
   else:
-    if model.norm not in NORMS:
-      raise ConfigError(f"config.model.norm={model.norm!r} is unknown; choose one of {list(NORMS)}")
     backbone = DigitsConvNet(input_norm=model.input_norm, norm=model.norm)
   classifier = Classifier(
     backbone=backbone,
     num_classes=num_classes,
     hidden=tuple(model.head_hidden),
     dropout=model.dropout,
+    norm=model.norm,
   )
   discriminator = DomainDiscriminator(
-    hidden=tuple(model.discriminator_hidden), dropout=model.dropout
+    hidden=tuple(model.discriminator_hidden), dropout=model.dropout, norm=model.norm
   )
   return classifier, discriminator

@@ -11,7 +11,8 @@ class DomainDiscriminator(nn.Module):
 
   hidden: tuple[int, ...] = (100,)
   dropout: float = 0.0
+  norm: str = "none"
 
   @nn.compact
   def __call__(self, features: jnp.ndarray, train: bool) -> jnp.ndarray:
-    return MLP(self.hidden, 1, self.dropout)(features, train=train)[:, 0]
+    return MLP(self.hidden, 1, self.dropout, self.norm)(features, train=train)[:, 0]

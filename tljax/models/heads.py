@@ -6,16 +6,20 @@ import jax.numpy as jnp
 
 
 class MLP(nn.Module):
-  """Dense-ReLU(-Dropout) stack, then an optional linear output layer."""
+  """Dense(-BatchNorm)-ReLU(-Dropout) stack, then an optional linear output."""
 
   hidden: tuple[int, ...]
   out: int | None = None
   dropout: float = 0.0
+  norm: str = "none"
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
     for width in self.hidden:
-      x = nn.relu(nn.Dense(width)(x))
+      x = nn.Dense(width, use_bias=self.norm == "none")(x)
+      if self.norm == "batch":
+        x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
+      x = nn.relu(x)
       if self.dropout > 0:
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
     if self.out is not None:
@@ -35,6 +39,7 @@ class Classifier(nn.Module):
   num_classes: int
   hidden: tuple[int, ...] = (100, 100)
   dropout: float = 0.0
+  norm: str = "none"
   freeze_backbone: bool = False
 
   @nn.compact
@@ -42,5 +47,7 @@ class Classifier(nn.Module):
     features = self.backbone(images, train=train)
     if self.freeze_backbone:
       features = jax.lax.stop_gradient(features)
-    logits = MLP(self.hidden, self.num_classes, self.dropout, name="head")(features, train=train)
+    logits = MLP(self.hidden, self.num_classes, self.dropout, self.norm, name="head")(
+      features, train=train
+    )
     return logits, features

@@ -114,6 +114,7 @@ def build(config, image_shape, num_classes):
     num_steps=config.train.num_steps,
     grl_gamma=config.method.grl_gamma,
     grl_max=config.method.grl_max,
+    random_shift=config.data.random_shift,
   )
   train_step = jax.jit(
     steps.make_train_step(

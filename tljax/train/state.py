@@ -18,7 +18,7 @@ class TrainState:
   """Everything a step changes; arrays only, so it checkpoints as-is.
 
   `params` holds the `classifier` and `discriminator` subtrees, `batch_stats`
-  the classifier's BatchNorm statistics (empty without BatchNorm).
+  their BatchNorm statistics under the same keys (empty without BatchNorm).
   """
 
   step: jax.Array
@@ -47,6 +47,9 @@ def create_train_state(
   return TrainState(
     step=jnp.zeros((), jnp.int32),
     params=params,
-    batch_stats={"classifier": variables.get("batch_stats", {})},
+    batch_stats={
+      "classifier": variables.get("batch_stats", {}),
+      "discriminator": disc_variables.get("batch_stats", {}),
+    },
     opt_state=tx.init(params),
   )

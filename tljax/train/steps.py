@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from tljax.methods import classification, dann
+from tljax.methods import augment, classification, dann
 from tljax.train import schedules
 from tljax.train.state import Batch, Metrics, TrainState
 
@@ -33,10 +33,23 @@ class StepHParams:
   num_steps: int = 1
   grl_gamma: float = 10.0
   grl_max: float = 1.0
+  random_shift: int = 0
 
 
-def _variables(params, batch_stats):
+def _variables(params, batch_stats) -> dict:
   return {"params": params, "batch_stats": batch_stats} if batch_stats else {"params": params}
+
+
+def _apply_train(module: nn.Module, params, batch_stats, inputs, rng):
+  """Training-mode forward pass: (outputs, updated BatchNorm statistics)."""
+  out, updates = module.apply(
+    _variables(params, batch_stats),
+    inputs,
+    train=True,
+    mutable=["batch_stats"],
+    rngs={"dropout": rng},
+  )
+  return out, updates.get("batch_stats", batch_stats)
 
 
 def train_step(
@@ -59,24 +72,22 @@ def train_step(
   rng = jax.random.fold_in(rng, state.step)
   if axis_name is not None:
     rng = jax.random.fold_in(rng, jax.lax.axis_index(axis_name))
-  cls_rng, disc_rng = jax.random.split(rng)
+  cls_rng, disc_rng, aug_rng = jax.random.split(rng, 3)
   adversarial = hparams.method == "dann"
   source = batch["source"]
   num_source = source["image"].shape[0]
   images = source["image"]
   if adversarial:
     images = jnp.concatenate([images, batch["target"]["image"]])
+  images = augment.random_shift(images, aug_rng, hparams.random_shift)
   coeff = schedules.grl_coefficient(hparams.num_steps, hparams.grl_gamma, hparams.grl_max)(
     state.step
   )
 
   def loss_fn(params):
-    (logits, features), updates = classifier.apply(
-      _variables(params["classifier"], state.batch_stats["classifier"]),
-      images,
-      train=True,
-      mutable=["batch_stats"],
-      rngs={"dropout": cls_rng},
+    stats = dict(state.batch_stats)
+    (logits, features), stats["classifier"] = _apply_train(
+      classifier, params["classifier"], stats["classifier"], images, cls_rng
     )
     cls_losses = classification.cross_entropy(logits[:num_source], source["label"])
     metrics = {
@@ -85,18 +96,19 @@ def train_step(
     }
     loss = metrics["cls_loss"]
     if adversarial:
-      discriminate = lambda f: discriminator.apply(
-        {"params": params["discriminator"]},
-        f,
-        train=True,
-        rngs={"dropout": disc_rng},
-      )
+
+      def discriminate(f):
+        logits, stats["discriminator"] = _apply_train(
+          discriminator, params["discriminator"], stats["discriminator"], f, disc_rng
+        )
+        return logits
+
       domain_loss, domain_metrics = dann.adversarial_domain_terms(
         discriminate, features, num_source, coeff
       )
       loss = loss + hparams.trade_off * domain_loss
       metrics.update(domain_metrics)
-    return loss, (metrics, updates.get("batch_stats", {}))
+    return loss, (metrics, stats)
 
   grads, (metrics, batch_stats) = jax.grad(loss_fn, has_aux=True)(state.params)
   if axis_name is not None:
@@ -116,7 +128,7 @@ def train_step(
   new_state = state.replace(
     step=state.step + 1,
     params=params,
-    batch_stats={"classifier": batch_stats} if batch_stats else state.batch_stats,
+    batch_stats=batch_stats,
     opt_state=opt_state,
   )
   return new_state, metrics

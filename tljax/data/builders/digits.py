@@ -87,10 +87,21 @@ class Digits(_DigitsBase):
 
 
 class DigitsM(_DigitsBase):
-  """UCI digits (the other half) blended with colour photo patches, 28x28x3."""
+  """UCI digits (the other half) blended with colour photo patches, 28x28x3.
+
+  Each train digit appears `TRAIN_BLENDS` times, each time on another patch
+  (the unlabelled target stream needs more than 598 images to align with);
+  each test digit appears once.
+  """
 
   CHANNELS = 3
+  TRAIN_BLENDS = 10
 
-  def _transform(self, images: np.ndarray, split: str) -> np.ndarray:
-    seed = _BLEND_SEED + (split == "test")
-    return blending.blend_with_patches(images, blending.sklearn_photos(), seed)
+  def _generate_examples(self, images, labels, split):
+    idx = domain_indices(self.name, split)
+    copies = self.TRAIN_BLENDS if split == "train" else 1
+    seed = _BLEND_SEED + 100 * (split == "test")
+    for copy in range(copies):
+      blended = blending.blend_with_patches(images[idx], blending.sklearn_photos(), seed + copy)
+      for i, image in zip(idx, blended):
+        yield f"{i}_{copy}", {"image": image, "label": int(labels[i])}

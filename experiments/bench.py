@@ -1,0 +1,109 @@
+"""Throughput of a config's train step and input pipeline; writes bench.json.
+
+    python -m experiments.bench --config configs/dann_digits.py --workdir /tmp/bench
+
+The step is timed on synthetic in-memory batches of the config's shapes, so it
+also runs where TensorFlow is absent (the pipeline timing is then skipped).
+Reported: compile seconds, median steady-state seconds per step (each step
+ended with `block_until_ready`), steps/s and examples/s (source + target).
+"""
+
+import json
+import os
+import time
+
+from absl import app, flags
+import numpy as np
+
+from experiments import cli
+
+_WORKDIR = flags.DEFINE_string("workdir", "runs/bench", "bench.json goes here.")
+_STEPS = flags.DEFINE_integer("steps", 50, "Timed steps after warm-up.")
+_WARMUP = flags.DEFINE_integer("warmup", 5, "Untimed steps after compiling.")
+
+
+def synthetic_batch(config, rng: np.random.Generator) -> dict:
+  size, channels, bs = config.data.image_size, config.data.channels, config.data.batch_size
+  image = lambda: rng.integers(0, 256, (bs, size, size, channels), dtype=np.uint8)
+  return {
+    "source": {"image": image(), "label": rng.integers(0, 10, (bs,))},
+    "target": {"image": image()},
+  }
+
+
+def time_train_step(config) -> dict:
+  import jax  # pylint: disable=g-import-not-at-top
+
+  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+
+  size, channels = config.data.image_size, config.data.channels
+  state, train_step, _ = loop.build(config, (size, size, channels), num_classes=10)
+  batch = jax.device_put(synthetic_batch(config, np.random.default_rng(0)))
+  rng = jax.random.key(0)
+  start = time.perf_counter()
+  compiled = train_step.lower(state, batch, rng).compile()
+  compile_seconds = time.perf_counter() - start
+  for _ in range(_WARMUP.value):
+    state, metrics = compiled(state, batch, rng)
+  jax.block_until_ready(state)
+  times = []
+  for _ in range(_STEPS.value):
+    start = time.perf_counter()
+    state, metrics = compiled(state, batch, rng)
+    jax.block_until_ready(state)
+    times.append(time.perf_counter() - start)
+  seconds = float(np.median(times))
+  per_step = config.data.batch_size * (2 if config.method.name == "dann" else 1)
+  return {
+    "compile_seconds": round(compile_seconds, 3),
+    "seconds_per_step": round(seconds, 5),
+    "train_steps_per_sec": round(1.0 / seconds, 2),
+    "examples_per_sec": round(per_step / seconds, 1),
+    "examples_per_step": per_step,
+    "final_loss": float(metrics["loss"]),
+    "device_kind": jax.devices()[0].device_kind,
+    "device_count": jax.device_count(),
+    "backend": jax.default_backend(),
+  }
+
+
+def time_pipeline(config, num_batches: int = 200) -> float | None:
+  """Examples/s of the real input pipeline alone (None without TensorFlow)."""
+  try:
+    from tljax.train import loop  # pylint: disable=g-import-not-at-top
+
+    data = loop.load_domains(config.data)
+  except ImportError:
+    return None
+  labelled, target = loop.training_streams(config, data)
+  from tljax.data import domains  # pylint: disable=g-import-not-at-top
+
+  batches = domains.paired_batches(labelled, target)
+  next(batches)
+  start = time.perf_counter()
+  for _ in range(num_batches):
+    next(batches)
+  per_step = config.data.batch_size * (2 if target is not None else 1)
+  return round(num_batches * per_step / (time.perf_counter() - start), 1)
+
+
+def main(argv):
+  del argv
+  cli.start()
+  config = cli.CONFIG.value
+  result = {
+    "config_method": config.method.name,
+    "batch_size_per_domain": config.data.batch_size,
+    "xla_flags": os.environ.get("XLA_FLAGS", ""),
+    **cli.exit_on_user_error(time_train_step, config),
+    "pipeline_examples_per_sec": time_pipeline(config),
+  }
+  os.makedirs(_WORKDIR.value, exist_ok=True)
+  path = os.path.join(_WORKDIR.value, "bench.json")
+  with open(path, "w") as f:
+    json.dump(result, f, indent=2)
+  print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+  app.run(main)
