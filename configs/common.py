@@ -27,6 +27,7 @@ def base_config() -> ml_collections.ConfigDict:
   """Fields every experiment has; experiment configs change what they need."""
   config = ml_collections.ConfigDict()
   config.seed = 0
+  config.parallel = "single"  # "single", "pmap" or "sharded" (all devices).
 
   config.data = ml_collections.ConfigDict()
   config.data.source = "digits"

@@ -20,10 +20,10 @@ def get_config(arg=None):
   config = common.base_config()
   config.data.source = "digits"
   config.data.target = "digits_m"
-  config.train.num_steps = 3000
+  config.train.num_steps = 2500
   config.train.log_every = 250
-  config.train.eval_every = 1000
-  config.train.ckpt_every = 1000
+  config.train.eval_every = 500
+  config.train.ckpt_every = 500
   # Recipe on top of the paper's network and schedules (measured in README):
   # per-image standardised input, +-2 px random shifts, a wider domain
   # classifier. `paper` keeps the published plain recipe.

@@ -12,7 +12,7 @@ from tljax.train import loop
 
 def _final_params(workdir, config):
   data = loop.load_domains(config.data)
-  state, _, _ = loop.build(config, data.source_train["image"].shape[1:], 10)
+  state, *_ = loop.build(config, data.source_train["image"].shape[1:], 10)
   manager = checkpoint.make_manager(workdir)
   restored, step = checkpoint.restore_latest(manager, state)
   manager.close()

@@ -14,7 +14,7 @@ from tljax import checkpoint, models
 from tljax import metrics as metrics_lib
 from tljax.data import domains, pipeline
 from tljax.errors import ConfigError, DataError
-from tljax.train import optim, steps
+from tljax.train import optim, parallel, steps
 from tljax.train import state as state_lib
 
 log = logging.getLogger("tljax")
@@ -42,6 +42,8 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
       raise ConfigError(f"config.{field}={value!r} must be > 0")
   if config.method.trade_off < 0:
     raise ConfigError(f"config.method.trade_off={config.method.trade_off!r} must be >= 0")
+  parallel.Placement(config.parallel)
+  parallel.check_divisible(config.parallel, config.data.batch_size)
   manual_dir = config.data.manual_dir
   if manual_dir and not os.path.isdir(os.path.expanduser(manual_dir)):
     raise DataError(
@@ -103,7 +105,12 @@ def evaluate_all(eval_fn, state, data: Domains, batch_size: int) -> dict:
 
 
 def build(config, image_shape, num_classes):
-  """Models, optimizer, initial state and the jitted steps for `config`."""
+  """Models, optimizer, initial (host) state and the compiled steps for `config`.
+
+  Returns (state, train_step, eval_step, placement); `placement.put_state`
+  moves the state to where `train_step` expects it.
+  """
+  placement = parallel.Placement(config.parallel)
   classifier, discriminator = models.build_models(config.model, num_classes)
   tx, lr_schedule = optim.make_optimizer(config.optim, config.train.num_steps)
   init_rng, _ = jax.random.split(jax.random.key(config.seed))
@@ -116,20 +123,19 @@ def build(config, image_shape, num_classes):
     grl_max=config.method.grl_max,
     random_shift=config.data.random_shift,
   )
-  train_step = jax.jit(
+  train_step = placement.compile(
     steps.make_train_step(
       classifier=classifier,
       discriminator=discriminator,
       tx=tx,
       lr_schedule=lr_schedule,
       hparams=hparams,
-    ),
-    donate_argnums=(0,),
+    )
   )
   eval_step = jax.jit(
     lambda s, b: steps.eval_step(s, b, classifier=classifier, num_classes=num_classes)
   )
-  return state, train_step, eval_step
+  return state, train_step, eval_step, placement
 
 
 def _log_eval(step: int, results: dict) -> None:
@@ -156,17 +162,23 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   """
   start_time = time.time()
   validate_config(config)
-  os.makedirs(workdir, exist_ok=True)
-  _write_json(os.path.join(workdir, "config.json"), config.to_dict())
+  primary = jax.process_index() == 0
+  if primary:
+    os.makedirs(workdir, exist_ok=True)
+    _write_json(os.path.join(workdir, "config.json"), config.to_dict())
   data = load_domains(config.data)
   num_classes = int(data.source_train["label"].max()) + 1
-  state, train_step, eval_step = build(config, data.source_train["image"].shape[1:], num_classes)
+  state, train_step, eval_step, placement = build(
+    config, data.source_train["image"].shape[1:], num_classes
+  )
   manager = checkpoint.make_manager(workdir)
   state, restored_step = checkpoint.restore_latest(manager, state)
   start_step = int(restored_step or 0)
   if restored_step is not None:
     log.info("resuming from checkpoint at step %d in %s", start_step, workdir)
-  state, history = _train(config, state, train_step, eval_step, data, manager, workdir, start_step)
+  loop = _Loop(config, placement, train_step, eval_step, data, manager, workdir)
+  state, history = loop.run(placement.put_state(state), start_step)
+  state = placement.host_state(state)
   final = evaluate_all(eval_step, state, data, config.data.eval_batch_size)
   _log_eval(int(state.step), final)
   manager.wait_until_finished()
@@ -186,44 +198,66 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     "eval_history": history,
     "config": config.to_dict(),
   }
-  _write_json(os.path.join(workdir, "results.json"), results)
-  log.info("wrote %s", os.path.join(workdir, "results.json"))
+  if primary:
+    _write_json(os.path.join(workdir, "results.json"), results)
+    log.info("wrote %s", os.path.join(workdir, "results.json"))
   return results
 
 
-def _train(config, state, train_step, eval_step, data, manager, workdir, start_step):
+@dataclasses.dataclass
+class _Loop:
   """The step loop: log, evaluate and checkpoint at their intervals."""
-  tc = config.train
-  labelled, target = training_streams(config, data)
-  batches = domains.paired_batches(labelled, target, start_step)
-  writer = metrics_lib.MetricWriter(workdir)
-  base_rng = jax.random.key(config.seed)
-  history, pending = [], []
-  last_time, last_step = time.time(), start_step
-  for step in range(start_step + 1, tc.num_steps + 1):
-    state, step_metrics = train_step(state, next(batches), base_rng)
-    pending.append(step_metrics)
-    if step % tc.log_every == 0 or step == tc.num_steps:
-      scalars = metrics_lib.mean_metrics(jax.device_get(pending))
-      pending = []
-      if not np.isfinite(scalars["loss"]):
-        raise FloatingPointError(
-          f"training diverged: loss={scalars['loss']} at step {step}; "
-          "lower config.optim.lr or set config.optim.clip_norm"
+
+  config: ml_collections.ConfigDict
+  placement: parallel.Placement
+  train_step: object
+  eval_step: object
+  data: Domains
+  manager: object
+  workdir: str
+
+  def batches(self, start_step: int):
+    labelled, target = training_streams(self.config, self.data)
+    for batch in domains.paired_batches(labelled, target, start_step):
+      rows = parallel.process_rows(batch, jax.process_index(), jax.process_count())
+      yield self.placement.put_batch(rows)
+
+  def run(self, state, start_step: int):
+    tc = self.config.train
+    writer = metrics_lib.MetricWriter(self.workdir, enabled=jax.process_index() == 0)
+    base_rng = jax.random.key(self.config.seed)
+    batches = self.batches(start_step)
+    history, pending = [], []
+    last_time, last_step = time.time(), start_step
+    for step in range(start_step + 1, tc.num_steps + 1):
+      state, step_metrics = self.train_step(state, next(batches), base_rng)
+      pending.append(self.placement.metrics(step_metrics))
+      if step % tc.log_every == 0 or step == tc.num_steps:
+        scalars = metrics_lib.mean_metrics(jax.device_get(pending))
+        pending = []
+        if not np.isfinite(scalars["loss"]):
+          raise FloatingPointError(
+            f"training diverged: loss={scalars['loss']} at step {step}; "
+            "lower config.optim.lr or set config.optim.clip_norm"
+          )
+        now = time.time()
+        rate = (step - last_step) / max(now - last_time, 1e-9)
+        last_time, last_step = now, step
+        writer.write(step, {f"train/{k}": v for k, v in scalars.items()})
+        log.info(metrics_lib.progress_line(step, tc.num_steps, scalars, rate))
+      if step % tc.eval_every == 0 and step != tc.num_steps:
+        results = evaluate_all(
+          self.eval_step,
+          self.placement.host_state(state),
+          self.data,
+          self.config.data.eval_batch_size,
         )
-      now = time.time()
-      rate = (step - last_step) / max(now - last_time, 1e-9)
-      last_time, last_step = now, step
-      writer.write(step, {f"train/{k}": v for k, v in scalars.items()})
-      log.info(metrics_lib.progress_line(step, tc.num_steps, scalars, rate))
-    if step % tc.eval_every == 0 and step != tc.num_steps:
-      results = evaluate_all(eval_step, state, data, config.data.eval_batch_size)
-      _log_eval(step, results)
-      history.append(
-        {"step": step, **{f"{split}_accuracy": r["accuracy"] for split, r in results.items()}}
-      )
-      writer.write(step, {f"eval/{s}/accuracy": r["accuracy"] for s, r in results.items()})
-      last_time = time.time()  # Steps/s measures training alone.
-    if step % tc.ckpt_every == 0 or step == tc.num_steps:
-      checkpoint.save(manager, state)
-  return state, history
+        _log_eval(step, results)
+        history.append(
+          {"step": step, **{f"{split}_accuracy": r["accuracy"] for split, r in results.items()}}
+        )
+        writer.write(step, {f"eval/{s}/accuracy": r["accuracy"] for s, r in results.items()})
+        last_time = time.time()  # Steps/s measures training alone.
+      if step % tc.ckpt_every == 0 or step == tc.num_steps:
+        checkpoint.save(self.manager, self.placement.host_state(state))
+    return state, history
