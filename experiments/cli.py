@@ -18,25 +18,44 @@ FAST_CPU = flags.DEFINE_bool(
   "ignored on GPU/TPU). --noxla_cpu_fast turns it off.",
 )
 VERBOSE = flags.DEFINE_bool("verbose", False, "Show tracebacks for config and data errors.")
+DISTRIBUTED = flags.DEFINE_bool(
+  "distributed",
+  False,
+  "Call jax.distributed.initialize() before anything else: JAX detects SLURM, "
+  "Open MPI and Cloud TPU VM environments. Implied by --coordinator_address.",
+)
+COORDINATOR = flags.DEFINE_string(
+  "coordinator_address", None, "host:port of process 0, for clusters JAX does not detect."
+)
+NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "With --coordinator_address.")
+PROCESS_ID = flags.DEFINE_integer("process_id", None, "With --coordinator_address.")
 flags.mark_flags_as_required(["config"])
 
 
-def configure_logging() -> None:
-  """tljax progress lines on stderr; other libraries' INFO chatter hidden."""
+def configure_logging(primary: bool = True) -> None:
+  """tljax progress lines on stderr (process 0 only); other libraries' INFO hidden."""
   logging.set_verbosity(logging.WARNING)
   handler = std_logging.StreamHandler()
   handler.setFormatter(std_logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
   tljax_log = std_logging.getLogger("tljax")
   tljax_log.handlers[:] = [handler]
-  tljax_log.setLevel(std_logging.INFO)
+  tljax_log.setLevel(std_logging.INFO if primary else std_logging.WARNING)
   tljax_log.propagate = False
 
 
 def start() -> None:
-  """Call first in main(): XLA flags (before JAX starts its backend), logging."""
+  """Call first in main(): XLA flags (before JAX starts), multi-host, logging."""
   if FAST_CPU.value:
     xla_cpu.enable_fast_flags()
-  configure_logging()
+  import jax  # pylint: disable=g-import-not-at-top
+
+  if DISTRIBUTED.value or COORDINATOR.value:
+    jax.distributed.initialize(
+      coordinator_address=COORDINATOR.value,
+      num_processes=NUM_PROCESSES.value,
+      process_id=PROCESS_ID.value,
+    )
+  configure_logging(primary=jax.process_index() == 0)
 
 
 def exit_on_user_error(fn, *args):

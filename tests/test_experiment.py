@@ -30,6 +30,10 @@ def _run(*overrides, tmp_path):
     ("--config.data.source=mnist_x", "config.data.source='mnist_x' is unknown"),
     ("--config.model.name=resnet_x", "config.model.name='resnet_x' is unknown"),
     ("--config.data.manual_dir=/nonexistent/mnist", "/nonexistent/mnist does not exist"),
+    ("--config.parallel=gpus", "config.parallel='gpus' is unknown"),
+    ("--config.optim.name=lamb", "config.optim.name='lamb' is unknown"),
+    ("--config.data.batch_size=0", "config.data.batch_size=0 must be > 0"),
+    ("--config.model.dropout=1.5", "config.model.dropout=1.5 must be in [0, 1)"),
   ],
 )
 def test_bad_config_is_a_one_line_error(override, message, tmp_path):

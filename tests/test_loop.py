@@ -4,9 +4,12 @@ import json
 import os
 import shutil
 
+import jax
 import numpy as np
+import pytest
 
 from tljax import checkpoint
+from tljax.errors import DataError
 from tljax.train import loop
 
 
@@ -55,10 +58,7 @@ def test_resume_from_a_middle_checkpoint_is_exact(tiny_config, tmp_path):
   assert resumed["resumed_from_step"] == 3
   params_full, _ = _final_params(full, tiny_config)
   params_cut, _ = _final_params(cut, tiny_config)
-  for a, b in zip(
-    *(map(np.asarray, __import__("jax").tree.leaves(p)) for p in (params_full, params_cut))
-  ):
-    np.testing.assert_array_equal(a, b)
+  jax.tree.map(np.testing.assert_array_equal, params_full, params_cut)
 
 
 def test_baselines_run(tiny_config, tmp_path):
@@ -66,3 +66,9 @@ def test_baselines_run(tiny_config, tmp_path):
     tiny_config.method.name = method
     results = loop.train_and_evaluate(tiny_config, str(tmp_path / method))
     assert results["method"] == method
+
+
+def test_image_size_mismatch_is_a_clear_error(tiny_config, tmp_path):
+  tiny_config.data.image_size = 32
+  with pytest.raises(DataError, match="has 28x28 images but config.data.image_size=32"):
+    loop.train_and_evaluate(tiny_config, str(tmp_path))

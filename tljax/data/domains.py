@@ -10,6 +10,8 @@ from typing import Iterator
 
 import numpy as np
 
+from tljax.errors import DataError
+
 
 def match_channels(images: np.ndarray, channels: int) -> np.ndarray:
   """Repeats a gray channel to `channels` (gray source digits vs RGB target)."""
@@ -18,7 +20,9 @@ def match_channels(images: np.ndarray, channels: int) -> np.ndarray:
     return images
   if have == 1:
     return np.repeat(images, channels, axis=-1)
-  raise ValueError(f"cannot turn {have}-channel images into {channels} channels")
+  raise DataError(
+    f"cannot turn {have}-channel images into {channels} channels; set config.data.channels"
+  )
 
 
 class Stream:

@@ -7,6 +7,7 @@ import os
 import time
 
 import jax
+from jax.experimental import multihost_utils
 import ml_collections
 import numpy as np
 
@@ -42,8 +43,17 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
       raise ConfigError(f"config.{field}={value!r} must be > 0")
   if config.method.trade_off < 0:
     raise ConfigError(f"config.method.trade_off={config.method.trade_off!r} must be >= 0")
+  if config.data.random_shift < 0:
+    raise ConfigError(f"config.data.random_shift={config.data.random_shift!r} must be >= 0")
+  if not 0 <= config.model.dropout < 1:
+    raise ConfigError(f"config.model.dropout={config.model.dropout!r} must be in [0, 1)")
   parallel.Placement(config.parallel)
   parallel.check_divisible(config.parallel, config.data.batch_size)
+  if config.parallel == "pmap" and jax.process_count() > 1:
+    raise ConfigError(
+      "config.parallel='pmap' runs on one process only; use config.parallel='sharded' "
+      "across several processes"
+    )
   manual_dir = config.data.manual_dir
   if manual_dir and not os.path.isdir(os.path.expanduser(manual_dir)):
     raise DataError(
@@ -65,9 +75,23 @@ class Domains:
 
 
 def load_domains(data: ml_collections.ConfigDict) -> Domains:
+  """Loads the four splits; with several processes, process 0 prepares them first."""
+  primary = jax.process_index() == 0
+  loaded = _load_domains(data) if primary else None
+  if jax.process_count() > 1:  # The others read what process 0 prepared.
+    multihost_utils.sync_global_devices("tljax: datasets prepared")
+  return loaded if primary else _load_domains(data)
+
+
+def _load_domains(data: ml_collections.ConfigDict) -> Domains:
   def load(name, split):
     arrays = pipeline.load_split(name, split, data_dir=data.data_dir, manual_dir=data.manual_dir)
     arrays["image"] = domains.match_channels(arrays["image"], data.channels)
+    if arrays["image"].shape[1:3] != (data.image_size, data.image_size):
+      raise DataError(
+        f"dataset {name!r} has {arrays['image'].shape[1]}x{arrays['image'].shape[2]} images "
+        f"but config.data.image_size={data.image_size}"
+      )
     return arrays
 
   return Domains(

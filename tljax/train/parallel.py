@@ -79,8 +79,11 @@ class Placement:
     return jax.jit(step_fn, donate_argnums=(0,))
 
   def put_state(self, state):
-    if self.mode == "pmap":
-      return jax.device_put_replicated(state, jax.local_devices())
+    if self.mode == "pmap":  # A copy per local device along a leading axis.
+      devices = jax.local_devices()
+      stacked = NamedSharding(Mesh(np.array(devices), (AXIS,)), PartitionSpec(AXIS))
+      copies = lambda x: np.broadcast_to(np.asarray(x), (len(devices), *np.shape(x)))
+      return jax.device_put(jax.tree.map(copies, state), stacked)
     if self.mode == "sharded":
       return jax.device_put(state, self.replicated)
     return state
@@ -99,10 +102,15 @@ class Placement:
   def host_state(self, state):
     """One copy of the state, for evaluation and checkpoints."""
     if self.mode == "pmap":
-      return jax.tree.map(lambda x: x.addressable_data(0), state)
+      return jax.tree.map(_first_replica, state)
     return state
 
   def metrics(self, metrics):
+    """Metrics as scalars (pmap returns one identical copy per device)."""
     if self.mode == "pmap":
-      return jax.tree.map(lambda x: x.addressable_data(0), metrics)
+      return jax.tree.map(_first_replica, metrics)
     return metrics
+
+
+def _first_replica(x: jax.Array) -> jax.Array:
+  return x.addressable_data(0).reshape(x.shape[1:])

@@ -1,0 +1,73 @@
+"""Runs a few DANN steps under each parallel mode and saves the final params.
+
+Used by test_parallel.py and test_xla_cpu.py in subprocesses, since the device
+count and XLA flags are fixed when JAX starts:
+
+    XLA_FLAGS=--xla_force_host_platform_device_count=8 \
+      python -m tests.parallel_worker --modes single,pmap,sharded --out DIR
+"""
+
+import argparse
+import os
+
+import jax
+import numpy as np
+
+from configs import dann_digits
+from tljax.train import loop, parallel
+
+STEPS, BATCH = 3, 16
+
+
+def global_batch(step: int, size: int) -> dict:
+  """The same global batch in every process and mode."""
+  rng = np.random.default_rng(step)
+  image = lambda: rng.integers(0, 256, (BATCH, size, size, 3), dtype=np.uint8)
+  return {
+    "source": {"image": image(), "label": rng.integers(0, 3, (BATCH,))},
+    "target": {"image": image()},
+  }
+
+
+def run(mode: str, model: str) -> dict:
+  config = dann_digits.get_config("tiny")
+  config.model.name = model
+  size = 28 if model == "dann_digits" else 12
+  config.parallel = mode
+  config.data.batch_size = BATCH
+  # Under pmap each device draws its own random shifts (rng folded with the
+  # device index), so the maths equals single-device only without them.
+  config.data.random_shift = 0
+  state, step_fn, _, placement = loop.build(config, (size, size, 3), num_classes=3)
+  state = placement.put_state(state)
+  rng = jax.random.key(0)
+  for step in range(STEPS):
+    batch = global_batch(step, size)
+    rows = parallel.process_rows(batch, jax.process_index(), jax.process_count())
+    state, _ = step_fn(state, placement.put_batch(rows), rng)
+  host = placement.host_state(state)
+  leaves = jax.tree_util.tree_leaves_with_path(host.params)
+  return {jax.tree_util.keystr(p): np.asarray(x.addressable_data(0)) for p, x in leaves}
+
+
+def main():
+  parser = argparse.ArgumentParser()
+  parser.add_argument("--modes", default="single,pmap,sharded")
+  parser.add_argument("--out", required=True)
+  parser.add_argument("--model", default="tiny", help="tiny or dann_digits")
+  parser.add_argument("--tag", default="")
+  parser.add_argument("--coordinator", default=None)
+  parser.add_argument("--num_processes", type=int, default=1)
+  parser.add_argument("--process_id", type=int, default=0)
+  args = parser.parse_args()
+  if args.num_processes > 1:
+    jax.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
+  for mode in args.modes.split(","):
+    params = run(mode, args.model)
+    if jax.process_index() == 0:
+      tag = f"{mode}_{jax.process_count()}x{jax.local_device_count()}{args.tag}"
+      np.savez(os.path.join(args.out, f"{tag}.npz"), **params)
+
+
+if __name__ == "__main__":
+  main()
