@@ -1,9 +1,11 @@
 """Tabulates results.json files: mean ± std over seeds per method.
 
-    python -m experiments.summarize runs/digits_to_digits_m
+    python -m experiments.summarize runs/digits_to_digits_m [runs/paper ...]
 
-Searches the given directories recursively for results.json and prints one
-markdown row per (source, target, method) with every seed's accuracy.
+Searches each given directory recursively for results.json and prints one
+markdown row per (directory, source, target, method), with every seed's
+target accuracy. Runs under different directories are never pooled, so keep
+one directory per recipe.
 """
 
 import glob
@@ -14,37 +16,46 @@ import sys
 import numpy as np
 
 ORDER = {"source_only": 0, "dann": 1, "target_only": 2}
+HEADER = [
+  "runs",
+  "source → target",
+  "method",
+  "target test acc (mean ± sample std)",
+  "source test acc",
+  "seeds",
+  "per-seed target acc",
+  "steps",
+  "wall s (mean)",
+]
 
 
-def load_results(roots: list[str]) -> list[dict]:
-  paths = sorted(
-    p for root in roots for p in glob.glob(os.path.join(root, "**", "results.json"), recursive=True)
-  )
-  return [json.load(open(p)) for p in paths]
+def load_results(roots: list[str]) -> list[tuple[str, dict]]:
+  """(root, results) for every results.json below each root."""
+  found = []
+  for root in roots:
+    for path in sorted(glob.glob(os.path.join(root, "**", "results.json"), recursive=True)):
+      with open(path) as f:
+        found.append((root, json.load(f)))
+  return found
 
 
-def table(results: list[dict]) -> str:
+def _std(values: np.ndarray) -> float:
+  return float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def table(results: list[tuple[str, dict]]) -> str:
   groups = {}
-  for r in results:
-    groups.setdefault((r["source"], r["target"], r["method"]), []).append(r)
-  header = [
-    "source → target",
-    "method",
-    "target test acc (mean ± std)",
-    "source test acc",
-    "seeds",
-    "per-seed target acc",
-    "steps",
-    "wall s (mean)",
-  ]
-  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-  for (source, target, method), runs in sorted(
-    groups.items(), key=lambda kv: (kv[0][:2], ORDER.get(kv[0][2], 9))
+  for root, r in results:
+    groups.setdefault((root, r["source"], r["target"], r["method"]), []).append(r)
+  lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+  for (root, source, target, method), runs in sorted(
+    groups.items(), key=lambda kv: (kv[0][:3], ORDER.get(kv[0][3], 9))
   ):
+    runs = sorted(runs, key=lambda r: r["seed"])
     tgt = np.array([r["target_test_accuracy"] for r in runs])
     src = np.array([r["source_test_accuracy"] for r in runs])
     lines.append(
-      f"| {source} → {target} | {method} | {tgt.mean():.3f} ± {tgt.std():.3f} | "
+      f"| {root} | {source} → {target} | {method} | {tgt.mean():.3f} ± {_std(tgt):.3f} | "
       f"{src.mean():.3f} | {len(runs)} | {', '.join(f'{a:.3f}' for a in tgt)} | "
       f"{runs[0]['steps']} | {np.mean([r['wall_seconds'] for r in runs]):.0f} |"
     )
@@ -52,9 +63,10 @@ def table(results: list[dict]) -> str:
 
 
 def main(argv: list[str]) -> None:
-  results = load_results(argv[1:] or ["runs"])
+  roots = argv[1:] or ["runs"]
+  results = load_results(roots)
   if not results:
-    sys.exit(f"error: no results.json under {argv[1:] or ['runs']}")
+    sys.exit(f"error: no results.json under {roots}")
   print(table(results))
 
 
