@@ -48,8 +48,8 @@ def domain_indices(domain: str, split: str) -> np.ndarray:
   return half[-TEST_SIZE:] if split == "test" else half[:-TEST_SIZE]
 
 
-class _DigitsBase(tfds.core.GeneratorBasedBuilder):
-  """Shared generator: subclasses set the domain and the colour transform."""
+class _DigitsBase(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+  """Features, splits and the gray generator; DigitsM overrides the generator."""
 
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "Initial release."}
@@ -72,14 +72,9 @@ class _DigitsBase(tfds.core.GeneratorBasedBuilder):
     images, labels = _uci_digits_28()
     return {split: self._generate_examples(images, labels, split) for split in ("train", "test")}
 
-  def _transform(self, images: np.ndarray, split: str) -> np.ndarray:
-    del split
-    return images[..., None]
-
   def _generate_examples(self, images, labels, split):
-    idx = domain_indices(self.name, split)
-    for i, image in zip(idx, self._transform(images[idx], split)):
-      yield int(i), {"image": image, "label": int(labels[i])}
+    for i in domain_indices(self.name, split):
+      yield int(i), {"image": images[i][..., None], "label": int(labels[i])}
 
 
 class Digits(_DigitsBase):
@@ -101,7 +96,8 @@ class DigitsM(_DigitsBase):
     idx = domain_indices(self.name, split)
     copies = self.TRAIN_BLENDS if split == "train" else 1
     seed = _BLEND_SEED + 100 * (split == "test")
+    photos = blending.sklearn_photos()
     for copy in range(copies):
-      blended = blending.blend_with_patches(images[idx], blending.sklearn_photos(), seed + copy)
+      blended = blending.blend_with_patches(images[idx], photos, seed + copy)
       for i, image in zip(idx, blended):
         yield f"{i}_{copy}", {"image": image, "label": int(labels[i])}
