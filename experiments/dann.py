@@ -6,6 +6,8 @@
 
 import logging
 import os
+import signal
+import sys
 
 from absl import app, flags
 
@@ -16,6 +18,13 @@ _WORKDIR = flags.DEFINE_string(
   None,
   "Checkpoints, metrics and results go here; a rerun resumes. "
   "Default: runs/<source>_to_<target>/<method>/seed<seed>.",
+)
+
+
+_ALLOW_CONFIG_CHANGE = flags.DEFINE_bool(
+  "allow_config_change",
+  False,
+  "Resume a workdir whose config.json differs from --config (normally refused).",
 )
 
 
@@ -35,8 +44,16 @@ def main(argv):
 
   config = cli.CONFIG.value
   workdir = _WORKDIR.value or default_workdir(config)
-  logging.getLogger("tljax").info("workdir: %s", workdir)
-  cli.exit_on_user_error(loop.train_and_evaluate, config, workdir)
+  log = logging.getLogger("tljax")
+  log.info("workdir: %s", workdir)
+  try:
+    cli.exit_on_user_error(loop.train_and_evaluate, config, workdir, _ALLOW_CONFIG_CHANGE.value)
+  except loop.Preempted as e:
+    log.warning("%s; checkpoint saved in %s; rerun the same command to resume", e, workdir)
+    sys.exit(0 if e.signum == signal.SIGTERM else 128 + e.signum)
+  except FloatingPointError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """The command line: bad input gives a one-line error and exit status 2."""
 
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -48,3 +51,29 @@ def test_unknown_config_field_fails(tmp_path):
   result = _run("--config.optim.lrr=0.1", tmp_path=tmp_path)
   assert result.returncode != 0
   assert "lrr" in result.stderr
+
+
+def test_sigterm_saves_a_checkpoint_and_exits_0(data_dir, tmp_path):
+  workdir = tmp_path / "run"
+  cmd = [
+    sys.executable,
+    "-m",
+    "experiments.dann",
+    "--config",
+    "configs/dann_digits.py:tiny",
+    f"--workdir={workdir}",
+    f"--config.data.data_dir={data_dir}",
+    "--config.train.num_steps=1000000",
+    "--config.train.log_every=20",
+  ]
+  proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+  deadline = time.time() + 120
+  while not (workdir / "metrics.jsonl").exists() and time.time() < deadline:
+    time.sleep(0.2)  # Training has started once the first metrics are written.
+  proc.send_signal(signal.SIGTERM)
+  _, stderr = proc.communicate(timeout=60)
+  assert proc.returncode == 0, stderr
+  assert "rerun the same command to resume" in stderr
+  step = int(re.search(r"stopped by signal 15 at step (\d+)", stderr).group(1))
+  assert step >= 1 and str(step) in os.listdir(workdir / "checkpoints")
+  assert not (workdir / "results.json").exists()

@@ -5,12 +5,13 @@ import os
 import shutil
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from tljax import checkpoint
-from tljax.errors import DataError
-from tljax.train import loop
+from tljax.errors import ConfigError, DataError
+from tljax.train import loop, steps
 
 
 def _final_params(workdir, config):
@@ -72,3 +73,39 @@ def test_image_size_mismatch_is_a_clear_error(tiny_config, tmp_path):
   tiny_config.data.image_size = 32
   with pytest.raises(DataError, match="has 28x28 images but config.data.image_size=32"):
     loop.train_and_evaluate(tiny_config, str(tmp_path))
+
+
+def test_nan_stops_the_run_keeps_the_last_good_checkpoint_and_records_it(
+  tiny_config, tmp_path, monkeypatch
+):
+  original = steps.train_step
+
+  def nan_from_step_4(state, batch, rng, **deps):
+    new_state, metrics = original(state, batch, rng, **deps)
+    metrics["loss"] = jnp.where(state.step >= 3, jnp.nan, metrics["loss"])
+    return new_state, metrics
+
+  monkeypatch.setattr(steps, "train_step", nan_from_step_4)
+  workdir = str(tmp_path / "run")
+  with pytest.raises(FloatingPointError, match="loss=nan in the steps up to 4"):
+    loop.train_and_evaluate(tiny_config, workdir)
+  assert os.listdir(os.path.join(workdir, "checkpoints")) == ["3"]
+  record = json.load(open(os.path.join(workdir, "results.json")))
+  assert record["status"] == "diverged" and "step" in record["error"]
+
+
+def test_resuming_a_workdir_of_another_config_is_refused(tiny_config, tmp_path):
+  workdir = str(tmp_path / "run")
+  loop.train_and_evaluate(tiny_config, workdir)
+  tiny_config.optim.lr = 0.5
+  with pytest.raises(ConfigError, match=r"another config \(optim.lr: 0.01 -> 0.5\)"):
+    loop.train_and_evaluate(tiny_config, workdir)
+  assert loop.train_and_evaluate(tiny_config, workdir, allow_config_change=True)
+
+
+def test_same_seed_and_config_give_identical_results(tiny_config, tmp_path):
+  a = loop.train_and_evaluate(tiny_config, str(tmp_path / "a"))
+  b = loop.train_and_evaluate(tiny_config, str(tmp_path / "b"))
+  for r in (a, b):
+    r.pop("wall_seconds")
+  assert a == b

@@ -1,5 +1,6 @@
-"""Orbax CheckpointManager wrappers: save the TrainState, restore the latest."""
+"""Orbax CheckpointManager wrappers: save the TrainState, restore the newest good one."""
 
+import logging
 import os
 
 import jax
@@ -23,10 +24,21 @@ def save(manager: ocp.CheckpointManager, state) -> None:
 def restore_latest(manager: ocp.CheckpointManager, state):
   """Returns (restored state, step), or (`state`, None) if nothing is saved.
 
-  `state` supplies the tree structure, shapes and dtypes to restore into.
+  `state` supplies the tree structure, shapes and dtypes to restore into. A
+  checkpoint that cannot be read (damaged or partial files) is skipped with a
+  warning in favour of the next older one; orbax's atomic commits mean an
+  interrupted write never shows up as a step at all.
   """
-  step = manager.latest_step()
-  if step is None:
-    return state, None
   abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
-  return manager.restore(step, args=ocp.args.StandardRestore(abstract)), step
+  for step in sorted(manager.all_steps(), reverse=True):
+    try:
+      return manager.restore(step, args=ocp.args.StandardRestore(abstract)), step
+    except Exception as e:  # pylint: disable=broad-except
+      logging.getLogger("tljax").warning(
+        "checkpoint at step %d in %s is unreadable (%s: %s); trying an older one",
+        step,
+        manager.directory,
+        type(e).__name__,
+        str(e).splitlines()[0][:200],
+      )
+  return state, None

@@ -4,6 +4,7 @@ import dataclasses
 import json
 import logging
 import os
+import signal
 import time
 
 import jax
@@ -178,14 +179,56 @@ def _write_json(path: str, obj) -> None:
   os.replace(tmp, path)
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
+class Preempted(Exception):
+  """SIGTERM or SIGINT arrived; a checkpoint of the current step was saved."""
+
+  def __init__(self, signum: int, step: int):
+    super().__init__(f"stopped by signal {signum} at step {step}")
+    self.signum, self.step = signum, step
+
+
+def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+  """'optim.lr: 0.01 -> 0.02' for every leaf that differs between two dicts."""
+  out = []
+  for key in sorted(set(old) | set(new)):
+    a, b = old.get(key), new.get(key)
+    if isinstance(a, dict) and isinstance(b, dict):
+      out += _differences(a, b, f"{prefix}{key}.")
+    elif a != b:
+      out.append(f"{prefix}{key}: {a!r} -> {b!r}")
+  return out
+
+
+def check_workdir_config(config, workdir: str, allow_config_change: bool) -> None:
+  """Refuses to resume a workdir that holds a run of another config."""
+  path = os.path.join(workdir, "config.json")
+  if allow_config_change or not os.path.exists(path):
+    return
+  with open(path) as f:
+    old = json.load(f)
+  new = json.loads(json.dumps(config.to_dict()))  # Tuples -> lists, as on disk.
+  diffs = _differences(old, new)
+  if diffs:
+    raise ConfigError(
+      f"workdir {workdir} holds a run of another config ({'; '.join(diffs[:3])}); "
+      "use another --workdir, or --allow_config_change to resume it anyway"
+    )
+
+
+def train_and_evaluate(
+  config: ml_collections.ConfigDict, workdir: str, allow_config_change: bool = False
+) -> dict:
   """Trains `config.method` from source to target; writes results.json.
 
-  Resumes from the newest checkpoint in `workdir/checkpoints` if there is one.
-  Returns the results dict that is written to `workdir/results.json`.
+  Resumes from the newest readable checkpoint in `workdir/checkpoints`.
+  Returns the results dict that is written to `workdir/results.json`. Raises
+  `Preempted` after saving a checkpoint if SIGTERM/SIGINT arrives, and
+  FloatingPointError (after recording it in results.json) if the loss stops
+  being finite.
   """
   start_time = time.time()
   validate_config(config)
+  check_workdir_config(config, workdir, allow_config_change)
   primary = jax.process_index() == 0
   if primary:
     os.makedirs(workdir, exist_ok=True)
@@ -201,13 +244,22 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   if restored_step is not None:
     log.info("resuming from checkpoint at step %d in %s", start_step, workdir)
   loop = _Loop(config, placement, train_step, eval_step, data, manager, workdir)
-  state, history = loop.run(placement.put_state(state), start_step)
+  try:
+    state, history = loop.run(placement.put_state(state), start_step)
+  except FloatingPointError as e:
+    if primary:
+      failure = {"status": "diverged", "error": str(e), "config": config.to_dict()}
+      _write_json(os.path.join(workdir, "results.json"), failure)
+    raise
+  finally:
+    manager.wait_until_finished()
   state = placement.host_state(state)
   final = evaluate_all(eval_step, state, data, config.data.eval_batch_size)
   _log_eval(int(state.step), final)
   manager.wait_until_finished()
   manager.close()
   results = {
+    "status": "finished",
     "method": config.method.name,
     "source": config.data.source,
     "target": config.data.target,
@@ -247,6 +299,17 @@ class _Loop:
       yield self.placement.put_batch(rows)
 
   def run(self, state, start_step: int):
+    """Trains to `train.num_steps`; see `train_and_evaluate` for what it raises."""
+    received = []
+    handler = lambda signum, frame: received.append(signum)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+      return self._run(state, start_step, received)
+    finally:
+      for sig, old in previous.items():
+        signal.signal(sig, old)
+
+  def _run(self, state, start_step: int, received: list):
     tc = self.config.train
     writer = metrics_lib.MetricWriter(self.workdir, enabled=jax.process_index() == 0)
     base_rng = jax.random.key(self.config.seed)
@@ -256,13 +319,16 @@ class _Loop:
     for step in range(start_step + 1, tc.num_steps + 1):
       state, step_metrics = self.train_step(state, next(batches), base_rng)
       pending.append(self.placement.metrics(step_metrics))
-      if step % tc.log_every == 0 or step == tc.num_steps:
+      # Also check before every checkpoint, so no non-finite state is saved.
+      checkpoint_now = step % tc.ckpt_every == 0 or step == tc.num_steps or bool(received)
+      if step % tc.log_every == 0 or checkpoint_now:
         scalars = metrics_lib.mean_metrics(jax.device_get(pending))
         pending = []
-        if not np.isfinite(scalars["loss"]):
+        bad = [k for k, v in scalars.items() if not np.isfinite(v)]
+        if bad:
           raise FloatingPointError(
-            f"training diverged: loss={scalars['loss']} at step {step}; "
-            "lower config.optim.lr or set config.optim.clip_norm"
+            f"training diverged: {bad[0]}={scalars[bad[0]]} in the steps up to {step}; the "
+            "last good checkpoint is kept; lower config.optim.lr or set config.optim.clip_norm"
           )
         now = time.time()
         rate = (step - last_step) / max(now - last_time, 1e-9)
@@ -282,6 +348,9 @@ class _Loop:
         )
         writer.write(step, {f"eval/{s}/accuracy": r["accuracy"] for s, r in results.items()})
         last_time = time.time()  # Steps/s measures training alone.
-      if step % tc.ckpt_every == 0 or step == tc.num_steps:
+      if checkpoint_now:
         checkpoint.save(self.manager, self.placement.host_state(state))
+      if received:
+        self.manager.wait_until_finished()
+        raise Preempted(received[0], step)
     return state, history
