@@ -12,16 +12,15 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _command(workdir, *overrides) -> list[str]:
+  return [
+    sys.executable, "-m", "experiments.dann", "--config", "configs/dann_digits.py:tiny",
+    f"--workdir={workdir}", *overrides,
+  ]  # fmt: skip
+
+
 def _run(*overrides, tmp_path):
-  cmd = [
-    sys.executable,
-    "-m",
-    "experiments.dann",
-    "--config",
-    "configs/dann_digits.py:tiny",
-    f"--workdir={tmp_path}/run",
-    *overrides,
-  ]
+  cmd = _command(f"{tmp_path}/run", *overrides)
   return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
@@ -55,17 +54,7 @@ def test_unknown_config_field_fails(tmp_path):
 
 def test_sigterm_saves_a_checkpoint_and_exits_0(data_dir, tmp_path):
   workdir = tmp_path / "run"
-  cmd = [
-    sys.executable,
-    "-m",
-    "experiments.dann",
-    "--config",
-    "configs/dann_digits.py:tiny",
-    f"--workdir={workdir}",
-    f"--config.data.data_dir={data_dir}",
-    "--config.train.num_steps=1000000",
-    "--config.train.log_every=20",
-  ]
+  cmd = _command(workdir, f"--config.data.data_dir={data_dir}", "--config.train.num_steps=1000000")
   proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
   deadline = time.time() + 120
   while not (workdir / "metrics.jsonl").exists() and time.time() < deadline:
