@@ -36,6 +36,12 @@ def _run(*overrides, tmp_path):
     ("--config.optim.name=lamb", "config.optim.name='lamb' is unknown"),
     ("--config.data.batch_size=0", "config.data.batch_size=0 must be > 0"),
     ("--config.model.dropout=1.5", "config.model.dropout=1.5 must be in [0, 1)"),
+    ("--config.method.trade_off=-1.0", "config.method.trade_off=-1.0 must be >= 0"),
+    ("--config.data.random_shift=-2", "config.data.random_shift=-2 must be >= 0"),
+    ("--config.model.input_norm=zscore", "config.model.input_norm='zscore' is unknown"),
+    ("--config.optim.schedule=cosine", "config.optim.schedule='cosine' is unknown"),
+    ("--config.train.num_steps=0", "config.train.num_steps=0 must be > 0"),
+    ("--config.data.target=svhn", "config.data.target='svhn' is unknown"),
   ],
 )
 def test_bad_config_is_a_one_line_error(override, message, tmp_path):
