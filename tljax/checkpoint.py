@@ -16,7 +16,7 @@ def make_manager(workdir: str, max_to_keep: int = 2) -> ocp.CheckpointManager:
 
 
 def save(manager: ocp.CheckpointManager, state) -> None:
-  """Saves `state` under its own step (asynchronously; see `wait`)."""
+  """Saves `state` under its own step, asynchronously (`manager.wait_until_finished()`)."""
   step = int(jax.device_get(state.step))
   manager.save(step, args=ocp.args.StandardSave(state), force=True)
 
