@@ -72,6 +72,7 @@ def base_config() -> ml_collections.ConfigDict:
   config.train.log_every = 100
   config.train.eval_every = 500
   config.train.ckpt_every = 500
+  config.train.ema_decay = 0.0  # > 0: evaluate an EMA of the classifier's weights.
   return config
 
 

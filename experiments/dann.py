@@ -4,10 +4,7 @@
         [--config.method.name=source_only] [--config.seed=1]
 """
 
-import logging
 import os
-import signal
-import sys
 
 from absl import app, flags
 
@@ -40,20 +37,8 @@ def default_workdir(config) -> str:
 def main(argv):
   del argv
   cli.start()
-  from tljax.train import loop  # pylint: disable=g-import-not-at-top
-
   config = cli.CONFIG.value
-  workdir = _WORKDIR.value or default_workdir(config)
-  log = logging.getLogger("tljax")
-  log.info("workdir: %s", workdir)
-  try:
-    cli.exit_on_user_error(loop.train_and_evaluate, config, workdir, _ALLOW_CONFIG_CHANGE.value)
-  except loop.Preempted as e:
-    log.warning("%s; checkpoint saved in %s; rerun the same command to resume", e, workdir)
-    sys.exit(0 if e.signum == signal.SIGTERM else 128 + e.signum)
-  except FloatingPointError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(1)
+  cli.train(config, _WORKDIR.value or default_workdir(config), _ALLOW_CONFIG_CHANGE.value)
 
 
 if __name__ == "__main__":

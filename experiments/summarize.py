@@ -1,13 +1,16 @@
-"""Tabulates results.json files: mean ± std over seeds per method.
+"""Tabulates results.json files: mean ± std over seeds per setting.
 
-    python -m experiments.summarize runs/digits_to_digits_m [runs/paper ...]
+    python -m experiments.summarize runs/digits_to_digits_m [runs/paper ...] \\
+        [--by method.name,method.trade_off]
 
 Searches each given directory recursively for results.json and prints one
-markdown row per (directory, source, target, method), with every seed's
+markdown row per (directory, source, target, setting), where the setting is
+the config fields named by --by (default: the method), with every seed's
 target accuracy. Runs under different directories are never pooled, so keep
 one directory per recipe.
 """
 
+import argparse
 import glob
 import json
 import os
@@ -16,10 +19,7 @@ import sys
 import numpy as np
 
 ORDER = {"source_only": 0, "dann": 1, "target_only": 2}
-HEADER = [
-  "runs",
-  "source → target",
-  "method",
+COLUMNS = [
   "target test acc (mean ± sample std)",
   "source test acc",
   "seeds",
@@ -30,44 +30,72 @@ HEADER = [
 
 
 def load_results(roots: list[str]) -> list[tuple[str, dict]]:
-  """(root, results) for every results.json below each root."""
+  """(root, results) for every finished run's results.json below each root."""
   found = []
   for root in roots:
     for path in sorted(glob.glob(os.path.join(root, "**", "results.json"), recursive=True)):
       with open(path) as f:
-        found.append((root, json.load(f)))
+        results = json.load(f)
+      if results.get("status") == "finished":
+        found.append((root, results))
   return found
+
+
+def finished(workdir: str) -> bool:
+  path = os.path.join(workdir, "results.json")
+  if not os.path.exists(path):
+    return False
+  with open(path) as f:
+    return json.load(f).get("status") == "finished"
+
+
+def _field(results: dict, dotted: str):
+  value = results["config"]
+  for part in dotted.split("."):
+    value = value[part]
+  return value
 
 
 def _std(values: np.ndarray) -> float:
   return float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
-def table(results: list[tuple[str, dict]]) -> str:
+def _sort_key(value):
+  return (ORDER.get(value, 9), str(value))
+
+
+def table(results: list[tuple[str, dict]], group_by: list[str] = ("method.name",)) -> str:
+  """One markdown row per (root, source, target, values of `group_by`)."""
   groups = {}
   for root, r in results:
-    groups.setdefault((root, r["source"], r["target"], r["method"]), []).append(r)
-  lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-  for (root, source, target, method), runs in sorted(
-    groups.items(), key=lambda kv: (kv[0][:3], ORDER.get(kv[0][3], 9))
+    setting = tuple(_field(r, key) for key in group_by)
+    groups.setdefault((root, r["source"], r["target"], setting), []).append(r)
+  header = ["runs", "source → target", *group_by, *COLUMNS]
+  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  for (root, source, target, setting), runs in sorted(
+    groups.items(), key=lambda kv: (kv[0][:3], [_sort_key(v) for v in kv[0][3]])
   ):
     runs = sorted(runs, key=lambda r: r["seed"])
     tgt = np.array([r["target_test_accuracy"] for r in runs])
     src = np.array([r["source_test_accuracy"] for r in runs])
     lines.append(
-      f"| {root} | {source} → {target} | {method} | {tgt.mean():.3f} ± {_std(tgt):.3f} | "
-      f"{src.mean():.3f} | {len(runs)} | {', '.join(f'{a:.3f}' for a in tgt)} | "
-      f"{runs[0]['steps']} | {np.mean([r['wall_seconds'] for r in runs]):.0f} |"
+      f"| {root} | {source} → {target} | {' | '.join(map(str, setting))} | "
+      f"{tgt.mean():.3f} ± {_std(tgt):.3f} | {src.mean():.3f} | {len(runs)} | "
+      f"{', '.join(f'{a:.3f}' for a in tgt)} | {runs[0]['steps']} | "
+      f"{np.mean([r['wall_seconds'] for r in runs]):.0f} |"
     )
   return "\n".join(lines)
 
 
 def main(argv: list[str]) -> None:
-  roots = argv[1:] or ["runs"]
-  results = load_results(roots)
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("roots", nargs="*", default=["runs"])
+  parser.add_argument("--by", default="method.name", help="comma-separated config fields")
+  args = parser.parse_args(argv[1:])
+  results = load_results(args.roots)
   if not results:
-    sys.exit(f"error: no results.json under {roots}")
-  print(table(results))
+    sys.exit(f"error: no finished results.json under {args.roots}")
+  print(table(results, args.by.split(",")))
 
 
 if __name__ == "__main__":

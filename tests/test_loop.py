@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tljax import checkpoint
-from tljax.errors import ConfigError, DataError
+from tljax.errors import ConfigError
 from tljax.train import loop, steps
 
 
@@ -69,10 +69,16 @@ def test_baselines_run(tiny_config, tmp_path):
     assert results["method"] == method
 
 
-def test_image_size_mismatch_is_a_clear_error(tiny_config, tmp_path):
+def test_images_are_resized_to_the_configured_size(tiny_config):
+  original = loop.load_domains(tiny_config.data).source_test["image"]
   tiny_config.data.image_size = 32
-  with pytest.raises(DataError, match="has 28x28 images but config.data.image_size=32"):
-    loop.train_and_evaluate(tiny_config, str(tmp_path))
+  data = loop.load_domains(tiny_config.data)
+  assert data.source_train["image"].shape[1:] == (32, 32, 3)
+  resized = data.source_test["image"]
+  assert resized.shape == (len(original), 32, 32, 3) and resized.dtype == np.uint8
+  # Bilinear resizing keeps each image: mean brightness moves by under 2 levels.
+  diff = resized.mean(axis=(1, 2, 3)) - original.mean(axis=(1, 2, 3))
+  assert np.abs(diff).max() < 2.0
 
 
 def test_nan_stops_the_run_keeps_the_last_good_checkpoint_and_records_it(

@@ -12,7 +12,7 @@ from tljax.train import create_train_state, make_optimizer, steps
 DIGITS_BN = {"name": "dann_digits", "norm": "batch", "dropout": 0.1}
 
 
-def _build(method="dann", model=None):
+def _build(method="dann", model=None, ema_decay=0.0):
   config = common.base_config()
   common.shrink_for_tests(config)
   config.model.update(model or {})
@@ -26,7 +26,7 @@ def _build(method="dann", model=None):
       discriminator=discriminator,
       tx=tx,
       lr_schedule=lr_schedule,
-      hparams=steps.StepHParams(method=method, num_steps=10),
+      hparams=steps.StepHParams(method=method, num_steps=10, ema_decay=ema_decay),
     )
   )
   return state, step, classifier
@@ -113,3 +113,25 @@ def test_eval_step_counts_only_unmasked_rows():
   summary = steps.confusion_summary(expected)
   assert summary["num_examples"] == 3
   assert summary["accuracy"] == pytest.approx(np.trace(expected) / 3)
+
+
+def test_ema_params_follow_the_warmed_up_average():
+  state, step, _ = _build(ema_decay=0.99)
+  rng = jax.random.key(1)
+  state1, _ = step(state, _batch(0), rng)
+  # Step 0: decay min(0.99, 1/10) = 0.1, so ema = 0.1 init + 0.9 new.
+  want = jax.tree.map(lambda a, p: 0.1 * a + 0.9 * p, state.ema_params, state1.params["classifier"])
+  jax.tree.map(lambda w, g: np.testing.assert_allclose(g, w, rtol=1e-6), want, state1.ema_params)
+  state2, _ = step(state1, _batch(1), rng)
+  # Step 1: decay min(0.99, 2/11).
+  d = 2 / 11
+  want = jax.tree.map(
+    lambda a, p: d * a + (1 - d) * p, state1.ema_params, state2.params["classifier"]
+  )
+  jax.tree.map(lambda w, g: np.testing.assert_allclose(g, w, rtol=1e-6), want, state2.ema_params)
+
+
+def test_without_ema_eval_weights_are_the_params():
+  state, step, _ = _build()
+  state, _ = step(state, _batch(0), jax.random.key(1))
+  jax.tree.map(np.testing.assert_array_equal, state.ema_params, state.params["classifier"])

@@ -3,10 +3,12 @@ import json
 from experiments import summarize
 
 
-def _write(root, method, seed, acc):
-  path = root / method / f"seed{seed}"
+def _write(root, method, seed, acc, trade_off=1.0, status="finished"):
+  path = root / method / f"trade_off={trade_off}" / f"seed{seed}"
   path.mkdir(parents=True)
   result = {
+    "status": status,
+    "config": {"method": {"name": method, "trade_off": trade_off}, "seed": seed},
     "source": "a",
     "target": "b",
     "method": method,
@@ -26,3 +28,23 @@ def test_table_has_mean_and_sample_std_per_method(tmp_path):
   rows = summarize.table(summarize.load_results([str(tmp_path)])).splitlines()
   assert rows[2].startswith(f"| {tmp_path} | a → b | source_only | 0.400 ± 0.000 |")
   assert rows[3].startswith(f"| {tmp_path} | a → b | dann | 0.600 ± 0.141 |")  # ddof=1
+
+
+def test_unfinished_runs_are_left_out_and_reported_by_finished(tmp_path):
+  _write(tmp_path, "dann", 0, 0.5)
+  _write(tmp_path, "dann", 1, float("nan"), status="diverged")
+  assert len(summarize.load_results([str(tmp_path)])) == 1
+  assert summarize.finished(str(tmp_path / "dann" / "trade_off=1.0" / "seed0"))
+  assert not summarize.finished(str(tmp_path / "dann" / "trade_off=1.0" / "seed1"))
+
+
+def test_rows_per_setting_of_the_grouping_fields(tmp_path):
+  for seed, acc in enumerate([0.5, 0.7]):
+    _write(tmp_path, "dann", seed, acc, trade_off=0.1)
+    _write(tmp_path, "dann", seed, acc + 0.2, trade_off=1.0)
+  rows = summarize.table(
+    summarize.load_results([str(tmp_path)]), ["method.name", "method.trade_off"]
+  ).splitlines()
+  assert rows[0].startswith("| runs | source → target | method.name | method.trade_off |")
+  assert rows[2].startswith(f"| {tmp_path} | a → b | dann | 0.1 | 0.600 ± 0.141 |")
+  assert rows[3].startswith(f"| {tmp_path} | a → b | dann | 1.0 | 0.800 ± 0.141 |")

@@ -25,6 +25,20 @@ def match_channels(images: np.ndarray, channels: int) -> np.ndarray:
   )
 
 
+def resize_images(images: np.ndarray, size: int, chunk: int = 4096) -> np.ndarray:
+  """Bilinear (antialiased) resize of uint8 [N, H, W, C] to [N, size, size, C]."""
+  import jax  # pylint: disable=g-import-not-at-top
+
+  if images.shape[1:3] == (size, size):
+    return images
+  out = []
+  for start in range(0, len(images), chunk):
+    part = images[start : start + chunk].astype(np.float32)
+    shape = (len(part), size, size, part.shape[-1])
+    out.append(np.asarray(jax.image.resize(part, shape, "bilinear", antialias=True)))
+  return np.clip(np.rint(np.concatenate(out)), 0, 255).astype(np.uint8)
+
+
 class Stream:
   """Batches of an in-memory split in seeded per-epoch random order."""
 

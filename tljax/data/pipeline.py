@@ -11,9 +11,11 @@ import numpy as np
 
 from tljax.errors import ConfigError, DataError
 
-# Datasets tljax knows how to pair; the embedded ones need no network.
+# Datasets tljax knows how to pair; the embedded ones need no network, and
+# MNIST and MNIST-M/offline need only the MNIST IDX files (config.data.manual_dir).
 EMBEDDED = ("digits", "digits_m")
-KNOWN_DATASETS = EMBEDDED
+KNOWN_DATASETS = EMBEDDED + ("mnist", "mnist_m/offline", "mnist_m/bsds500", "svhn_cropped", "usps")
+NEEDS_MNIST = ("mnist", "mnist_m/offline", "mnist_m/bsds500")
 
 
 def check_dataset_name(field: str, name: str) -> None:
@@ -45,7 +47,12 @@ def load_split(
   from tljax.data import builders  # noqa: F401  Registers tljax's TFDS builders.
 
   tf.config.set_visible_devices([], "GPU")  # Keep the accelerators for JAX.
-  builder = tfds.builder(name, data_dir=data_dir or default_data_dir())
+  data_dir = data_dir or default_data_dir()
+  manual_dir = os.path.expanduser(manual_dir) if manual_dir else None
+  if name == "mnist" and builders.mnist.has_idx_files(manual_dir):
+    builder = builders.MnistFromIdx(data_dir=data_dir)
+  else:
+    builder = tfds.builder(name, data_dir=data_dir)
   try:
     builder.download_and_prepare(
       download_config=tfds.download.DownloadConfig(manual_dir=manual_dir)
@@ -54,9 +61,21 @@ def load_split(
     raise DataError(
       f"dataset {name!r} needs files in its manual dir (config.data.manual_dir={manual_dir!r}): {e}"
     ) from e
-  if split not in builder.info.splits:
+  except (OSError, tfds.core.download.DownloadError) as e:
+    hint = (
+      "; offline, put the four MNIST IDX files (train-images-idx3-ubyte.gz, ...) in a directory "
+      "and pass --config.data.manual_dir=DIR"
+      if name in NEEDS_MNIST
+      else ""
+    )
+    raise DataError(
+      f"could not download or prepare dataset {name!r} in {data_dir}: {e.__class__.__name__}: "
+      f"{str(e)[:300]}{hint}"
+    ) from e
+  if builder.info.splits and split not in builder.info.splits:
     raise ConfigError(
       f"dataset {name!r} has no split {split!r}; it has {sorted(builder.info.splits)}"
     )
-  arrays = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))
-  return {"image": arrays["image"], "label": arrays["label"]}
+  # Batches rather than batch_size=-1, which needs split sizes (mock data has none).
+  chunks = list(tfds.as_numpy(builder.as_dataset(split=split, batch_size=8192)))
+  return {key: np.concatenate([c[key] for c in chunks]) for key in ("image", "label")}

@@ -16,7 +16,7 @@ from tljax import checkpoint, models
 from tljax import metrics as metrics_lib
 from tljax.data import domains, pipeline
 from tljax.errors import ConfigError, DataError
-from tljax.train import optim, parallel, steps
+from tljax.train import diagnostics, optim, parallel, steps
 from tljax.train import state as state_lib
 
 log = logging.getLogger("tljax")
@@ -46,6 +46,8 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"config.method.trade_off={config.method.trade_off!r} must be >= 0")
   if config.data.random_shift < 0:
     raise ConfigError(f"config.data.random_shift={config.data.random_shift!r} must be >= 0")
+  if not 0 <= config.train.ema_decay < 1:
+    raise ConfigError(f"config.train.ema_decay={config.train.ema_decay!r} must be in [0, 1)")
   if not 0 <= config.model.dropout < 1:
     raise ConfigError(f"config.model.dropout={config.model.dropout!r} must be in [0, 1)")
   parallel.Placement(config.parallel)
@@ -88,11 +90,7 @@ def _load_domains(data: ml_collections.ConfigDict) -> Domains:
   def load(name, split):
     arrays = pipeline.load_split(name, split, data_dir=data.data_dir, manual_dir=data.manual_dir)
     arrays["image"] = domains.match_channels(arrays["image"], data.channels)
-    if arrays["image"].shape[1:3] != (data.image_size, data.image_size):
-      raise DataError(
-        f"dataset {name!r} has {arrays['image'].shape[1]}x{arrays['image'].shape[2]} images "
-        f"but config.data.image_size={data.image_size}"
-      )
+    arrays["image"] = domains.resize_images(arrays["image"], data.image_size)
     return arrays
 
   return Domains(
@@ -147,6 +145,7 @@ def build(config, image_shape, num_classes):
     grl_gamma=config.method.grl_gamma,
     grl_max=config.method.grl_max,
     random_shift=config.data.random_shift,
+    ema_decay=config.train.ema_decay,
   )
   train_step = placement.compile(
     steps.make_train_step(
@@ -270,6 +269,7 @@ def train_and_evaluate(
     "source_test_accuracy": final["source_test"]["accuracy"],
     "target_test_accuracy": final["target_test"]["accuracy"],
     "selection": "final checkpoint (no target labels used to select)",
+    "warnings": loop.warnings,
     "final": final,
     "eval_history": history,
     "config": config.to_dict(),
@@ -291,6 +291,10 @@ class _Loop:
   data: Domains
   manager: object
   workdir: str
+  monitor: diagnostics.CollapseMonitor = dataclasses.field(
+    default_factory=diagnostics.CollapseMonitor
+  )
+  warnings: list = dataclasses.field(default_factory=list)
 
   def batches(self, start_step: int):
     labelled, target = training_streams(self.config, self.data)
@@ -335,6 +339,13 @@ class _Loop:
         last_time, last_step = now, step
         writer.write(step, {f"train/{k}": v for k, v in scalars.items()})
         log.info(metrics_lib.progress_line(step, tc.num_steps, scalars, rate))
+        if "domain_acc_source" in scalars:
+          warning = self.monitor.update(
+            step, scalars["domain_acc_source"], scalars["domain_acc_target"]
+          )
+          if warning:
+            log.warning("warning: %s", warning)
+            self.warnings.append(warning)
       if step % tc.eval_every == 0 and step != tc.num_steps:
         results = evaluate_all(
           self.eval_step,

@@ -19,12 +19,15 @@ class TrainState:
 
   `params` holds the `classifier` and `discriminator` subtrees, `batch_stats`
   their BatchNorm statistics under the same keys (empty without BatchNorm).
+  `ema_params` is the exponential moving average of the classifier's params
+  that evaluation uses (equal to them when the step's `ema_decay` is 0).
   """
 
   step: jax.Array
   params: Params
   batch_stats: Params
   opt_state: optax.OptState
+  ema_params: Params
 
 
 def create_train_state(
@@ -52,4 +55,5 @@ def create_train_state(
       "discriminator": disc_variables.get("batch_stats", {}),
     },
     opt_state=tx.init(params),
+    ema_params=jax.tree.map(jnp.copy, params["classifier"]),  # Own buffers: donated.
   )

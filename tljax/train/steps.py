@@ -34,6 +34,7 @@ class StepHParams:
   grl_gamma: float = 10.0
   grl_max: float = 1.0
   random_shift: int = 0
+  ema_decay: float = 0.0  # Evaluation weights: EMA of the classifier's params.
 
 
 def _variables(params, batch_stats) -> dict:
@@ -130,8 +131,17 @@ def train_step(
     params=params,
     batch_stats=batch_stats,
     opt_state=opt_state,
+    ema_params=_ema(state.ema_params, params["classifier"], state.step, hparams.ema_decay),
   )
   return new_state, metrics
+
+
+def _ema(average, params, step: jax.Array, decay: float):
+  """Polyak averaging with TF's warm-up: decay min(d, (1 + t) / (10 + t))."""
+  if decay == 0.0:
+    return params
+  d = jnp.minimum(decay, (1.0 + step) / (10.0 + step))
+  return jax.tree.map(lambda a, p: d * a + (1.0 - d) * p, average, params)
 
 
 def eval_step(
@@ -143,12 +153,15 @@ def eval_step(
 ) -> Metrics:
   """Confusion-matrix counts [K, K] (rows: true label) on a masked batch.
 
+  Uses `state.ema_params`, the classifier's params themselves unless the
+  train step averages them (`StepHParams.ema_decay`).
+
   `batch = {"image", "label", "mask"}`; `mask` is 0 for padding rows, so a
   split of any size evaluates exactly. Sum the counts over batches and read
   accuracy and per-class recall with `confusion_summary`.
   """
   logits, _ = classifier.apply(
-    _variables(state.params["classifier"], state.batch_stats["classifier"]),
+    _variables(state.ema_params, state.batch_stats["classifier"]),
     batch["image"],
     train=False,
   )

@@ -1,8 +1,13 @@
 """TFDS builders for datasets missing from the catalog.
 
-Importing this package registers them with TFDS (`tfds.builder("digits_m")`).
+Importing this package registers them with TFDS (`tfds.builder("digits_m")`,
+`tfds.builder("mnist_m/offline")`, `tfds.builder("usps")`). `MnistFromIdx` is
+not registered: it prepares TFDS's own `mnist` from local IDX files.
 """
 
 from tljax.data.builders.digits import Digits, DigitsM
+from tljax.data.builders.mnist import MnistFromIdx
+from tljax.data.builders.mnist_m import MnistM
+from tljax.data.builders.usps import Usps
 
-__all__ = ["Digits", "DigitsM"]
+__all__ = ["Digits", "DigitsM", "MnistFromIdx", "MnistM", "Usps"]
