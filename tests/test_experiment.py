@@ -7,7 +7,11 @@ import subprocess
 import sys
 import time
 
+import jax
+import numpy as np
 import pytest
+
+from tests import helpers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -72,3 +76,60 @@ def test_sigterm_saves_a_checkpoint_and_exits_0(data_dir, tmp_path):
   step = int(re.search(r"stopped by signal 15 at step (\d+)", stderr).group(1))
   assert step >= 1 and str(step) in os.listdir(workdir / "checkpoints")
   assert not (workdir / "results.json").exists()
+
+
+def _wait_for_checkpoint(workdir, at_least: int, proc, timeout: float = 120) -> None:
+  deadline = time.time() + timeout
+  while time.time() < deadline:
+    steps = (
+      [int(s) for s in os.listdir(workdir / "checkpoints") if s.isdigit()]
+      if (workdir / "checkpoints").exists()
+      else []
+    )
+    if steps and max(steps) >= at_least:
+      return
+    assert proc.poll() is None, proc.communicate()[1]
+    time.sleep(0.05)
+  raise TimeoutError(f"no checkpoint >= {at_least} in {workdir}")
+
+
+def test_sigkill_at_two_steps_then_resume_is_bit_identical(tiny_config, tmp_path):
+  """Killed twice without warning, the run still ends where an uninterrupted one does.
+
+  The subprocesses run the same XLA configuration as this test process (no
+  fast-CPU flag, most optimisations off), so their steps are bit-comparable.
+  """
+  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+
+  tiny_config.train.num_steps = 60
+  tiny_config.train.ckpt_every = 4
+  tiny_config.train.log_every = 4
+  tiny_config.train.eval_every = 1000
+  overrides = [
+    f"--config.data.data_dir={tiny_config.data.data_dir}",
+    "--config.train.num_steps=60",
+    "--config.train.ckpt_every=4",
+    "--config.train.log_every=4",
+    "--config.train.eval_every=1000",
+    "--noxla_cpu_fast",
+  ]
+  env = {**os.environ, "JAX_DISABLE_MOST_OPTIMIZATIONS": "true"}
+  killed = tmp_path / "killed"
+  for at_least in (8, 28):  # Two kills, at whatever step the run has reached.
+    proc = subprocess.Popen(
+      _command(killed, *overrides), cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+    )
+    _wait_for_checkpoint(killed, at_least, proc)
+    proc.kill()
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+  assert not (killed / "results.json").exists()
+  resumed = loop.train_and_evaluate(tiny_config, str(killed))
+  assert 28 <= resumed["resumed_from_step"] < 60
+  uninterrupted = tmp_path / "uninterrupted"
+  loop.train_and_evaluate(tiny_config, str(uninterrupted))
+  (state_killed, step), (state_whole, _) = [
+    helpers.final_state(tiny_config, workdir) for workdir in (killed, uninterrupted)
+  ]
+  assert step == 60
+  jax.tree.map(np.testing.assert_array_equal, state_killed, state_whole)

@@ -9,18 +9,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tljax import checkpoint
+from tests import helpers
 from tljax.errors import ConfigError
 from tljax.train import loop, steps
-
-
-def _final_params(workdir, config):
-  data = loop.load_domains(config.data)
-  state, *_ = loop.build(config, data.source_train["image"].shape[1:], 10)
-  manager = checkpoint.make_manager(workdir)
-  restored, step = checkpoint.restore_latest(manager, state)
-  manager.close()
-  return restored.params, step
 
 
 def test_runs_end_to_end_writes_results_and_resumes(tiny_config, tmp_path):
@@ -57,9 +48,9 @@ def test_resume_from_a_middle_checkpoint_is_exact(tiny_config, tmp_path):
   shutil.rmtree(os.path.join(cut, "checkpoints", "6"))
   resumed = loop.train_and_evaluate(tiny_config, cut)
   assert resumed["resumed_from_step"] == 3
-  params_full, _ = _final_params(full, tiny_config)
-  params_cut, _ = _final_params(cut, tiny_config)
-  jax.tree.map(np.testing.assert_array_equal, params_full, params_cut)
+  state_full, _ = helpers.final_state(tiny_config, full)
+  state_cut, _ = helpers.final_state(tiny_config, cut)
+  jax.tree.map(np.testing.assert_array_equal, state_full, state_cut)
 
 
 def test_baselines_run(tiny_config, tmp_path):

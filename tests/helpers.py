@@ -1,0 +1,14 @@
+"""Helpers shared by several test modules."""
+
+from tljax import checkpoint
+from tljax.train import loop
+
+
+def final_state(config, workdir):
+  """(newest restorable TrainState in `workdir`, its step) for `config`."""
+  data = loop.load_domains(config.data)
+  state, *_ = loop.build(config, data.source_train["image"].shape[1:], 10)
+  manager = checkpoint.make_manager(str(workdir))
+  restored, step = checkpoint.restore_latest(manager, state)
+  manager.close()
+  return restored, step
