@@ -43,4 +43,12 @@ def test_unreadable_newest_checkpoint_falls_back_with_a_warning(tmp_path, caplog
   assert restored_step == 1
   assert "checkpoint at step 2" in caplog.text and "unreadable" in caplog.text
   jax.tree.map(np.testing.assert_array_equal, restored, saved[1])
+  # The damaged step is kept aside, so the resumed run can save step 2 again.
+  assert (tmp_path / "checkpoints_unreadable" / "2").is_dir()
+  assert manager.all_steps() == [1]
+  checkpoint.save(manager, jax.tree.map(np.asarray, saved[2]))
+  manager.wait_until_finished()
+  again, again_step = checkpoint.restore_latest(manager, fresh)
+  assert again_step == 2
+  jax.tree.map(np.testing.assert_array_equal, again, saved[2])
   manager.close()

@@ -26,19 +26,41 @@ def restore_latest(manager: ocp.CheckpointManager, state):
 
   `state` supplies the tree structure, shapes and dtypes to restore into. A
   checkpoint that cannot be read (damaged or partial files) is skipped with a
-  warning in favour of the next older one; orbax's atomic commits mean an
-  interrupted write never shows up as a step at all.
+  warning in favour of the next older one, and moved to
+  `checkpoints_unreadable/` beside `checkpoints/` (kept for inspection; out of
+  the way of the steps the resumed run will save). Orbax's atomic commits
+  mean an interrupted write never shows up as a step at all.
   """
   abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
   for step in sorted(manager.all_steps(), reverse=True):
     try:
       return manager.restore(step, args=ocp.args.StandardRestore(abstract)), step
     except Exception as e:  # pylint: disable=broad-except
+      aside = _move_aside(manager, step)
       logging.getLogger("tljax").warning(
-        "checkpoint at step %d in %s is unreadable (%s: %s); trying an older one",
+        "checkpoint at step %d in %s is unreadable (%s: %s); moved to %s, trying an older one",
         step,
         manager.directory,
         type(e).__name__,
         str(e).splitlines()[0][:200],
+        aside,
       )
   return state, None
+
+
+def _move_aside(manager: ocp.CheckpointManager, step: int) -> str:
+  """Moves step's directory out of the manager's sight; returns where to."""
+  source = os.path.join(os.fspath(manager.directory), str(step))
+  target_dir = os.fspath(manager.directory) + "_unreadable"
+  target = os.path.join(target_dir, str(step))
+  if jax.process_index() == 0 and os.path.isdir(source):
+    os.makedirs(target_dir, exist_ok=True)
+    if os.path.exists(target):
+      target = f"{target}.{len(os.listdir(target_dir))}"
+    os.rename(source, target)
+  if jax.process_count() > 1:
+    from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+
+    multihost_utils.sync_global_devices(f"tljax: moved checkpoint {step} aside")
+  manager.reload()
+  return target
