@@ -33,6 +33,9 @@ def test_runs_end_to_end_writes_results_and_resumes(tiny_config, tmp_path):
   assert on_disk["steps"] == tiny_config.train.num_steps
   assert 0.0 <= on_disk["target_test_accuracy"] <= 1.0
   assert len(on_disk["final"]["target_test"]["per_class_recall"]) == 10
+  pad = on_disk["proxy_a_distance"]
+  assert 0.0 <= pad["features"] <= 2.0 and 0.0 <= pad["pixels"] <= 2.0
+  assert pad["pixels"] > 1.5  # Gray digits vs digits on colour photos: easy to tell apart.
   assert results["target_test_accuracy"] == on_disk["target_test_accuracy"]
   # A rerun with the same workdir resumes at the end instead of retraining.
   again = loop.train_and_evaluate(tiny_config, workdir)

@@ -127,6 +127,46 @@ def evaluate_all(eval_fn, state, data: Domains, batch_size: int) -> dict:
   }
 
 
+def features(config, state, arrays: dict, num_classes: int) -> np.ndarray:
+  """The classifier's penultimate features [N, D] of a split (eval weights)."""
+  classifier, _ = models.build_models(config.model, num_classes)
+  variables = {"params": state.ema_params}
+  if state.batch_stats["classifier"]:
+    variables["batch_stats"] = state.batch_stats["classifier"]
+  apply = jax.jit(lambda images: classifier.apply(variables, images, train=False)[1])
+  size = config.data.eval_batch_size
+  out = [
+    np.asarray(apply(batch["image"]))[batch["mask"] > 0]
+    for batch in domains.eval_batches(arrays, size)
+  ]
+  return np.concatenate(out)
+
+
+def domain_discrepancy(config, state, data: Domains, num_classes: int) -> dict:
+  """Proxy A-distance between source_test and target_test, in features and pixels."""
+  from tljax.analysis import discrepancy  # pylint: disable=g-import-not-at-top
+
+  limit = 2000
+  subset = lambda arrays: {k: v[:limit] for k, v in arrays.items()}  # noqa: E731
+  source, target = subset(data.source_test), subset(data.target_test)
+  pixels = lambda arrays: arrays["image"].reshape(len(arrays["image"]), -1) / 255.0  # noqa: E731
+  return {
+    "features": round(
+      discrepancy.proxy_a_distance(
+        features(config, state, source, num_classes),
+        features(config, state, target, num_classes),
+        seed=config.seed,
+      ),
+      4,
+    ),
+    "pixels": round(
+      discrepancy.proxy_a_distance(pixels(source), pixels(target), seed=config.seed), 4
+    ),
+    "classifier": discrepancy.CLASSIFIER,
+    "data": f"source_test vs target_test, first {limit} images of each",
+  }
+
+
 def build(config, image_shape, num_classes):
   """Models, optimizer, initial (host) state and the compiled steps for `config`.
 
@@ -255,6 +295,12 @@ def train_and_evaluate(
   state = placement.host_state(state)
   final = evaluate_all(eval_step, state, data, config.data.eval_batch_size)
   _log_eval(int(state.step), final)
+  pad = domain_discrepancy(config, state, data, num_classes)
+  log.info(
+    "proxy A-distance source_test vs target_test: features %.3f, pixels %.3f",
+    pad["features"],
+    pad["pixels"],
+  )
   manager.wait_until_finished()
   manager.close()
   results = {
@@ -271,6 +317,7 @@ def train_and_evaluate(
     "selection": "final checkpoint (no target labels used to select)",
     "warnings": loop.warnings,
     "final": final,
+    "proxy_a_distance": pad,
     "eval_history": history,
     "config": config.to_dict(),
   }

@@ -1,0 +1,35 @@
+import json
+
+from experiments import report
+from tljax.analysis import transfer
+
+
+def test_transfer_summary_by_hand():
+  s = transfer.transfer_summary({0: 0.5, 1: 0.6}, {0: 0.7, 1: 0.6}, {0: 0.95, 1: 0.95})
+  assert abs(s["gain"] - 0.1) < 1e-12  # 0.65 - 0.55
+  assert abs(s["gap_closed"] - 0.25) < 1e-12  # 0.1 / (0.95 - 0.55)
+  assert s["paired_gains"] == {0: 0.7 - 0.5, 1: 0.0}
+  assert not s["negative_transfer"] and s["verdict"].startswith("Adaptation helped: +10.0")
+
+
+def test_a_constructed_negative_transfer_is_flagged(tmp_path):
+  accs = {"source_only": [0.53, 0.51], "dann": [0.49, 0.45], "target_only": [0.97, 0.96]}
+  for method, values in accs.items():
+    for seed, acc in enumerate(values):
+      run = tmp_path / method / str(seed)
+      run.mkdir(parents=True)
+      result = {
+        "status": "finished",
+        "method": method,
+        "seed": seed,
+        "source": "a",
+        "target": "b",
+        "target_test_accuracy": acc,
+        "proxy_a_distance": {"features": 1.0 if method == "dann" else 1.5},
+      }
+      (run / "results.json").write_text(json.dumps(result))
+  report.main(["report", "--workdir", str(tmp_path)])
+  text = (tmp_path / "report.md").read_text()
+  assert "| dann | 0.470 | 2 | -5.0 points | -11% | 1.00 |" in text
+  assert "NEGATIVE TRANSFER" in text and "by 5.0 points" in text
+  assert "worse on 2 of 2 paired seeds" in text

@@ -1,0 +1,1 @@
+"""After-training analysis: domain discrepancy and transfer reports."""
