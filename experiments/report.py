@@ -6,12 +6,16 @@ Reads every finished results.json under WORKDIR, groups them by method (each
 method other than source_only/target_only counts as an adaptation), and
 writes WORKDIR/report.md (also printed): target test accuracy per method
 (mean over seeds), the gain over source-only, the fraction of the
-source-only-to-oracle gap closed, the proxy A-distance where the runs
-recorded it, and a sentence that says NEGATIVE TRANSFER when adaptation made
-the target worse than source-only.
+source-only-to-oracle gap closed, the proxy A-distance of each method's
+final features (source_test vs target_test; computed from the final
+checkpoint and added to results.json for runs that lack it), and a
+sentence that says NEGATIVE TRANSFER when adaptation made the target worse
+than source-only.
 """
 
 import argparse
+import glob
+import json
 import os
 import sys
 
@@ -66,10 +70,40 @@ def _pad_of(runs: list[dict], method: str) -> str:
   return f"{np.mean(values):.2f}" if values else "-"
 
 
+def add_missing_pad(workdir: str) -> None:
+  """Computes the proxy A-distance for finished runs whose results.json lacks it."""
+  import ml_collections  # pylint: disable=g-import-not-at-top
+
+  from tljax import checkpoint  # pylint: disable=g-import-not-at-top
+  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+
+  for path in sorted(glob.glob(os.path.join(workdir, "**", "results.json"), recursive=True)):
+    with open(path) as f:
+      results = json.load(f)
+    if results.get("status") != "finished" or "proxy_a_distance" in results:
+      continue
+    config = ml_collections.ConfigDict(results["config"])
+    data = loop.load_domains(config.data)
+    num_classes = int(data.source_train["label"].max()) + 1
+    state, *_ = loop.build(config, data.source_train["image"].shape[1:], num_classes)
+    manager = checkpoint.make_manager(os.path.dirname(path))
+    state, _ = checkpoint.restore_latest(manager, state)
+    manager.close()
+    results["proxy_a_distance"] = loop.domain_discrepancy(config, state, data, num_classes)
+    with open(path, "w") as f:
+      json.dump(results, f, indent=2)
+    print(f"added proxy A-distance to {path}", file=sys.stderr)
+
+
 def main(argv: list[str]) -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--workdir", required=True)
+  parser.add_argument(
+    "--no_pad", action="store_true", help="do not compute missing proxy A-distances"
+  )
   args = parser.parse_args(argv[1:])
+  if not args.no_pad:
+    add_missing_pad(args.workdir)
   found = [r for _, r in summarize.load_results([args.workdir])]
   if not found:
     sys.exit(f"error: no finished results.json under {args.workdir}")

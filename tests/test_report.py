@@ -28,7 +28,7 @@ def test_a_constructed_negative_transfer_is_flagged(tmp_path):
         "proxy_a_distance": {"features": 1.0 if method == "dann" else 1.5},
       }
       (run / "results.json").write_text(json.dumps(result))
-  report.main(["report", "--workdir", str(tmp_path)])
+  report.main(["report", "--workdir", str(tmp_path), "--no_pad"])
   text = (tmp_path / "report.md").read_text()
   assert "| dann | 0.470 | 2 | -5.0 points | -11% | 1.00 |" in text
   assert "NEGATIVE TRANSFER" in text and "by 5.0 points" in text
