@@ -33,3 +33,18 @@ def test_a_constructed_negative_transfer_is_flagged(tmp_path):
   assert "| dann | 0.470 | 2 | -5.0 points | -11% | 1.00 |" in text
   assert "NEGATIVE TRANSFER" in text and "by 5.0 points" in text
   assert "worse on 2 of 2 paired seeds" in text
+
+
+def test_missing_pad_is_recomputed_from_the_final_checkpoint(tiny_config, tmp_path):
+  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+
+  workdir = tmp_path / "source_only"
+  tiny_config.method.name = "source_only"
+  recorded = loop.train_and_evaluate(tiny_config, str(workdir))["proxy_a_distance"]
+  path = workdir / "results.json"
+  results = json.loads(path.read_text())
+  del results["proxy_a_distance"]
+  path.write_text(json.dumps(results))
+  report.main(["report", "--workdir", str(tmp_path)])
+  assert json.loads(path.read_text())["proxy_a_distance"] == recorded
+  assert "No source_only runs" not in (tmp_path / "report.md").read_text()
