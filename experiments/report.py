@@ -10,7 +10,9 @@ source-only-to-oracle gap closed, the proxy A-distance of each method's
 final features (source_test vs target_test; computed from the final
 checkpoint and added to results.json for runs that lack it), and a
 sentence that says NEGATIVE TRANSFER when adaptation made the target worse
-than source-only.
+than source-only. Each run directory also gets `health.png` (losses, domain
+accuracy per domain, λ, lr and evaluations vs step) and `tsne.png` (t-SNE of
+1,000 test features per domain, coloured by domain and by class).
 """
 
 import argparse
@@ -70,40 +72,76 @@ def _pad_of(runs: list[dict], method: str) -> str:
   return f"{np.mean(values):.2f}" if values else "-"
 
 
-def add_missing_pad(workdir: str) -> None:
-  """Computes the proxy A-distance for finished runs whose results.json lacks it."""
+def analyse_runs(workdir: str, plots: bool = True) -> None:
+  """Adds what finished runs lack: the PAD in results.json, health.png, tsne.png."""
+  from tljax.analysis import plots as plots_lib  # pylint: disable=g-import-not-at-top
+
+  for path in sorted(glob.glob(os.path.join(workdir, "**", "results.json"), recursive=True)):
+    run = os.path.dirname(path)
+    with open(path) as f:
+      results = json.load(f)
+    if results.get("status") != "finished":
+      continue
+    r = results
+    title = f"{r['source']} → {r['target']}, {r['method']}, seed {r['seed']}"
+    if plots and not os.path.exists(os.path.join(run, "health.png")):
+      plots_lib.health_curves(
+        os.path.join(run, "metrics.jsonl"), os.path.join(run, "health.png"), title
+      )
+    need_tsne = plots and not os.path.exists(os.path.join(run, "tsne.png"))
+    if "proxy_a_distance" in results and not need_tsne:
+      continue
+    config, state, data, num_classes = _final_model(run, results)
+    if "proxy_a_distance" not in results:
+      from tljax.train import loop  # pylint: disable=g-import-not-at-top
+
+      results["proxy_a_distance"] = loop.domain_discrepancy(config, state, data, num_classes)
+      with open(path, "w") as f:
+        json.dump(results, f, indent=2)
+    if need_tsne:
+      plots_lib.tsne_plot(
+        *[_features_and_labels(config, state, arrays, num_classes)
+          for arrays in (data.source_test, data.target_test)],
+        png_path=os.path.join(run, "tsne.png"),
+        title=f"{title}: test features",
+      )  # fmt: skip
+    print(f"analysed {run}", file=sys.stderr)
+
+
+def _final_model(run: str, results: dict):
   import ml_collections  # pylint: disable=g-import-not-at-top
 
   from tljax import checkpoint  # pylint: disable=g-import-not-at-top
   from tljax.train import loop  # pylint: disable=g-import-not-at-top
 
-  for path in sorted(glob.glob(os.path.join(workdir, "**", "results.json"), recursive=True)):
-    with open(path) as f:
-      results = json.load(f)
-    if results.get("status") != "finished" or "proxy_a_distance" in results:
-      continue
-    config = ml_collections.ConfigDict(results["config"])
-    data = loop.load_domains(config.data)
-    num_classes = int(data.source_train["label"].max()) + 1
-    state, *_ = loop.build(config, data.source_train["image"].shape[1:], num_classes)
-    manager = checkpoint.make_manager(os.path.dirname(path))
-    state, _ = checkpoint.restore_latest(manager, state)
-    manager.close()
-    results["proxy_a_distance"] = loop.domain_discrepancy(config, state, data, num_classes)
-    with open(path, "w") as f:
-      json.dump(results, f, indent=2)
-    print(f"added proxy A-distance to {path}", file=sys.stderr)
+  config = ml_collections.ConfigDict(results["config"])
+  data = loop.load_domains(config.data)
+  num_classes = int(data.source_train["label"].max()) + 1
+  state, *_ = loop.build(config, data.source_train["image"].shape[1:], num_classes)
+  manager = checkpoint.make_manager(run)
+  state, _ = checkpoint.restore_latest(manager, state)
+  manager.close()
+  return config, state, data, num_classes
+
+
+def _features_and_labels(config, state, arrays: dict, num_classes: int, limit: int = 1000):
+  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+
+  subset = {k: v[:limit] for k, v in arrays.items()}
+  return loop.features(config, state, subset, num_classes), subset["label"]
 
 
 def main(argv: list[str]) -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--workdir", required=True)
   parser.add_argument(
-    "--no_pad", action="store_true", help="do not compute missing proxy A-distances"
+    "--no_analysis",
+    action="store_true",
+    help="only tabulate: do not add missing PADs or write health.png / tsne.png",
   )
   args = parser.parse_args(argv[1:])
-  if not args.no_pad:
-    add_missing_pad(args.workdir)
+  if not args.no_analysis:
+    analyse_runs(args.workdir)
   found = [r for _, r in summarize.load_results([args.workdir])]
   if not found:
     sys.exit(f"error: no finished results.json under {args.workdir}")

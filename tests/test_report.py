@@ -28,14 +28,14 @@ def test_a_constructed_negative_transfer_is_flagged(tmp_path):
         "proxy_a_distance": {"features": 1.0 if method == "dann" else 1.5},
       }
       (run / "results.json").write_text(json.dumps(result))
-  report.main(["report", "--workdir", str(tmp_path), "--no_pad"])
+  report.main(["report", "--workdir", str(tmp_path), "--no_analysis"])
   text = (tmp_path / "report.md").read_text()
   assert "| dann | 0.470 | 2 | -5.0 points | -11% | 1.00 |" in text
   assert "NEGATIVE TRANSFER" in text and "by 5.0 points" in text
   assert "worse on 2 of 2 paired seeds" in text
 
 
-def test_missing_pad_is_recomputed_from_the_final_checkpoint(tiny_config, tmp_path):
+def test_analysis_recomputes_a_missing_pad_identically_and_draws_pngs(tiny_config, tmp_path):
   from tljax.train import loop  # pylint: disable=g-import-not-at-top
 
   workdir = tmp_path / "source_only"
@@ -47,4 +47,6 @@ def test_missing_pad_is_recomputed_from_the_final_checkpoint(tiny_config, tmp_pa
   path.write_text(json.dumps(results))
   report.main(["report", "--workdir", str(tmp_path)])
   assert json.loads(path.read_text())["proxy_a_distance"] == recorded
+  for png in ("health.png", "tsne.png"):
+    assert (workdir / png).read_bytes().startswith(b"\x89PNG")
   assert "No source_only runs" not in (tmp_path / "report.md").read_text()

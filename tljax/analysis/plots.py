@@ -1,0 +1,82 @@
+"""PNG figures: DANN health curves and a t-SNE of source vs target features."""
+
+import json
+
+import numpy as np
+
+
+def _pyplot():
+  import matplotlib  # pylint: disable=g-import-not-at-top
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+
+  return plt
+
+
+def read_metrics(path: str) -> list[dict]:
+  with open(path) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+def health_curves(metrics_path: str, png_path: str, title: str = "") -> None:
+  """Losses, domain accuracy per domain, λ and lr, and evaluations vs step."""
+  rows = read_metrics(metrics_path)
+  plt = _pyplot()
+  fig, axes = plt.subplots(1, 4, figsize=(18, 3.8))
+  panels = [
+    ("losses", ["train/cls_loss", "train/domain_loss"]),
+    ("domain classifier accuracy", ["train/domain_acc_source", "train/domain_acc_target"]),
+    ("schedules", ["train/grl_coeff", "train/lr"]),
+    ("evaluation accuracy", ["eval/source_test/accuracy", "eval/target_test/accuracy"]),
+  ]
+  for ax, (name, keys) in zip(axes, panels):
+    for key in keys:
+      points = [(r["step"], r[key]) for r in rows if key in r]
+      if points:
+        ax.plot(*zip(*points), marker=".", label=key.split("/", 1)[1])
+    if name == "domain classifier accuracy":
+      ax.axhline(0.5, color="gray", linestyle=":", label="chance")
+    ax.set_title(name)
+    ax.set_xlabel("step")
+    ax.legend(fontsize=7)
+  fig.suptitle(title)
+  fig.tight_layout()
+  fig.savefig(png_path, dpi=90)
+  plt.close(fig)
+
+
+def tsne_plot(
+  source: tuple[np.ndarray, np.ndarray],
+  target: tuple[np.ndarray, np.ndarray],
+  png_path: str,
+  title: str = "",
+  per_domain: int = 500,
+  seed: int = 0,
+) -> None:
+  """t-SNE of (features [N, D], labels [N]) of both domains, by domain and by class."""
+  from sklearn.manifold import TSNE  # pylint: disable=g-import-not-at-top
+
+  rng = np.random.default_rng(seed)
+  parts = []
+  for features, labels in (source, target):
+    idx = rng.permutation(len(features))[:per_domain]
+    parts.append((features[idx], labels[idx]))
+  x = np.concatenate([p[0] for p in parts]).astype(np.float64)
+  labels = np.concatenate([p[1] for p in parts])
+  domain = np.repeat([0, 1], [len(p[0]) for p in parts])
+  embedded = TSNE(n_components=2, random_state=seed, init="pca").fit_transform(x)
+  plt = _pyplot()
+  fig, (by_domain, by_class) = plt.subplots(1, 2, figsize=(11, 5))
+  for d, (name, colour) in enumerate((("source", "tab:blue"), ("target", "tab:red"))):
+    mask = domain == d
+    by_domain.scatter(*embedded[mask].T, s=4, c=colour, label=name, alpha=0.6)
+  by_domain.legend()
+  by_domain.set_title("by domain")
+  points = by_class.scatter(*embedded.T, s=4, c=labels, cmap="tab10", alpha=0.7)
+  by_class.legend(*points.legend_elements(), fontsize=7, title="class")
+  by_class.set_title("by class")
+  fig.suptitle(title)
+  fig.tight_layout()
+  fig.savefig(png_path, dpi=90)
+  plt.close(fig)
