@@ -37,6 +37,8 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.image_size = 28  # Height = width; the loaded data must match.
   config.data.channels = 3
   config.data.random_shift = 0  # Train-time translation by up to this many pixels.
+  # Labelled source examples held out of training for label-free validators.
+  config.data.source_val_size = 0
   config.data.batch_size = 64  # Per domain: a DANN step sees 2x this many images.
   config.data.eval_batch_size = 500
   config.data.data_dir = config_dict.placeholder(str)  # TFDS data dir.

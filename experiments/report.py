@@ -93,9 +93,12 @@ def analyse_runs(workdir: str, plots: bool = True) -> None:
       continue
     config, state, data, num_classes = _final_model(run, results)
     if "proxy_a_distance" not in results:
-      from tljax.train import loop  # pylint: disable=g-import-not-at-top
+      from tljax.train import evaluation  # pylint: disable=g-import-not-at-top
 
-      results["proxy_a_distance"] = loop.domain_discrepancy(config, state, data, num_classes)
+      evaluator = evaluation.Evaluator(config, num_classes)
+      results["proxy_a_distance"] = evaluation.domain_discrepancy(
+        evaluator, state, data, config.seed
+      )
       with open(path, "w") as f:
         json.dump(results, f, indent=2)
     if need_tsne:
@@ -125,10 +128,10 @@ def _final_model(run: str, results: dict):
 
 
 def _features_and_labels(config, state, arrays: dict, num_classes: int, limit: int = 1000):
-  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+  from tljax.train import evaluation  # pylint: disable=g-import-not-at-top
 
   subset = {k: v[:limit] for k, v in arrays.items()}
-  return loop.features(config, state, subset, num_classes), subset["label"]
+  return evaluation.Evaluator(config, num_classes).outputs(state, subset)[1], subset["label"]
 
 
 def main(argv: list[str]) -> None:

@@ -109,3 +109,37 @@ def test_same_seed_and_config_give_identical_results(tiny_config, tmp_path):
   for r in (a, b):
     r.pop("wall_seconds")
   assert a == b
+
+
+def test_validators_score_each_evaluation_and_pick_checkpoints(tiny_config, tmp_path):
+  from tljax.analysis import validators  # pylint: disable=g-import-not-at-top
+
+  tiny_config.data.source_val_size = 100
+  tiny_config.train.eval_every = 2
+  workdir = str(tmp_path / "run")
+  loop.train_and_evaluate(tiny_config, workdir)
+  # Lose the last checkpoint: the rerun repeats steps 4..6, but the history
+  # keeps every evaluation once, from before and after the resume.
+  shutil.rmtree(os.path.join(workdir, "checkpoints", "6"))
+  results = loop.train_and_evaluate(tiny_config, workdir)
+  assert results["resumed_from_step"] == 3
+  history = results["eval_history"]
+  assert [h["step"] for h in history] == [2, 4, 6]
+  for entry in history:
+    assert set(entry["validators"]) == set(validators.HIGHER_IS_BETTER)
+  picks = results["selected_by_validator"]
+  assert set(picks) == set(validators.HIGHER_IS_BETTER) | {"oracle"}
+  by_step = {h["step"]: h["target_test_accuracy"] for h in history}
+  for pick in picks.values():
+    assert pick["target_test_accuracy"] == by_step[pick["step"]]
+  assert picks["oracle"]["target_test_accuracy"] == max(by_step.values())
+
+
+def test_source_val_is_held_out_of_source_train(tiny_config):
+  full = loop.load_domains(tiny_config.data)
+  tiny_config.data.source_val_size = 100
+  split = loop.load_domains(tiny_config.data)
+  assert len(split.source_val["label"]) == 100
+  assert len(split.source_train["label"]) == len(full.source_train["label"]) - 100
+  rows = lambda a: {x.tobytes() for x in a["image"]}  # noqa: E731
+  assert not rows(split.source_val) & rows(split.source_train)

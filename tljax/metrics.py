@@ -21,6 +21,30 @@ class MetricWriter:
       f.write(json.dumps(record) + "\n")
 
 
+def eval_history(workdir: str) -> list[dict]:
+  """The evaluations in `workdir/metrics.jsonl`, across resumes, one per step.
+
+  Returns [{"step", "<split>_accuracy", ..., "validators": {...}}] sorted by
+  step; a step evaluated twice (a resumed run repeating it) keeps its last entry.
+  """
+  path = os.path.join(workdir, "metrics.jsonl")
+  by_step = {}
+  if os.path.exists(path):
+    with open(path) as f:
+      for line in f:
+        record = json.loads(line)
+        if not any(k.startswith("eval/") for k in record):
+          continue
+        entry = {"step": record["step"]}
+        for key, value in record.items():
+          if key.startswith("eval/") and key.endswith("/accuracy"):
+            entry[key.split("/")[1] + "_accuracy"] = value
+          elif key.startswith("validators/"):
+            entry.setdefault("validators", {})[key.split("/", 1)[1]] = value
+        by_step[record["step"]] = entry
+  return [by_step[s] for s in sorted(by_step)]
+
+
 def _plain(value):
   value = np.asarray(value)
   return value.item() if value.ndim == 0 else value.tolist()

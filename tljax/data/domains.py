@@ -83,7 +83,7 @@ def paired_batches(source: Stream, target: Stream | None, start_step: int = 0) -
 
 def eval_batches(arrays: dict[str, np.ndarray], batch_size: int) -> Iterator[dict]:
   """Fixed-size batches covering the split once; padding rows have mask 0."""
-  n = len(arrays["label"])
+  n = len(next(iter(arrays.values())))
   for start in range(0, n, batch_size):
     stop = min(start + batch_size, n)
     pad = batch_size - (stop - start)

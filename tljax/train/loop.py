@@ -16,7 +16,7 @@ from tljax import checkpoint, models
 from tljax import metrics as metrics_lib
 from tljax.data import domains, pipeline
 from tljax.errors import ConfigError, DataError
-from tljax.train import diagnostics, optim, parallel, steps
+from tljax.train import diagnostics, evaluation, optim, parallel, steps
 from tljax.train import state as state_lib
 
 log = logging.getLogger("tljax")
@@ -44,6 +44,8 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
       raise ConfigError(f"config.{field}={value!r} must be > 0")
   if config.method.trade_off < 0:
     raise ConfigError(f"config.method.trade_off={config.method.trade_off!r} must be >= 0")
+  if config.data.source_val_size < 0:
+    raise ConfigError(f"config.data.source_val_size={config.data.source_val_size!r} must be >= 0")
   if config.data.random_shift < 0:
     raise ConfigError(f"config.data.random_shift={config.data.random_shift!r} must be >= 0")
   if not 0 <= config.train.ema_decay < 1:
@@ -75,6 +77,7 @@ class Domains:
   source_test: dict
   target_train: dict
   target_test: dict
+  source_val: dict | None = None  # Held out from source train (data.source_val_size).
 
 
 def load_domains(data: ml_collections.ConfigDict) -> Domains:
@@ -93,12 +96,26 @@ def _load_domains(data: ml_collections.ConfigDict) -> Domains:
     arrays["image"] = domains.resize_images(arrays["image"], data.image_size)
     return arrays
 
+  source_train, source_val = split_off(load(data.source, data.train_split), data.source_val_size)
   return Domains(
-    source_train=load(data.source, data.train_split),
+    source_train=source_train,
     source_test=load(data.source, data.test_split),
     target_train=load(data.target, data.train_split),
     target_test=load(data.target, data.test_split),
+    source_val=source_val,
   )
+
+
+def split_off(arrays: dict, size: int) -> tuple[dict, dict | None]:
+  """(rest, `size` held-out examples) by a fixed permutation (same for all seeds)."""
+  if size == 0:
+    return arrays, None
+  n = len(arrays["label"])
+  if size >= n:
+    raise ConfigError(f"config.data.source_val_size={size} must be < the {n} source train examples")
+  order = np.random.default_rng(0).permutation(n)
+  take = lambda idx: {k: v[np.sort(idx)] for k, v in arrays.items()}  # noqa: E731
+  return take(order[size:]), take(order[:size])
 
 
 def training_streams(config, data: Domains):
@@ -124,46 +141,6 @@ def evaluate_all(eval_fn, state, data: Domains, batch_size: int) -> dict:
   return {
     "source_test": evaluate(eval_fn, state, data.source_test, batch_size),
     "target_test": evaluate(eval_fn, state, data.target_test, batch_size),
-  }
-
-
-def features(config, state, arrays: dict, num_classes: int) -> np.ndarray:
-  """The classifier's penultimate features [N, D] of a split (eval weights)."""
-  classifier, _ = models.build_models(config.model, num_classes)
-  variables = {"params": state.ema_params}
-  if state.batch_stats["classifier"]:
-    variables["batch_stats"] = state.batch_stats["classifier"]
-  apply = jax.jit(lambda images: classifier.apply(variables, images, train=False)[1])
-  size = config.data.eval_batch_size
-  out = [
-    np.asarray(apply(batch["image"]))[batch["mask"] > 0]
-    for batch in domains.eval_batches(arrays, size)
-  ]
-  return np.concatenate(out)
-
-
-def domain_discrepancy(config, state, data: Domains, num_classes: int) -> dict:
-  """Proxy A-distance between source_test and target_test, in features and pixels."""
-  from tljax.analysis import discrepancy  # pylint: disable=g-import-not-at-top
-
-  limit = 2000
-  subset = lambda arrays: {k: v[:limit] for k, v in arrays.items()}  # noqa: E731
-  source, target = subset(data.source_test), subset(data.target_test)
-  pixels = lambda arrays: arrays["image"].reshape(len(arrays["image"]), -1) / 255.0  # noqa: E731
-  return {
-    "features": round(
-      discrepancy.proxy_a_distance(
-        features(config, state, source, num_classes),
-        features(config, state, target, num_classes),
-        seed=config.seed,
-      ),
-      4,
-    ),
-    "pixels": round(
-      discrepancy.proxy_a_distance(pixels(source), pixels(target), seed=config.seed), 4
-    ),
-    "classifier": discrepancy.CLASSIFIER,
-    "data": f"source_test vs target_test, first {limit} images of each",
   }
 
 
@@ -200,6 +177,18 @@ def build(config, image_shape, num_classes):
     lambda s, b: steps.eval_step(s, b, classifier=classifier, num_classes=num_classes)
   )
   return state, train_step, eval_step, placement
+
+
+def _history_entry(step: int, results: dict, scores: dict | None, flat: bool = False) -> dict:
+  """One evaluation: accuracies per split and validator scores (flat: metrics.jsonl keys)."""
+  if flat:
+    out = {f"eval/{split}/accuracy": r["accuracy"] for split, r in results.items()}
+    out.update({f"validators/{k}": v for k, v in (scores or {}).items()})
+    return out
+  entry = {"step": step, **{f"{split}_accuracy": r["accuracy"] for split, r in results.items()}}
+  if scores:
+    entry["validators"] = scores
+  return entry
 
 
 def _log_eval(step: int, results: dict) -> None:
@@ -282,9 +271,10 @@ def train_and_evaluate(
   start_step = int(restored_step or 0)
   if restored_step is not None:
     log.info("resuming from checkpoint at step %d in %s", start_step, workdir)
-  loop = _Loop(config, placement, train_step, eval_step, data, manager, workdir)
+  evaluator = evaluation.Evaluator(config, num_classes)
+  loop = _Loop(config, placement, train_step, eval_step, evaluator, data, manager, workdir)
   try:
-    state, history = loop.run(placement.put_state(state), start_step)
+    state = loop.run(placement.put_state(state), start_step)
   except FloatingPointError as e:
     if primary:
       failure = {"status": "diverged", "error": str(e), "config": config.to_dict()}
@@ -295,12 +285,16 @@ def train_and_evaluate(
   state = placement.host_state(state)
   final = evaluate_all(eval_step, state, data, config.data.eval_batch_size)
   _log_eval(int(state.step), final)
-  pad = domain_discrepancy(config, state, data, num_classes)
+  pad = evaluation.domain_discrepancy(loop.evaluator, state, data, config.seed)
   log.info(
     "proxy A-distance source_test vs target_test: features %.3f, pixels %.3f",
     pad["features"],
     pad["pixels"],
   )
+  scores = loop.validate(state, int(state.step))
+  history = metrics_lib.eval_history(workdir) if primary else []
+  history = [h for h in history if h["step"] < int(state.step)]
+  history.append(_history_entry(int(state.step), final, scores))
   manager.wait_until_finished()
   manager.close()
   results = {
@@ -318,6 +312,8 @@ def train_and_evaluate(
     "warnings": loop.warnings,
     "final": final,
     "proxy_a_distance": pad,
+    "validators": scores,
+    "selected_by_validator": evaluation.selections(history) if scores else None,
     "eval_history": history,
     "config": config.to_dict(),
   }
@@ -335,6 +331,7 @@ class _Loop:
   placement: parallel.Placement
   train_step: object
   eval_step: object
+  evaluator: evaluation.Evaluator
   data: Domains
   manager: object
   workdir: str
@@ -365,7 +362,7 @@ class _Loop:
     writer = metrics_lib.MetricWriter(self.workdir, enabled=jax.process_index() == 0)
     base_rng = jax.random.key(self.config.seed)
     batches = self.batches(start_step)
-    history, pending = [], []
+    pending = []
     last_time, last_step = time.time(), start_step
     for step in range(start_step + 1, tc.num_steps + 1):
       state, step_metrics = self.train_step(state, next(batches), base_rng)
@@ -394,21 +391,25 @@ class _Loop:
             log.warning("warning: %s", warning)
             self.warnings.append(warning)
       if step % tc.eval_every == 0 and step != tc.num_steps:
+        host_state = self.placement.host_state(state)
         results = evaluate_all(
-          self.eval_step,
-          self.placement.host_state(state),
-          self.data,
-          self.config.data.eval_batch_size,
+          self.eval_step, host_state, self.data, self.config.data.eval_batch_size
         )
         _log_eval(step, results)
-        history.append(
-          {"step": step, **{f"{split}_accuracy": r["accuracy"] for split, r in results.items()}}
-        )
-        writer.write(step, {f"eval/{s}/accuracy": r["accuracy"] for s, r in results.items()})
+        scores = self.validate(host_state, step)
+        writer.write(step, _history_entry(step, results, scores, flat=True))
         last_time = time.time()  # Steps/s measures training alone.
       if checkpoint_now:
         checkpoint.save(self.manager, self.placement.host_state(state))
       if received:
         self.manager.wait_until_finished()
         raise Preempted(received[0], step)
-    return state, history
+    return state
+
+  def validate(self, state, step: int) -> dict | None:
+    """Label-free validator scores, when there is a source validation split."""
+    if self.data.source_val is None:
+      return None
+    scores = evaluation.validator_scores(self.evaluator, state, self.data, self.config.seed)
+    log.info("validators step %d | %s", step, " | ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+    return scores

@@ -1,0 +1,98 @@
+"""What a run reports about a state: accuracies, discrepancy, label-free validators.
+
+Every function reads target *test* labels only to report accuracy; the
+validator scores read source labels and unlabelled target images only.
+"""
+
+import jax
+import numpy as np
+
+from tljax import models
+from tljax.analysis import discrepancy, validators
+from tljax.data import domains
+
+SUBSET = 2000  # Examples per split used for PAD and validators (first N of each).
+
+
+class Evaluator:
+  """The classifier's (logits, features) for in-memory splits, with eval weights."""
+
+  def __init__(self, config, num_classes: int):
+    classifier, _ = models.build_models(config.model, num_classes)
+
+    def apply(params, batch_stats, images):
+      variables = {"params": params, **({"batch_stats": batch_stats} if batch_stats else {})}
+      return classifier.apply(variables, images, train=False)
+
+    self._apply = jax.jit(apply)
+    self.batch_size = config.data.eval_batch_size
+
+  def outputs(self, state, arrays: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(logits [N, K], features [N, D]) for `arrays["image"]`."""
+    logits, features = [], []
+    for batch in domains.eval_batches({"image": arrays["image"]}, self.batch_size):
+      out = self._apply(state.ema_params, state.batch_stats["classifier"], batch["image"])
+      keep = batch["mask"] > 0
+      logits.append(np.asarray(out[0])[keep])
+      features.append(np.asarray(out[1])[keep])
+    return np.concatenate(logits), np.concatenate(features)
+
+
+def _first(arrays: dict, n: int = SUBSET) -> dict:
+  return {k: v[:n] for k, v in arrays.items()}
+
+
+def domain_discrepancy(evaluator: Evaluator, state, data, seed: int) -> dict:
+  """Proxy A-distance between source_test and target_test, in features and pixels."""
+  source, target = _first(data.source_test), _first(data.target_test)
+  pixels = lambda a: a["image"].reshape(len(a["image"]), -1) / 255.0  # noqa: E731
+  features = lambda a: evaluator.outputs(state, a)[1]  # noqa: E731
+  pad = discrepancy.proxy_a_distance
+  return {
+    "features": round(pad(features(source), features(target), seed=seed), 4),
+    "pixels": round(pad(pixels(source), pixels(target), seed=seed), 4),
+    "classifier": discrepancy.CLASSIFIER,
+    "data": f"source_test vs target_test, first {SUBSET} images of each",
+  }
+
+
+def validator_scores(evaluator: Evaluator, state, data, seed: int) -> dict:
+  """Every label-free validator's score for `state` (see tljax.analysis.validators).
+
+  Uses source_val (labelled), the first SUBSET source_train images (for the
+  density ratios) and the first SUBSET target_train images (unlabelled).
+  """
+  val_logits, val_features = evaluator.outputs(state, data.source_val)
+  _, source_features = evaluator.outputs(state, _first(data.source_train))
+  target_logits, target_features = evaluator.outputs(state, _first(data.target_train))
+  errors = (val_logits.argmax(-1) != data.source_val["label"]).astype(np.float64)
+  weights = validators.density_ratios(source_features, target_features, val_features, seed)
+  target_probs = np.asarray(jax.nn.softmax(target_logits, axis=-1), np.float64)
+  scores = {
+    "source_risk": validators.source_risk(errors),
+    "iwcv": validators.iwcv(errors, weights),
+    "dev": validators.dev(errors, weights),
+    "entropy": validators.entropy(target_probs),
+    "info_max": validators.info_max(target_probs),
+    "reverse": validators.reverse(
+      target_features, target_logits.argmax(-1), val_features, data.source_val["label"]
+    ),
+  }
+  return {k: round(v, 5) for k, v in scores.items()}
+
+
+def selections(history: list[dict]) -> dict:
+  """For each validator, the evaluated step it picks and that step's target accuracy.
+
+  `oracle` is the step with the best target test accuracy: an upper bound that
+  reads target labels, never a reported result.
+  """
+  scored = [h for h in history if "validators" in h]
+  picks = {}
+  for name in validators.HIGHER_IS_BETTER:
+    if scored:
+      pick = validators.select([{**h, **h["validators"]} for h in scored], name)
+      picks[name] = {"step": pick["step"], "target_test_accuracy": pick["target_test_accuracy"]}
+  best = max(history, key=lambda h: h["target_test_accuracy"])
+  picks["oracle"] = {"step": best["step"], "target_test_accuracy": best["target_test_accuracy"]}
+  return picks
