@@ -87,6 +87,42 @@ def table(results: list[tuple[str, dict]], group_by: list[str] = ("method.name",
   return "\n".join(lines)
 
 
+def validator_table(results: list[tuple[str, dict]], group_by: list[str]) -> str:
+  """Per validator: the setting it picks for each seed, and that setting's accuracy.
+
+  For every seed, each label-free validator compares the final checkpoints of
+  the settings (values of `group_by`) by its own score; the row gives the
+  mean ± std over seeds of the target test accuracy of what it picked. The
+  `oracle` row picks by target test accuracy itself: an upper bound.
+  """
+  from tljax.analysis import validators  # pylint: disable=g-import-not-at-top
+
+  by_seed = {}
+  for _, r in results:
+    if r.get("validators"):
+      setting = tuple(_field(r, key) for key in group_by)
+      by_seed.setdefault(r["seed"], []).append((setting, r))
+  if not by_seed:
+    return "(no runs with validator scores: set config.data.source_val_size > 0)"
+  names = list(validators.HIGHER_IS_BETTER) + ["oracle"]
+  header = ["validator", "picked setting per seed", "target test acc (mean ± sample std)"]
+  lines = ["| " + " | ".join(header) + " |", "|---|---|---|"]
+  for name in names:
+    picked, accs = [], []
+    for seed in sorted(by_seed):
+      runs = by_seed[seed]
+      if name == "oracle":
+        setting, r = max(runs, key=lambda sr: sr[1]["target_test_accuracy"])
+      else:
+        sign = 1 if validators.HIGHER_IS_BETTER[name] else -1
+        setting, r = max(runs, key=lambda sr: sign * sr[1]["validators"][name])
+      picked.append(f"seed {seed}: {', '.join(map(str, setting))}")
+      accs.append(r["target_test_accuracy"])
+    accs = np.array(accs)
+    lines.append(f"| {name} | {'; '.join(picked)} | {accs.mean():.3f} ± {_std(accs):.3f} |")
+  return "\n".join(lines)
+
+
 def main(argv: list[str]) -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("roots", nargs="*", default=["runs"])
@@ -96,6 +132,9 @@ def main(argv: list[str]) -> None:
   if not results:
     sys.exit(f"error: no finished results.json under {args.roots}")
   print(table(results, args.by.split(",")))
+  if any(r.get("validators") for _, r in results):
+    print()
+    print(validator_table(results, args.by.split(",")))
 
 
 if __name__ == "__main__":

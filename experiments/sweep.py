@@ -8,6 +8,8 @@ Each point of the grid trains in WORKDIR/<key>=<value>/... (a rerun resumes
 unfinished points and skips finished ones), then WORKDIR/summary.md gets one
 row per setting of the non-seed keys: target test accuracy as mean ± sample
 std over seeds, of the final checkpoint (never selected on target labels).
+With `--config.data.source_val_size=N`, it also gets a table of the setting
+each label-free validator picks per seed, next to the oracle's pick.
 """
 
 import itertools
@@ -85,7 +87,11 @@ def main(argv):
     log.info("[%d/%d] %s", i + 1, len(runs), name)
     cli.train(point, workdir)
   group_by = [k for k, _ in grid if k != "seed"] or ["method.name"]
-  text = summarize.table(summarize.load_results([_WORKDIR.value]), group_by)
+  results = summarize.load_results([_WORKDIR.value])
+  text = summarize.table(results, group_by)
+  if any(r.get("validators") for _, r in results):
+    text += "\n\nSettings picked without target labels (final checkpoints):\n\n"
+    text += summarize.validator_table(results, group_by)
   with open(os.path.join(_WORKDIR.value, "summary.md"), "w") as f:
     f.write(text + "\n")
   print(text)

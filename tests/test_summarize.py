@@ -48,3 +48,23 @@ def test_rows_per_setting_of_the_grouping_fields(tmp_path):
   assert rows[0].startswith("| runs | source → target | method.name | method.trade_off |")
   assert rows[2].startswith(f"| {tmp_path} | a → b | dann | 0.1 | 0.600 ± 0.141 |")
   assert rows[3].startswith(f"| {tmp_path} | a → b | dann | 1.0 | 0.800 ± 0.141 |")
+
+
+def test_validator_table_picks_per_seed_by_each_score(tmp_path):
+  accs = {(0, 0.1): 0.6, (0, 1.0): 0.8, (1, 0.1): 0.7, (1, 1.0): 0.5}
+  for (seed, trade_off), acc in accs.items():
+    _write(tmp_path, "dann", seed, acc, trade_off=trade_off)
+    path = tmp_path / "dann" / f"trade_off={trade_off}" / f"seed{seed}" / "results.json"
+    result = json.loads(path.read_text())
+    # iwcv (lower is better) prefers trade-off 1.0; info_max (higher) prefers 0.1.
+    scores = {"source_risk": 0.1, "dev": 0.1, "entropy": 0.1, "reverse": 0.5}
+    scores |= {"iwcv": 0.2 if trade_off == 1.0 else 0.3, "info_max": trade_off == 0.1}
+    result["validators"] = scores
+    path.write_text(json.dumps(result))
+  rows = summarize.validator_table(
+    summarize.load_results([str(tmp_path)]), ["method.trade_off"]
+  ).splitlines()
+  by_name = {row.split(" | ")[0][2:]: row for row in rows[2:]}
+  assert "seed 0: 1.0; seed 1: 1.0 | 0.650 ± 0.212" in by_name["iwcv"]
+  assert "seed 0: 0.1; seed 1: 0.1 | 0.650 ± 0.071" in by_name["info_max"]
+  assert "seed 0: 1.0; seed 1: 0.1 | 0.750 ± 0.071" in by_name["oracle"]
