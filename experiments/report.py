@@ -111,13 +111,26 @@ def analyse_runs(workdir: str, plots: bool = True) -> None:
     print(f"analysed {run}", file=sys.stderr)
 
 
-def _final_model(run: str, results: dict):
-  import ml_collections  # pylint: disable=g-import-not-at-top
+def stored_config(stored: dict):
+  """A run's config.json/results.json config on today's defaults (fields added since)."""
+  from configs import common  # pylint: disable=g-import-not-at-top
 
+  def tuples(d: dict) -> dict:  # JSON turned the config's tuples into lists.
+    return {
+      k: tuples(v) if isinstance(v, dict) else tuple(v) if isinstance(v, list) else v
+      for k, v in d.items()
+    }
+
+  config = common.base_config()
+  config.update(tuples(stored))
+  return config
+
+
+def _final_model(run: str, results: dict):
   from tljax import checkpoint  # pylint: disable=g-import-not-at-top
   from tljax.train import loop  # pylint: disable=g-import-not-at-top
 
-  config = ml_collections.ConfigDict(results["config"])
+  config = stored_config(results["config"])
   data = loop.load_domains(config.data)
   num_classes = int(data.source_train["label"].max()) + 1
   state, *_ = loop.build(config, data.source_train["image"].shape[1:], num_classes)
