@@ -86,7 +86,10 @@ def analyse_runs(workdir: str, plots: bool = True) -> None:
     title = f"{r['source']} → {r['target']}, {r['method']}, seed {r['seed']}"
     if plots and not os.path.exists(os.path.join(run, "health.png")):
       plots_lib.health_curves(
-        os.path.join(run, "metrics.jsonl"), os.path.join(run, "health.png"), title
+        os.path.join(run, "metrics.jsonl"),
+        os.path.join(run, "health.png"),
+        title,
+        evals=_evaluations(results),
       )
     need_tsne = plots and not os.path.exists(os.path.join(run, "tsne.png"))
     if "proxy_a_distance" in results and not need_tsne:
@@ -109,6 +112,20 @@ def analyse_runs(workdir: str, plots: bool = True) -> None:
         title=f"{title}: test features",
       )  # fmt: skip
     print(f"analysed {run}", file=sys.stderr)
+
+
+def _evaluations(results: dict) -> list[dict]:
+  """eval_history with the final evaluation (older runs left it out)."""
+  evals = list(results.get("eval_history") or [])
+  if not evals or evals[-1]["step"] != results["steps"]:
+    evals.append(
+      {
+        "step": results["steps"],
+        "source_test_accuracy": results["source_test_accuracy"],
+        "target_test_accuracy": results["target_test_accuracy"],
+      }
+    )
+  return evals
 
 
 def stored_config(stored: dict):

@@ -19,15 +19,28 @@ def read_metrics(path: str) -> list[dict]:
     return [json.loads(line) for line in f if line.strip()]
 
 
-def health_curves(metrics_path: str, png_path: str, title: str = "") -> None:
-  """Losses, domain accuracy per domain, λ and lr, and evaluations vs step."""
+def health_curves(
+  metrics_path: str, png_path: str, title: str = "", evals: list[dict] | None = None
+) -> None:
+  """Losses, domain accuracy per domain, λ and lr, and evaluations vs step.
+
+  `evals` (results.json's `eval_history`, which includes the final
+  evaluation) replaces the evaluations found in metrics.jsonl when given.
+  """
   rows = read_metrics(metrics_path)
+  if evals:
+    rows = [r for r in rows if not any(k.startswith("eval/") for k in r)]
+    rows += [
+      {"step": e["step"], **{f"eval/{k[: -len('_accuracy')]}/accuracy": e[k] for k in e
+                             if k.endswith("_accuracy")}}
+      for e in evals
+    ]  # fmt: skip
   plt = _pyplot()
   fig, axes = plt.subplots(1, 4, figsize=(18, 3.8))
   panels = [
     ("losses", ["train/cls_loss", "train/domain_loss"]),
     ("domain classifier accuracy", ["train/domain_acc_source", "train/domain_acc_target"]),
-    ("schedules", ["train/grl_coeff", "train/lr"]),
+    ("λ (GRL coefficient)", ["train/grl_coeff"]),
     ("evaluation accuracy", ["eval/source_test/accuracy", "eval/target_test/accuracy"]),
   ]
   for ax, (name, keys) in zip(axes, panels):
@@ -37,6 +50,12 @@ def health_curves(metrics_path: str, png_path: str, title: str = "") -> None:
         ax.plot(*zip(*points), marker=".", label=key.split("/", 1)[1])
     if name == "domain classifier accuracy":
       ax.axhline(0.5, color="gray", linestyle=":", label="chance")
+    if name.startswith("λ"):
+      lr = [(r["step"], r["train/lr"]) for r in rows if "train/lr" in r]
+      if lr:
+        twin = ax.twinx()
+        twin.plot(*zip(*lr), color="tab:orange", label="lr")
+        twin.set_ylabel("learning rate", color="tab:orange")
     ax.set_title(name)
     ax.set_xlabel("step")
     ax.legend(fontsize=7)
