@@ -113,6 +113,7 @@ def test_eval_step_counts_only_unmasked_rows():
   summary = steps.confusion_summary(expected)
   assert summary["num_examples"] == 3
   assert summary["accuracy"] == pytest.approx(np.trace(expected) / 3)
+  np.testing.assert_array_equal(summary["confusion"], expected)
 
 
 def test_ema_params_follow_the_warmed_up_average():

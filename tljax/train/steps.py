@@ -171,7 +171,7 @@ def eval_step(
 
 
 def confusion_summary(confusion) -> dict:
-  """Accuracy and per-class recall from summed confusion counts [K, K]."""
+  """Accuracy, per-class recall and the confusion matrix from summed counts [K, K]."""
   confusion = jnp.asarray(confusion)
   per_class = confusion.sum(axis=1)
   recall = jnp.diag(confusion) / jnp.maximum(per_class, 1)
@@ -179,6 +179,7 @@ def confusion_summary(confusion) -> dict:
     "accuracy": round(float(jnp.trace(confusion) / jnp.maximum(confusion.sum(), 1)), 6),
     "per_class_recall": [round(float(r), 4) for r in recall],
     "num_examples": int(confusion.sum()),
+    "confusion": [[int(c) for c in row] for row in confusion],  # Rows: true class.
   }
 
 
