@@ -58,7 +58,8 @@ def health_curves(
         twin.set_ylabel("learning rate", color="tab:orange")
     ax.set_title(name)
     ax.set_xlabel("step")
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:
+      ax.legend(fontsize=7)
   fig.suptitle(title)
   fig.tight_layout()
   fig.savefig(png_path, dpi=90)
