@@ -24,16 +24,7 @@ def get_config(arg=None):
   config.train.log_every = 250
   config.train.eval_every = 500
   config.train.ckpt_every = 500
-  # Recipe on top of the paper's network and schedules (measured in README):
-  # per-image standardised input, +-2 px random shifts, a wider domain
-  # classifier. `paper` keeps the published plain recipe.
-  config.model.input_norm = "per_image"
-  config.data.random_shift = 2
-  config.model.discriminator_hidden = (500, 500)
-  if args.paper:
-    config.model.input_norm = "scale"
-    config.data.random_shift = 0
-    config.model.discriminator_hidden = (100,)
+  common.dann_recipe(config, paper=args.paper)
   if args.tiny:
     common.shrink_for_tests(config)
   return config

@@ -32,19 +32,9 @@ def get_config(arg=None):
   config.train.log_every = 500
   config.train.eval_every = 2000
   config.train.ckpt_every = 1000
-  # Recipe on top of the paper's network, SGD and schedules: per-image
-  # standardised input, +-2 px random shifts, a 500x500 domain classifier, and
-  # evaluation with an EMA of the classifier's weights (smooths the adversarial
-  # swings between evaluations; selects nothing).
-  config.model.input_norm = "per_image"
-  config.data.random_shift = 2
-  config.model.discriminator_hidden = (500, 500)
-  config.train.ema_decay = 0.999
-  if args.paper:  # Ganin et al.: plain inputs, SGD, batch 128 (64 per domain).
-    config.model.input_norm = "scale"
-    config.data.random_shift = 0
-    config.model.discriminator_hidden = (100,)
-    config.train.ema_decay = 0.0
+  # Evaluation with an EMA of the classifier's weights smooths the swings
+  # between evaluations that adversarial training causes; it selects nothing.
+  common.dann_recipe(config, paper=args.paper, ema_decay=0.999)
   if args.tiny:
     common.shrink_for_tests(config)
   return config
