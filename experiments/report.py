@@ -72,9 +72,10 @@ def _pad_of(runs: list[dict], method: str) -> str:
   return f"{np.mean(values):.2f}" if values else "-"
 
 
-def analyse_runs(workdir: str, plots: bool = True) -> None:
+def analyse_runs(workdir: str) -> None:
   """Adds what finished runs lack: the PAD in results.json, health.png, tsne.png."""
   from tljax.analysis import plots as plots_lib  # pylint: disable=g-import-not-at-top
+  from tljax.train import evaluation  # pylint: disable=g-import-not-at-top
 
   for path in sorted(glob.glob(os.path.join(workdir, "**", "results.json"), recursive=True)):
     run = os.path.dirname(path)
@@ -84,30 +85,28 @@ def analyse_runs(workdir: str, plots: bool = True) -> None:
       continue
     r = results
     title = f"{r['source']} → {r['target']}, {r['method']}, seed {r['seed']}"
-    if plots and not os.path.exists(os.path.join(run, "health.png")):
+    if not os.path.exists(os.path.join(run, "health.png")):
       plots_lib.health_curves(
         os.path.join(run, "metrics.jsonl"),
         os.path.join(run, "health.png"),
         title,
         evals=_evaluations(results),
       )
-    need_tsne = plots and not os.path.exists(os.path.join(run, "tsne.png"))
+    need_tsne = not os.path.exists(os.path.join(run, "tsne.png"))
     if "proxy_a_distance" in results and not need_tsne:
       continue
-    config, state, data, num_classes = _final_model(run, results)
+    config, state, data, evaluator = _final_model(run, results)
     if "proxy_a_distance" not in results:
-      from tljax.train import evaluation  # pylint: disable=g-import-not-at-top
-
-      evaluator = evaluation.Evaluator(config, num_classes)
       results["proxy_a_distance"] = evaluation.domain_discrepancy(
         evaluator, state, data, config.seed
       )
       with open(path, "w") as f:
         json.dump(results, f, indent=2)
     if need_tsne:
+      first = lambda a: {k: v[:1000] for k, v in a.items()}  # noqa: E731
       plots_lib.tsne_plot(
-        *[_features_and_labels(config, state, arrays, num_classes)
-          for arrays in (data.source_test, data.target_test)],
+        *[(evaluator.outputs(state, first(a))[1], first(a)["label"])
+          for a in (data.source_test, data.target_test)],
         png_path=os.path.join(run, "tsne.png"),
         title=f"{title}: test features",
       )  # fmt: skip
@@ -144,8 +143,9 @@ def stored_config(stored: dict):
 
 
 def _final_model(run: str, results: dict):
+  """(config, restored final state, data, evaluator) of a finished run."""
   from tljax import checkpoint  # pylint: disable=g-import-not-at-top
-  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+  from tljax.train import evaluation, loop  # pylint: disable=g-import-not-at-top
 
   config = stored_config(results["config"])
   data = loop.load_domains(config.data)
@@ -154,14 +154,7 @@ def _final_model(run: str, results: dict):
   manager = checkpoint.make_manager(run)
   state, _ = checkpoint.restore_latest(manager, state)
   manager.close()
-  return config, state, data, num_classes
-
-
-def _features_and_labels(config, state, arrays: dict, num_classes: int, limit: int = 1000):
-  from tljax.train import evaluation  # pylint: disable=g-import-not-at-top
-
-  subset = {k: v[:limit] for k, v in arrays.items()}
-  return evaluation.Evaluator(config, num_classes).outputs(state, subset)[1], subset["label"]
+  return config, state, data, evaluation.Evaluator(config, num_classes)
 
 
 def main(argv: list[str]) -> None:

@@ -12,6 +12,15 @@ import numpy as np
 CLASSIFIER = "logistic regression (sklearn, C=1, standardised features), 50/50 split"
 
 
+def logistic_regression():
+  """The linear probe every analysis here fits: standardise, then L2 logistic regression."""
+  from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
+  from sklearn.pipeline import make_pipeline  # pylint: disable=g-import-not-at-top
+  from sklearn.preprocessing import StandardScaler  # pylint: disable=g-import-not-at-top
+
+  return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+
+
 def proxy_a_distance(
   source: np.ndarray, target: np.ndarray, seed: int = 0, max_per_domain: int = 2000
 ) -> float:
@@ -20,10 +29,6 @@ def proxy_a_distance(
   ε is clipped to at most 0.5, so a classifier worse than chance (possible on
   a finite test half) reads as PAD 0, not negative.
   """
-  from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
-  from sklearn.pipeline import make_pipeline  # pylint: disable=g-import-not-at-top
-  from sklearn.preprocessing import StandardScaler  # pylint: disable=g-import-not-at-top
-
   rng = np.random.default_rng(seed)
   n = min(len(source), len(target), max_per_domain)
   if n < 4:
@@ -34,7 +39,7 @@ def proxy_a_distance(
   y = np.concatenate([np.zeros(n), np.ones(n)])
   order = rng.permutation(2 * n)
   train, test = order[:n], order[n:]
-  model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+  model = logistic_regression()
   model.fit(x[train], y[train])
   error = min(float(np.mean(model.predict(x[test]) != y[test])), 0.5)
   return 2.0 * (1.0 - 2.0 * error)

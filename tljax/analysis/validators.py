@@ -20,6 +20,8 @@ data, and the model's outputs on both.
 
 import numpy as np
 
+from tljax.analysis import discrepancy
+
 HIGHER_IS_BETTER = {
   "source_risk": False,
   "iwcv": False,
@@ -47,13 +49,9 @@ def density_ratios(
   With d(x) = P(target | x) from a classifier trained on n_s source and n_t
   target examples, Bayes gives w(x) = d / (1 - d) * n_s / n_t.
   """
-  from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
-  from sklearn.pipeline import make_pipeline  # pylint: disable=g-import-not-at-top
-  from sklearn.preprocessing import StandardScaler  # pylint: disable=g-import-not-at-top
-
   x = np.concatenate([source_train, target_train]).astype(np.float64)
   y = np.concatenate([np.zeros(len(source_train)), np.ones(len(target_train))])
-  model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+  model = discrepancy.logistic_regression()
   model.fit(x, y)
   d = np.clip(model.predict_proba(source_val.astype(np.float64))[:, 1], 1e-6, 1 - 1e-6)
   return d / (1.0 - d) * len(source_train) / len(target_train)
@@ -89,13 +87,9 @@ def reverse(
   source_val_labels: np.ndarray,
 ) -> float:
   """Accuracy on source validation of a classifier fit to pseudo-labelled target."""
-  from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
-  from sklearn.pipeline import make_pipeline  # pylint: disable=g-import-not-at-top
-  from sklearn.preprocessing import StandardScaler  # pylint: disable=g-import-not-at-top
-
   if len(np.unique(target_pseudo_labels)) < 2:
     return 0.0  # One pseudo-class: the reverse classifier cannot learn anything.
-  model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+  model = discrepancy.logistic_regression()
   model.fit(target_features.astype(np.float64), target_pseudo_labels)
   return float(np.mean(model.predict(source_val_features.astype(np.float64)) == source_val_labels))
 
