@@ -39,6 +39,8 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.random_shift = 0  # Train-time translation by up to this many pixels.
   # Labelled source examples held out of training for label-free validators.
   config.data.source_val_size = 0
+  # target_only: train on this many labelled target images per class (0: all).
+  config.data.target_labels_per_class = 0
   config.data.batch_size = 64  # Per domain: a DANN step sees 2x this many images.
   config.data.eval_batch_size = 500
   config.data.data_dir = config_dict.placeholder(str)  # TFDS data dir.
@@ -51,6 +53,13 @@ def base_config() -> ml_collections.ConfigDict:
   config.model.dropout = 0.0
   config.model.head_hidden = (100, 100)
   config.model.discriminator_hidden = (100,)
+  config.model.stem = "imagenet"  # ResNets: "imagenet" (7x7/2 + pool) or "small" (3x3/1).
+  # Fine-tuning: start from another run's newest checkpoint (its workdir) and/or
+  # torchvision ResNet weights (a saved state dict), except params matching skip_load.
+  config.model.init_checkpoint = config_dict.placeholder(str)
+  config.model.torch_weights = config_dict.placeholder(str)
+  config.model.skip_load = ()  # Regexes, e.g. ("head/Dense_2",) for a new output layer.
+  config.model.freeze_backbone = False  # Linear probe: backbone frozen, in inference mode.
 
   config.optim = ml_collections.ConfigDict()
   config.optim.name = "sgd"
@@ -62,6 +71,9 @@ def base_config() -> ml_collections.ConfigDict:
   config.optim.weight_decay = 0.0
   config.optim.clip_norm = 0.0  # 0 disables clipping.
   config.optim.param_groups = ()  # ((regex, lr_mult or None to freeze), ...)
+  # L2-SP: alpha/2 |w - w_pretrained|^2 on loaded weights + beta/2 |w|^2 on new ones.
+  config.optim.l2sp_alpha = 0.0
+  config.optim.l2sp_beta = 0.0
 
   config.method = ml_collections.ConfigDict()
   config.method.name = "dann"  # "dann", "source_only" or "target_only".

@@ -38,7 +38,7 @@ def time_train_step(config) -> dict:
   from tljax.train import loop  # pylint: disable=g-import-not-at-top
 
   size, channels = config.data.image_size, config.data.channels
-  state, compiled, _, placement = loop.build(config, (size, size, channels), num_classes=10)
+  state, compiled, _, placement, _ = loop.build(config, (size, size, channels), num_classes=10)
   state = placement.put_state(state)
   batch = placement.put_batch(synthetic_batch(config, np.random.default_rng(0)))
   rng = jax.random.key(0)

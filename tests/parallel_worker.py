@@ -38,7 +38,7 @@ def run(mode: str, model: str) -> dict:
   # Under pmap each device draws its own random shifts (rng folded with the
   # device index), so the maths equals single-device only without them.
   config.data.random_shift = 0
-  state, step_fn, _, placement = loop.build(config, (size, size, 3), num_classes=3)
+  state, step_fn, _, placement, _ = loop.build(config, (size, size, 3), num_classes=3)
   state = placement.put_state(state)
   rng = jax.random.key(0)
   for step in range(STEPS):

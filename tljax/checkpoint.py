@@ -1,10 +1,14 @@
-"""Orbax CheckpointManager wrappers: save the TrainState, restore the newest good one."""
+"""Orbax CheckpointManager wrappers: save, restore the newest good one, init from another run."""
 
 import logging
 import os
+import re
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
+
+from tljax.errors import ConfigError
 
 
 def make_manager(workdir: str, max_to_keep: int = 2) -> ocp.CheckpointManager:
@@ -64,3 +68,87 @@ def _move_aside(manager: ocp.CheckpointManager, step: int) -> str:
     multihost_utils.sync_global_devices(f"tljax: moved checkpoint {step} aside")
   manager.reload()
   return target
+
+
+def read_pretrained(path: str) -> dict:
+  """Flat {'params/classifier/...': array} of another run's newest checkpoint.
+
+  `path` is a run's workdir, its `checkpoints/` directory, or one step's
+  directory. The classifier's weights are the run's evaluation weights
+  (`ema_params`, the same as its params without `train.ema_decay`).
+  """
+  path = os.path.abspath(os.path.expanduser(path))
+  if os.path.isdir(os.path.join(path, "checkpoints")):
+    path = os.path.join(path, "checkpoints")
+  if os.path.isdir(os.path.join(path, "default")):  # One step's directory.
+    restored = ocp.StandardCheckpointer().restore(os.path.join(path, "default"))
+  else:
+    steps = ocp.CheckpointManager(path).all_steps() if os.path.isdir(path) else []
+    if not steps:
+      raise ConfigError(
+        f"config.model.init_checkpoint={path!r} holds no checkpoint; give the workdir of a "
+        "finished tljax run (e.g. a source_only run)"
+      )
+    manager = ocp.CheckpointManager(path)
+    restored = manager.restore(max(steps), args=ocp.args.StandardRestore())
+  params = dict(restored["params"], classifier=restored["ema_params"])
+  return {**flatten(params, "params"), **flatten(restored["batch_stats"], "batch_stats")}
+
+
+def flatten(tree, prefix: str) -> dict:
+  """{"prefix/a/b": leaf} for a nested dict."""
+  if not isinstance(tree, dict):
+    return {prefix: tree}
+  out = {}
+  for key, value in tree.items():
+    out.update(flatten(value, f"{prefix}/{key}"))
+  return out
+
+
+def init_from_pretrained(variables: dict, pretrained: dict, skip=()) -> tuple[dict, dict]:
+  """Copies `pretrained` arrays into `variables`, except names matching `skip`.
+
+  Args:
+    variables: {"params": tree, "batch_stats": tree} freshly initialised.
+    pretrained: flat {"params/classifier/backbone/Conv_0/kernel": array, ...}.
+    skip: regexes searched in names without the collection, e.g. "head/Dense_2"
+      for a new output layer; those leaves keep their fresh initialisation.
+
+  Returns:
+    (variables, report) with report = {"loaded", "skipped", "new"}: lists of
+    parameter names (`new`: absent from the checkpoint, freshly initialised).
+
+  Raises:
+    ConfigError naming the parameter whose shape differs from the checkpoint's.
+  """
+  report = {"loaded": [], "skipped": [], "new": []}
+
+  def take(name: str, fresh):
+    short = name.split("/", 1)[1]
+    if any(re.search(p, short) for p in skip):
+      report["skipped"].append(name)
+      return fresh
+    if name not in pretrained:
+      report["new"].append(name)
+      return fresh
+    value = np.asarray(pretrained[name])
+    if value.shape != np.shape(fresh):
+      raise ConfigError(
+        f"pretrained {name} has shape {value.shape} but the model's is {np.shape(fresh)}; "
+        f"add a pattern for it to config.model.skip_load (e.g. {short.rsplit('/', 1)[0]!r}) "
+        "to initialise it afresh"
+      )
+    report["loaded"].append(name)
+    return value.astype(np.asarray(fresh).dtype)
+
+  out = {}
+  for collection, tree in variables.items():
+    out[collection] = jax.tree_util.tree_map_with_path(
+      lambda path, x, c=collection: take(c + "/" + param_name(path), x), tree
+    )
+  return out, report
+
+
+def param_name(path) -> str:
+  """'classifier/backbone/Conv_0/kernel' for a tree_map_with_path key path."""
+  return "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)

@@ -7,10 +7,21 @@ from tljax.errors import ConfigError
 from tljax.models.backbones import DigitsConvNet
 from tljax.models.discriminator import DomainDiscriminator
 from tljax.models.heads import Classifier
+from tljax.models.resnet import ResNet
 from tljax.models.tiny import TinyConvNet
 
-BACKBONES = {"dann_digits": DigitsConvNet, "tiny": TinyConvNet}
-CHOICES = {"input_norm": ("scale", "per_image"), "norm": ("none", "batch")}
+BACKBONES = {
+  "dann_digits": DigitsConvNet,
+  "tiny": TinyConvNet,
+  "resnet18": ResNet,
+  "resnet34": ResNet,
+  "resnet50": ResNet,
+}
+CHOICES = {
+  "input_norm": ("scale", "per_image", "imagenet"),
+  "norm": ("none", "batch"),
+  "stem": ("imagenet", "small"),
+}
 
 
 def check_choice(section: str, field: str, value, valid) -> None:
@@ -32,6 +43,10 @@ def build_models(model: ml_collections.ConfigDict, num_classes: int) -> tuple[nn
     check_choice("model", field, model[field], valid)
   if model.name == "tiny":
     backbone = TinyConvNet(input_norm=model.input_norm)
+  elif model.name.startswith("resnet"):  # Always BatchNorm, whatever model.norm says.
+    backbone = ResNet(
+      depth=int(model.name[6:]), input_norm=model.input_norm, small_inputs=model.stem == "small"
+    )
   else:
     backbone = DigitsConvNet(input_norm=model.input_norm, norm=model.norm)
   classifier = Classifier(
@@ -40,6 +55,7 @@ def build_models(model: ml_collections.ConfigDict, num_classes: int) -> tuple[nn
     hidden=tuple(model.head_hidden),
     dropout=model.dropout,
     norm=model.norm,
+    freeze_backbone=model.freeze_backbone,
   )
   discriminator = DomainDiscriminator(
     hidden=tuple(model.discriminator_hidden), dropout=model.dropout, norm=model.norm

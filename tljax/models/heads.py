@@ -31,8 +31,9 @@ class Classifier(nn.Module):
   """Feature extractor followed by the label predictor.
 
   Returns logits [B, num_classes] and the backbone features [B, D] that the
-  domain discriminator reads. `freeze_backbone` applies `stop_gradient` to the
-  features (linear probe / feature extraction).
+  domain discriminator reads. `freeze_backbone` (linear probe / feature
+  extraction) runs the backbone in inference mode (BatchNorm uses and keeps its
+  running statistics) and applies `stop_gradient` to the features.
   """
 
   backbone: nn.Module
@@ -44,7 +45,7 @@ class Classifier(nn.Module):
 
   @nn.compact
   def __call__(self, images: jnp.ndarray, train: bool):
-    features = self.backbone(images, train=train)
+    features = self.backbone(images, train=train and not self.freeze_backbone)
     if self.freeze_backbone:
       features = jax.lax.stop_gradient(features)
     logits = MLP(self.hidden, self.num_classes, self.dropout, self.norm, name="head")(

@@ -4,8 +4,10 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import signal
 import time
+from typing import NamedTuple
 
 import jax
 from jax.experimental import multihost_utils
@@ -16,7 +18,7 @@ from tljax import checkpoint, models
 from tljax import metrics as metrics_lib
 from tljax.data import domains, pipeline
 from tljax.errors import ConfigError, DataError
-from tljax.train import diagnostics, evaluation, optim, parallel, steps
+from tljax.train import diagnostics, evaluation, optim, parallel, pretrained, steps
 from tljax.train import state as state_lib
 
 log = logging.getLogger("tljax")
@@ -46,6 +48,10 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"config.method.trade_off={config.method.trade_off!r} must be >= 0")
   if config.data.source_val_size < 0:
     raise ConfigError(f"config.data.source_val_size={config.data.source_val_size!r} must be >= 0")
+  if config.data.target_labels_per_class < 0:
+    raise ConfigError(
+      f"config.data.target_labels_per_class={config.data.target_labels_per_class!r} must be >= 0"
+    )
   if config.data.random_shift < 0:
     raise ConfigError(f"config.data.random_shift={config.data.random_shift!r} must be >= 0")
   if not 0 <= config.train.ema_decay < 1:
@@ -66,7 +72,16 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
       "the dataset's files there (see the dataset's builder docstring)"
     )
   models.build_models(config.model, num_classes=2)  # Checks names only.
-  optim.make_optimizer(config.optim, config.train.num_steps)
+  pretrained_init = config.model.init_checkpoint or config.model.torch_weights
+  optim.make_optimizer(config.optim, config.train.num_steps, {} if pretrained_init else None)
+  for field in ("model.skip_load", "optim.param_groups"):
+    section, name = field.split(".")
+    for entry in config[section][name]:
+      pattern = entry if isinstance(entry, str) else entry[0]
+      try:
+        re.compile(pattern)
+      except re.error as e:
+        raise ConfigError(f"config.{field}: {pattern!r} is not a regex ({e})") from None
 
 
 @dataclasses.dataclass
@@ -118,11 +133,32 @@ def split_off(arrays: dict, size: int) -> tuple[dict, dict | None]:
   return take(order[size:]), take(order[:size])
 
 
+def per_class(arrays: dict, k: int, seed: int) -> dict:
+  """`k` random examples of every class (all if k == 0), drawn by (seed)."""
+  if k == 0:
+    return arrays
+  rng = np.random.default_rng([seed, 1])
+  labels = arrays["label"]
+  idx = []
+  for c in np.unique(labels):
+    members = np.flatnonzero(labels == c)
+    if len(members) < k:
+      raise ConfigError(
+        f"config.data.target_labels_per_class={k} but class {c} has only {len(members)} "
+        "training examples; lower it"
+      )
+    idx.append(rng.choice(members, k, replace=False))
+  idx = np.sort(np.concatenate(idx))
+  return {key: v[idx] for key, v in arrays.items()}
+
+
 def training_streams(config, data: Domains):
   """(labelled stream, unlabelled target stream or None) for the method."""
   bs, seed = config.data.batch_size, config.seed
   method = config.method.name
-  labelled = data.target_train if method == "target_only" else data.source_train
+  labelled = data.source_train
+  if method == "target_only":
+    labelled = per_class(data.target_train, config.data.target_labels_per_class, seed)
   labelled_stream = domains.Stream(labelled, bs, seed)
   if method != "dann":
     return labelled_stream, None
@@ -144,17 +180,36 @@ def evaluate_all(eval_fn, state, data: Domains, batch_size: int) -> dict:
   }
 
 
-def build(config, image_shape, num_classes):
+class Built(NamedTuple):
+  """What `build` returns; `placement.put_state` moves `state` where `train_step` wants it."""
+
+  state: state_lib.TrainState
+  train_step: object
+  eval_step: object
+  placement: parallel.Placement
+  init_report: dict | None  # Which params came from a pretrained checkpoint (None: none).
+
+
+def build(config, image_shape, num_classes) -> Built:
   """Models, optimizer, initial (host) state and the compiled steps for `config`.
 
-  Returns (state, train_step, eval_step, placement); `placement.put_state`
-  moves the state to where `train_step` expects it.
+  The initial state is random, or loaded from `config.model.init_checkpoint` /
+  `model.torch_weights`; `model.freeze_backbone` freezes the backbone's params
+  in the optimizer, before `optim.param_groups`.
   """
   placement = parallel.Placement(config.parallel)
   classifier, discriminator = models.build_models(config.model, num_classes)
-  tx, lr_schedule = optim.make_optimizer(config.optim, config.train.num_steps)
   init_rng, _ = jax.random.split(jax.random.key(config.seed))
-  state = state_lib.create_train_state(init_rng, classifier, discriminator, tx, image_shape)
+  params, batch_stats = state_lib.init_variables(init_rng, classifier, discriminator, image_shape)
+  params, batch_stats, report = pretrained.load(config.model, params, batch_stats)
+  optim_config = config.optim
+  if config.model.freeze_backbone:
+    optim_config = ml_collections.ConfigDict(config.optim.to_dict())
+    optim_config.param_groups = ((r"^classifier/backbone/", None), *config.optim.param_groups)
+  tx, lr_schedule = optim.make_optimizer(
+    optim_config, config.train.num_steps, pretrained.loaded_mask(params, report)
+  )
+  state = state_lib.new_train_state(params, batch_stats, tx)
   hparams = steps.StepHParams(
     method=config.method.name,
     trade_off=config.method.trade_off,
@@ -176,7 +231,7 @@ def build(config, image_shape, num_classes):
   eval_step = jax.jit(
     lambda s, b: steps.eval_step(s, b, classifier=classifier, num_classes=num_classes)
   )
-  return state, train_step, eval_step, placement
+  return Built(state, train_step, eval_step, placement, report)
 
 
 def _history_entry(step: int, results: dict, scores: dict | None, flat: bool = False) -> dict:
@@ -189,6 +244,19 @@ def _history_entry(step: int, results: dict, scores: dict | None, flat: bool = F
   if scores:
     entry["validators"] = scores
   return entry
+
+
+def _init_summary(model, report: dict | None) -> dict | None:
+  if report is None:
+    return None
+  return {
+    "init_checkpoint": model.init_checkpoint,
+    "torch_weights": model.torch_weights,
+    "skip_load": list(model.skip_load),
+    **{k: len(v) for k, v in report.items()},
+    "skipped_names": report["skipped"],
+    "new_names": report["new"],
+  }
 
 
 def _log_eval(step: int, results: dict) -> None:
@@ -263,7 +331,7 @@ def train_and_evaluate(
     _write_json(os.path.join(workdir, "config.json"), config.to_dict())
   data = load_domains(config.data)
   num_classes = int(data.source_train["label"].max()) + 1
-  state, train_step, eval_step, placement = build(
+  state, train_step, eval_step, placement, init_report = build(
     config, data.source_train["image"].shape[1:], num_classes
   )
   manager = checkpoint.make_manager(workdir)
@@ -309,6 +377,8 @@ def train_and_evaluate(
     "source_test_accuracy": final["source_test"]["accuracy"],
     "target_test_accuracy": final["target_test"]["accuracy"],
     "selection": "final checkpoint (no target labels used to select)",
+    "labelled_train_examples": len(training_streams(config, data)[0].arrays["label"]),
+    "init": _init_summary(config.model, init_report),
     "warnings": loop.warnings,
     "final": final,
     "proxy_a_distance": pad,

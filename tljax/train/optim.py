@@ -1,12 +1,14 @@
-"""make_optimizer(): optax chain + regex parameter groups (lr mults, freezing)."""
+"""make_optimizer(): optax chain + regex parameter groups (lr mults, freezing) + L2-SP."""
 
 import re
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
 
+from tljax import checkpoint
 from tljax.errors import ConfigError
 from tljax.train import schedules
 
@@ -14,9 +16,7 @@ OPTIMIZERS = ("sgd", "adam")
 LR_SCHEDULES = ("dann", "constant")
 
 
-def param_path(path) -> str:
-  """'classifier/backbone/Conv_0/kernel' for a tree_map_with_path key path."""
-  return "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
+param_path = checkpoint.param_name
 
 
 def group_multipliers(params, param_groups) -> dict:
@@ -46,6 +46,31 @@ def scale_by_param_groups(param_groups) -> optax.GradientTransformation:
   return optax.GradientTransformation(lambda _: optax.EmptyState(), update_fn)
 
 
+class L2SPState(NamedTuple):
+  anchor: optax.Params  # The pretrained weights w0.
+
+
+def add_l2sp(alpha: float, beta: float, pretrained_mask) -> optax.GradientTransformation:
+  """Adds the gradient of L2-SP (Li et al. 2018, arXiv:1802.01483) to the updates.
+
+  Omega(w) = alpha/2 ||w_S - w0_S||^2 + beta/2 ||w_new||^2, where S are the
+  leaves loaded from a pretrained checkpoint (`pretrained_mask` True) and w0
+  their values when the optimizer state is created; the gradient added is
+  alpha (w - w0) on S and beta w on the others. Place before the optimizer.
+  """
+
+  def init_fn(params):
+    return L2SPState(anchor=jax.tree.map(jnp.copy, params))
+
+  def update_fn(updates, state, params):
+    def add(u, p, w0, pretrained):
+      return u + (alpha * (p - w0) if pretrained else beta * p)
+
+    return jax.tree.map(add, updates, params, state.anchor, pretrained_mask), state
+
+  return optax.GradientTransformation(init_fn, update_fn)
+
+
 def make_lr_schedule(optim: ml_collections.ConfigDict, num_steps: int):
   if optim.schedule == "dann":
     return schedules.annealed_lr(optim.lr, num_steps, optim.lr_alpha, optim.lr_beta)
@@ -56,8 +81,12 @@ def make_lr_schedule(optim: ml_collections.ConfigDict, num_steps: int):
   )
 
 
-def make_optimizer(optim: ml_collections.ConfigDict, num_steps: int):
-  """Returns (tx, lr_schedule) for the `config.optim` section."""
+def make_optimizer(optim: ml_collections.ConfigDict, num_steps: int, pretrained_mask=None):
+  """Returns (tx, lr_schedule) for the `config.optim` section.
+
+  `pretrained_mask` (a params-shaped tree of bools: loaded from a checkpoint)
+  is needed by L2-SP (`optim.l2sp_alpha`, `optim.l2sp_beta` > 0).
+  """
   if optim.name not in OPTIMIZERS:
     raise ConfigError(
       f"config.optim.name={optim.name!r} is unknown; choose one of {list(OPTIMIZERS)}"
@@ -66,6 +95,13 @@ def make_optimizer(optim: ml_collections.ConfigDict, num_steps: int):
   parts = []
   if optim.clip_norm:
     parts.append(optax.clip_by_global_norm(optim.clip_norm))
+  if optim.l2sp_alpha or optim.l2sp_beta:
+    if pretrained_mask is None:
+      raise ConfigError(
+        f"config.optim.l2sp_alpha={optim.l2sp_alpha} regularises toward pretrained weights; "
+        "set config.model.init_checkpoint (or model.torch_weights), or set it to 0"
+      )
+    parts.append(add_l2sp(optim.l2sp_alpha, optim.l2sp_beta, pretrained_mask))
   if optim.weight_decay:
     parts.append(optax.add_decayed_weights(optim.weight_decay))
   if optim.name == "sgd":

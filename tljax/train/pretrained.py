@@ -1,0 +1,62 @@
+"""Initial weights from another tljax run and/or torchvision ResNet weights."""
+
+import logging
+
+import jax
+import ml_collections
+
+from tljax import checkpoint
+from tljax.models import torch_import
+
+log = logging.getLogger("tljax")
+
+
+def load(model: ml_collections.ConfigDict, params, batch_stats):
+  """(params, batch_stats, report) with `model.torch_weights` / `model.init_checkpoint` loaded.
+
+  torchvision weights go into the classifier's backbone; a tljax checkpoint
+  into every parameter it holds (it overrides the torch weights where both
+  have one). Names matching `model.skip_load` keep their fresh initialisation.
+  `report` is None when nothing is loaded, else {"loaded", "skipped", "new"}.
+  """
+  pretrained = {}
+  if model.torch_weights:
+    torch_variables = torch_import.from_torch(torch_import.read_state_dict(model.torch_weights))
+    for collection, tree in torch_variables.items():
+      prefix = f"{collection}/classifier/backbone"
+      pretrained.update(checkpoint.flatten(tree, prefix))
+  if model.init_checkpoint:
+    pretrained.update(checkpoint.read_pretrained(model.init_checkpoint))
+  if not pretrained:
+    return params, batch_stats, None
+  variables, report = checkpoint.init_from_pretrained(
+    {"params": params, "batch_stats": batch_stats}, pretrained, tuple(model.skip_load)
+  )
+  source = " + ".join(filter(None, (model.torch_weights, model.init_checkpoint)))
+  log.info(
+    "initialised from %s: %d arrays loaded, %d skipped (%s), %d not in the checkpoint (%s)",
+    source,
+    len(report["loaded"]),
+    len(report["skipped"]),
+    ", ".join(report["skipped"]) or "-",
+    len(report["new"]),
+    _summarise(report["new"]),
+  )
+  return variables["params"], variables["batch_stats"], report
+
+
+def loaded_mask(params, report: dict | None):
+  """Params-shaped tree of bools: True where the leaf was loaded (None without a report)."""
+  if report is None:
+    return None
+  loaded = set(report["loaded"])
+  return jax.tree_util.tree_map_with_path(
+    lambda path, _: "params/" + checkpoint.param_name(path) in loaded,
+    params,
+  )
+
+
+def _summarise(names: list[str], limit: int = 3) -> str:
+  if len(names) <= limit:
+    return ", ".join(names) or "-"
+  return ", ".join(names[:limit]) + f", ... ({len(names) - limit} more)"
