@@ -104,6 +104,21 @@ def dann_recipe(config: ml_collections.ConfigDict, paper: bool, ema_decay: float
   config.train.ema_decay = 0.0 if paper else ema_decay
 
 
+def finetune_section(pretrain_steps: int, seeds=(0, 1, 2)) -> ml_collections.ConfigDict:
+  """`config.finetune` for experiments.finetune: pretraining, label budgets, modes, seeds."""
+  return ml_collections.ConfigDict(
+    {
+      "pretrain_steps": pretrain_steps,  # source_only steps on the source domain.
+      "pretrained": config_dict.placeholder(str),  # A finished run's workdir: skip pretraining.
+      "labels_per_class": (1, 5, 10, 50, 0),  # 0: every labelled target training image.
+      "modes": ("target_only", "finetune", "linear_probe"),  # Or "l2sp".
+      "seeds": seeds,
+      "l2sp_alpha": 0.01,
+      "l2sp_beta": 0.0,
+    }
+  )
+
+
 def shrink_for_tests(config: ml_collections.ConfigDict) -> None:
   """The `tiny` variant: a few-hundred-parameter model, a handful of steps."""
   config.model.name = "tiny"

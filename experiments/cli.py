@@ -70,14 +70,14 @@ def exit_on_user_error(fn, *args):
     sys.exit(2)
 
 
-def train(config, workdir: str, allow_config_change: bool = False) -> dict:
+def train(config, workdir: str, allow_config_change: bool = False, data=None) -> dict:
   """loop.train_and_evaluate with user errors, preemption and divergence as exits."""
   from tljax.train import loop  # pylint: disable=g-import-not-at-top
 
   log = std_logging.getLogger("tljax")
   log.info("workdir: %s", workdir)
   try:
-    return exit_on_user_error(loop.train_and_evaluate, config, workdir, allow_config_change)
+    return exit_on_user_error(loop.train_and_evaluate, config, workdir, allow_config_change, data)
   except loop.Preempted as e:
     log.warning("%s; checkpoint saved in %s; rerun the same command to resume", e, workdir)
     sys.exit(0 if e.signum == signal.SIGTERM else 128 + e.signum)

@@ -23,7 +23,7 @@ import sys
 
 import numpy as np
 
-from experiments import summarize
+from experiments import finished_run, summarize
 from tljax.analysis import transfer
 
 BASELINES = ("source_only", "target_only")
@@ -95,7 +95,7 @@ def analyse_runs(workdir: str) -> None:
     need_tsne = not os.path.exists(os.path.join(run, "tsne.png"))
     if "proxy_a_distance" in results and not need_tsne:
       continue
-    config, state, data, evaluator = _final_model(run, results)
+    config, state, data, evaluator = finished_run.load(run, results["config"])
     if "proxy_a_distance" not in results:
       results["proxy_a_distance"] = evaluation.domain_discrepancy(
         evaluator, state, data, config.seed
@@ -125,36 +125,6 @@ def _evaluations(results: dict) -> list[dict]:
       }
     )
   return evals
-
-
-def stored_config(stored: dict):
-  """A run's config.json/results.json config on today's defaults (fields added since)."""
-  from configs import common  # pylint: disable=g-import-not-at-top
-
-  def tuples(d: dict) -> dict:  # JSON turned the config's tuples into lists.
-    return {
-      k: tuples(v) if isinstance(v, dict) else tuple(v) if isinstance(v, list) else v
-      for k, v in d.items()
-    }
-
-  config = common.base_config()
-  config.update(tuples(stored))
-  return config
-
-
-def _final_model(run: str, results: dict):
-  """(config, restored final state, data, evaluator) of a finished run."""
-  from tljax import checkpoint  # pylint: disable=g-import-not-at-top
-  from tljax.train import evaluation, loop  # pylint: disable=g-import-not-at-top
-
-  config = stored_config(results["config"])
-  data = loop.load_domains(config.data)
-  num_classes = int(data.source_train["label"].max()) + 1
-  state, *_ = loop.build(config, data.source_train["image"].shape[1:], num_classes)
-  manager = checkpoint.make_manager(run)
-  state, _ = checkpoint.restore_latest(manager, state)
-  manager.close()
-  return config, state, data, evaluation.Evaluator(config, num_classes)
 
 
 def main(argv: list[str]) -> None:

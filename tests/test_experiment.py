@@ -46,6 +46,10 @@ def _run(*overrides, tmp_path):
     ("--config.optim.schedule=cosine", "config.optim.schedule='cosine' is unknown"),
     ("--config.train.num_steps=0", "config.train.num_steps=0 must be > 0"),
     ("--config.data.target=svhn", "config.data.target='svhn' is unknown"),
+    ("--config.model.init_checkpoint=/nonexistent/run", "init_checkpoint='/nonexistent/run' does"),
+    ("--config.optim.l2sp_alpha=0.1", "l2sp_alpha=0.1 regularises toward pretrained weights"),
+    ("--config.data.target_labels_per_class=-1", "target_labels_per_class=-1 must be >= 0"),
+    ("--config.model.skip_load=('head[',)", "config.model.skip_load: 'head[' is not a regex"),
   ],
 )
 def test_bad_config_is_a_one_line_error(override, message, tmp_path):

@@ -1,6 +1,6 @@
 import json
 
-from experiments import report
+from experiments import finished_run, report
 from tljax.analysis import transfer
 
 
@@ -54,7 +54,7 @@ def test_analysis_recomputes_a_missing_pad_identically_and_draws_pngs(tiny_confi
 
 def test_an_older_runs_config_is_read_onto_todays_defaults():
   stored = {"seed": 3, "data": {"source": "mnist"}, "model": {"head_hidden": [50, 50]}}
-  config = report.stored_config(stored)
+  config = finished_run.stored_config(stored)
   assert config.seed == 3 and config.data.source == "mnist"
   assert config.model.head_hidden == (50, 50)  # JSON lists back to tuples.
   assert config.data.source_val_size == 0  # A field the old run did not have.

@@ -1,4 +1,4 @@
-"""PNG figures: DANN health curves and a t-SNE of source vs target features."""
+"""PNG figures: DANN health curves, a t-SNE of source vs target features, accuracy vs labels."""
 
 import json
 
@@ -99,4 +99,34 @@ def tsne_plot(
   fig.suptitle(title)
   fig.tight_layout()
   fig.savefig(png_path, dpi=90)
+  plt.close(fig)
+
+
+def accuracy_vs_labels(
+  accuracy: dict, png_path: str, per_class_of: dict[str, float], title: str = ""
+) -> None:
+  """Target test accuracy vs labelled target images per class, one line per mode.
+
+  `accuracy` is `finetune_table(...)["accuracy"]`; `per_class_of` maps its
+  keys ("1", ..., "all") to the x position (images per class; log scale).
+  """
+  plt = _pyplot()
+  fig, ax = plt.subplots(figsize=(6, 4))
+  for mode, cells in accuracy.items():
+    keys = sorted(cells, key=lambda k: per_class_of[k])
+    x = [per_class_of[k] for k in keys]
+    mean = np.array([cells[k]["mean"] for k in keys])
+    std = np.array([cells[k]["std"] for k in keys])
+    ax.errorbar(x, mean, yerr=std, marker="o", capsize=3, label=mode)
+  ax.set_xscale("log")
+  xs = sorted({per_class_of[k] for cells in accuracy.values() for k in cells})
+  labels = {per_class_of[k]: ("all" if k == "all" else k) for c in accuracy.values() for k in c}
+  ax.set_xticks(xs, [labels[x] for x in xs])
+  ax.set_xlabel("labelled target images per class")
+  ax.set_ylabel("target test accuracy")
+  ax.grid(alpha=0.3)
+  ax.legend()
+  ax.set_title(title)
+  fig.tight_layout()
+  fig.savefig(png_path, dpi=100)
   plt.close(fig)

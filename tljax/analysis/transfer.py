@@ -1,4 +1,4 @@
-"""Did adaptation help? Gain over source-only, share of the gap to the oracle closed."""
+"""Did transfer help? Gain over a baseline (source-only or target-only), share of the gap closed."""
 
 import numpy as np
 
@@ -41,3 +41,64 @@ def transfer_summary(
     "negative_transfer": gain < 0,
     "verdict": verdict,
   }
+
+
+BASELINE_MODE = "target_only"
+
+
+def finetune_table(runs: list[dict]) -> dict:
+  """Accuracy per mode and labels per class, and where pretraining hurt.
+
+  Args:
+    runs: [{"mode", "labels_per_class", "seed", "target_test_accuracy"}, ...];
+      mode "target_only" (trained from scratch on the same labelled target
+      images) is the baseline every other mode is compared with.
+
+  Returns:
+    {"accuracy": {mode: {k: {"mean", "std", "per_seed"}}}, "negative_transfer":
+    [one entry per (mode, k) whose mean is below the baseline's], "verdicts":
+    [one sentence per (mode, k)]}. `k` is a string ("all" for every label).
+  """
+  accuracy = {}
+  for r in runs:
+    cell = accuracy.setdefault(r["mode"], {}).setdefault(str(r["labels_per_class"]), {})
+    cell.setdefault("per_seed", {})[r["seed"]] = r["target_test_accuracy"]
+  for cells in accuracy.values():
+    for cell in cells.values():
+      values = np.array(list(cell["per_seed"].values()))
+      cell["mean"] = float(values.mean())
+      cell["std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+  negative, verdicts = [], []
+  baseline = accuracy.get(BASELINE_MODE, {})
+  for mode, cells in accuracy.items():
+    if mode == BASELINE_MODE:
+      continue
+    for k, cell in cells.items():
+      if k not in baseline:
+        continue
+      base = baseline[k]
+      diff = cell["mean"] - base["mean"]
+      seeds = sorted(set(cell["per_seed"]) & set(base["per_seed"]))
+      worse = sum(cell["per_seed"][s] < base["per_seed"][s] for s in seeds)
+      entry = {
+        "mode": mode,
+        "labels_per_class": k,
+        "accuracy": cell["mean"],
+        "target_only": base["mean"],
+        "difference": diff,
+        "worse_on_seeds": f"{worse} of {len(seeds)}",
+      }
+      if diff < 0:
+        negative.append(entry)
+        verdicts.append(
+          f"NEGATIVE TRANSFER: {mode} at {k} labels per class is {-100 * diff:.1f} points below "
+          f"target-only from scratch ({cell['mean']:.3f} vs {base['mean']:.3f}; worse on "
+          f"{worse} of {len(seeds)} seeds)."
+        )
+      else:
+        verdicts.append(
+          f"{mode} at {k} labels per class: +{100 * diff:.1f} points over target-only from "
+          f"scratch ({cell['mean']:.3f} vs {base['mean']:.3f}; worse on {worse} of "
+          f"{len(seeds)} seeds)."
+        )
+  return {"accuracy": accuracy, "negative_transfer": negative, "verdicts": verdicts}

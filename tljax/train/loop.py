@@ -72,6 +72,10 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
       "the dataset's files there (see the dataset's builder docstring)"
     )
   models.build_models(config.model, num_classes=2)  # Checks names only.
+  for field in ("init_checkpoint", "torch_weights"):
+    path = config.model[field]
+    if path and not os.path.exists(os.path.expanduser(path)):
+      raise ConfigError(f"config.model.{field}={path!r} does not exist")
   pretrained_init = config.model.init_checkpoint or config.model.torch_weights
   optim.make_optimizer(config.optim, config.train.num_steps, {} if pretrained_init else None)
   for field in ("model.skip_load", "optim.param_groups"):
@@ -312,7 +316,10 @@ def check_workdir_config(config, workdir: str, allow_config_change: bool) -> Non
 
 
 def train_and_evaluate(
-  config: ml_collections.ConfigDict, workdir: str, allow_config_change: bool = False
+  config: ml_collections.ConfigDict,
+  workdir: str,
+  allow_config_change: bool = False,
+  data: Domains | None = None,
 ) -> dict:
   """Trains `config.method` from source to target; writes results.json.
 
@@ -320,7 +327,8 @@ def train_and_evaluate(
   Returns the results dict that is written to `workdir/results.json`. Raises
   `Preempted` after saving a checkpoint if SIGTERM/SIGINT arrives, and
   FloatingPointError (after recording it in results.json) if the loss stops
-  being finite.
+  being finite. `data` (from `load_domains(config.data)`) saves reloading the
+  splits when one process trains several configs on the same data.
   """
   start_time = time.time()
   validate_config(config)
@@ -329,7 +337,7 @@ def train_and_evaluate(
   if primary:
     os.makedirs(workdir, exist_ok=True)
     _write_json(os.path.join(workdir, "config.json"), config.to_dict())
-  data = load_domains(config.data)
+  data = data or load_domains(config.data)
   num_classes = int(data.source_train["label"].max()) + 1
   state, train_step, eval_step, placement, init_report = build(
     config, data.source_train["image"].shape[1:], num_classes

@@ -1,0 +1,30 @@
+"""When is transfer worth it, on the embedded digits pair (offline, a few minutes on a CPU).
+
+    python -m experiments.finetune --config configs/finetune_digits.py \\
+        --workdir runs/finetune_digits
+
+Pretrains the DANN digits network on labelled UCI digits (source only), then
+trains on 1, 5, 10, 50 and all labelled digits-M images per class: from
+scratch (target_only), fine-tuned from the pretrained weights, and as a linear
+probe on its frozen penultimate features. See experiments/finetune.py.
+Argument: `tiny` (tests).
+"""
+
+from configs import common, dann_digits
+
+
+def get_config(arg=None):
+  args = common.parse_arg(arg, tiny=False)
+  config = dann_digits.get_config()
+  config.method.name = "target_only"
+  config.train.num_steps = 400
+  config.train.log_every = 100
+  config.train.eval_every = 400
+  config.train.ckpt_every = 400
+  config.finetune = common.finetune_section(pretrain_steps=1500, seeds=(0,))
+  if args.tiny:
+    common.shrink_for_tests(config)
+    config.finetune.pretrain_steps = 4
+    config.finetune.labels_per_class = (1, 0)
+    config.finetune.seeds = (0,)
+  return config

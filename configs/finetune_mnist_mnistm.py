@@ -1,0 +1,26 @@
+"""When is transfer worth it, MNIST -> MNIST-M: fine-tuning vs training from scratch.
+
+    python -m experiments.finetune --config configs/finetune_mnist_mnistm.py \\
+        --config.data.manual_dir=../shared/data/mnist --workdir runs/finetune_mnist_mnistm
+
+Pretrains the DANN digits network on labelled MNIST (source only, 3,000
+steps), then trains 1,000 steps on 1, 5, 10, 50 and all labelled MNIST-M
+images per class: from scratch (target_only), fine-tuned from the MNIST
+weights, and as a linear probe on their frozen penultimate features; two
+seeds. Results and runtime: README, "When is transfer worth it?".
+See experiments/finetune.py.
+"""
+
+from configs import common, dann_mnist_mnistm
+
+
+def get_config(arg=None):
+  del arg
+  config = dann_mnist_mnistm.get_config()
+  config.method.name = "target_only"
+  config.train.num_steps = 1000
+  config.train.log_every = 250
+  config.train.eval_every = 1000
+  config.train.ckpt_every = 1000
+  config.finetune = common.finetune_section(pretrain_steps=3000, seeds=(0, 1))
+  return config

@@ -1,0 +1,90 @@
+"""Features of a finished run's final model, for scikit-learn, plus a linear probe.
+
+    python -m experiments.extract_features --workdir runs/digits_to_digits_m/source_only/seed0 \\
+        [--splits source_train,source_test,target_train,target_test] [--probe_fit source_train]
+
+Writes WORKDIR/features.npz with `<split>_features` [N, D] (the backbone's
+pooled features, from the evaluation weights), `<split>_labels` [N] and
+`<split>_logits` [N, K] for each split (at most --max_per_split images, the
+first ones), then fits a linear probe (standardise + L2 logistic regression,
+scikit-learn) on --probe_fit and prints and writes its accuracy on every
+other split to WORKDIR/features_probe.json.
+
+    f = np.load("features.npz"); X, y = f["target_test_features"], f["target_test_labels"]
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+from experiments import finished_run
+
+SPLITS = ("source_train", "source_val", "source_test", "target_train", "target_test")
+
+
+def extract(workdir: str, splits: list[str], max_per_split: int) -> dict[str, np.ndarray]:
+  """{"<split>_features", "<split>_labels", "<split>_logits"} for the run in `workdir`."""
+  with open(os.path.join(workdir, "config.json")) as f:
+    stored = json.load(f)
+  _, state, data, evaluator = finished_run.load(workdir, stored)
+  arrays = {}
+  for split in splits:
+    split_arrays = getattr(data, split)
+    if split_arrays is None:
+      raise SystemExit(f"error: the run has no {split} split (config.data.source_val_size is 0)")
+    split_arrays = {k: v[:max_per_split] for k, v in split_arrays.items()}
+    logits, features = evaluator.outputs(state, split_arrays)
+    arrays[f"{split}_features"] = features
+    arrays[f"{split}_labels"] = split_arrays["label"]
+    arrays[f"{split}_logits"] = logits
+  return arrays
+
+
+def linear_probe(arrays: dict, fit: str) -> dict[str, float]:
+  """Accuracy on every split of a logistic regression fit on split `fit`'s features."""
+  from tljax.analysis import discrepancy  # pylint: disable=g-import-not-at-top
+
+  probe = discrepancy.logistic_regression()
+  probe.fit(arrays[f"{fit}_features"], arrays[f"{fit}_labels"])
+  splits = [k[: -len("_features")] for k in arrays if k.endswith("_features")]
+  return {
+    s: round(float(probe.score(arrays[f"{s}_features"], arrays[f"{s}_labels"])), 4) for s in splits
+  }
+
+
+def main(argv: list[str]) -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--workdir", required=True, help="a finished tljax run")
+  parser.add_argument("--splits", default="source_train,source_test,target_train,target_test")
+  parser.add_argument("--max_per_split", type=int, default=10000)
+  parser.add_argument("--probe_fit", default="source_train", help="'' skips the probe")
+  args = parser.parse_args(argv[1:])
+  splits = args.splits.split(",")
+  unknown = [s for s in splits if s not in SPLITS]
+  if unknown:
+    sys.exit(f"error: --splits has {unknown}; choose from {list(SPLITS)}")
+  if args.probe_fit and args.probe_fit not in splits:
+    sys.exit(f"error: --probe_fit={args.probe_fit!r} must be one of --splits {splits}")
+  if not os.path.exists(os.path.join(args.workdir, "config.json")):
+    sys.exit(f"error: {args.workdir} holds no tljax run (no config.json)")
+  arrays = extract(args.workdir, splits, args.max_per_split)
+  out = os.path.join(args.workdir, "features.npz")
+  np.savez_compressed(out, **arrays)
+  print(f"wrote {out}: " + ", ".join(f"{k} {v.shape}" for k, v in arrays.items()))
+  if args.probe_fit:
+    accuracy = linear_probe(arrays, args.probe_fit)
+    probe = {"fit_on": args.probe_fit, "classifier": "StandardScaler + LogisticRegression(C=1)"}
+    probe["accuracy"] = accuracy
+    with open(os.path.join(args.workdir, "features_probe.json"), "w") as f:
+      json.dump(probe, f, indent=2)
+    print(
+      f"linear probe fit on {args.probe_fit}: "
+      + ", ".join(f"{k} {v:.4f}" for k, v in accuracy.items())
+    )
+
+
+if __name__ == "__main__":
+  main(sys.argv)

@@ -1,0 +1,172 @@
+"""When is transfer worth it? Target-only vs fine-tuned vs linear probe, per label budget.
+
+    python -m experiments.finetune --config configs/finetune_digits.py \\
+        --workdir runs/finetune_digits
+
+1. Pretrains on the labelled source (`source_only`, `finetune.pretrain_steps`
+   steps) in WORKDIR/pretrain, unless `--config.finetune.pretrained=RUN` names
+   a finished run to start from.
+2. For every k in `finetune.labels_per_class` (0: all labels), mode in
+   `finetune.modes` and seed in `finetune.seeds`, trains on k labelled target
+   images per class (the same images for every mode of a seed) and tests on
+   target test, in WORKDIR/k=<k>/<mode>/seed=<seed>:
+     target_only   from scratch (the baseline)
+     finetune      every weight starts from the pretrained run and is trained
+     linear_probe  pretrained weights frozen except the output layer: a linear
+                   classifier on the penultimate features
+     l2sp          finetune + L2-SP toward the pretrained weights
+                   (`finetune.l2sp_alpha`)
+3. Writes WORKDIR/results.json (accuracy per mode and k, negative-transfer
+   flags), summary.md and accuracy_vs_labels.png, and prints the summary.
+Finished runs are skipped on a rerun and unfinished ones resume.
+"""
+
+import json
+import logging
+import os
+
+from absl import app, flags
+import ml_collections
+
+from experiments import cli, summarize
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "Root of the pretraining and fine-tuning runs.")
+flags.mark_flags_as_required(["workdir"])
+
+MODES = ("target_only", "finetune", "linear_probe", "l2sp")
+
+
+def pretrain_config(config) -> ml_collections.ConfigDict:
+  pre = config.copy_and_resolve_references()
+  with pre.unlocked():
+    pre.method.name = "source_only"
+    pre.train.num_steps = config.finetune.pretrain_steps
+    pre.train.eval_every = config.finetune.pretrain_steps
+    pre.train.ckpt_every = config.finetune.pretrain_steps
+    pre.seed = 0
+    del pre["finetune"]
+  return pre
+
+
+def run_config(config, mode: str, k: int, seed: int, pretrained: str) -> ml_collections.ConfigDict:
+  """The config of one fine-tuning run; only the mode's fields differ from target_only."""
+  if mode not in MODES:
+    from tljax.errors import ConfigError  # pylint: disable=g-import-not-at-top
+
+    raise ConfigError(f"config.finetune.modes has {mode!r}; choose from {list(MODES)}")
+  run = config.copy_and_resolve_references()
+  with run.unlocked():
+    run.method.name = "target_only"
+    run.data.target_labels_per_class = k
+    run.seed = seed
+    if mode != "target_only":
+      run.model.init_checkpoint = pretrained
+    if mode == "linear_probe":
+      run.model.freeze_backbone = True
+      output_layer = len(run.model.head_hidden)
+      run.optim.param_groups = ((rf"^classifier/head/Dense_(?!{output_layer}/)", None),)
+    if mode == "l2sp":
+      run.optim.l2sp_alpha = config.finetune.l2sp_alpha
+      run.optim.l2sp_beta = config.finetune.l2sp_beta
+    del run["finetune"]
+  return run
+
+
+def main(argv):
+  del argv
+  cli.start()
+  from tljax.analysis import plots, transfer  # pylint: disable=g-import-not-at-top
+  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+
+  log = logging.getLogger("tljax")
+  config, root = cli.CONFIG.value, _WORKDIR.value
+  ft = config.finetune
+  for mode in ft.modes:
+    cli.exit_on_user_error(run_config, config, mode, 0, 0, "")
+  data = cli.exit_on_user_error(loop.load_domains, config.data)
+  pretrained = ft.pretrained or os.path.join(root, "pretrain")
+  if not ft.pretrained and not summarize.finished(pretrained):
+    log.info(
+      "pretraining on %s (%d steps) in %s", config.data.source, ft.pretrain_steps, pretrained
+    )
+    cli.train(pretrain_config(config), pretrained, data=data)
+  plan = [(k, mode, seed) for k in ft.labels_per_class for mode in ft.modes for seed in ft.seeds]
+  runs = []
+  for i, (k, mode, seed) in enumerate(plan):
+    workdir = os.path.join(root, f"k={k}", mode, f"seed={seed}")
+    if not summarize.finished(workdir):
+      log.info("[%d/%d] %d labels per class, %s, seed %d", i + 1, len(plan), k, mode, seed)
+      cli.train(run_config(config, mode, k, seed, pretrained), workdir, data=data)
+    with open(os.path.join(workdir, "results.json")) as f:
+      r = json.load(f)
+    runs.append(
+      {
+        "mode": mode,
+        "labels_per_class": "all" if k == 0 else k,
+        "seed": seed,
+        "labelled_train_examples": r["labelled_train_examples"],
+        "target_test_accuracy": r["target_test_accuracy"],
+      }
+    )
+  table = transfer.finetune_table(runs)
+  num_classes = int(data.target_train["label"].max()) + 1
+  per_class_of = {
+    str(r["labels_per_class"]): r["labelled_train_examples"] / num_classes for r in runs
+  }
+  with open(os.path.join(pretrained, "results.json")) as f:
+    pre = json.load(f)
+  results = {
+    "source": config.data.source,
+    "target": config.data.target,
+    "pretrained": pretrained,
+    "pretrained_source_test_accuracy": pre["source_test_accuracy"],
+    "pretrained_target_test_accuracy": pre["target_test_accuracy"],
+    "selection": "final checkpoint of every run (no target test labels used to select)",
+    "runs": runs,
+    **table,
+    "config": config.to_dict(),
+  }
+  with open(os.path.join(root, "results.json"), "w") as f:
+    json.dump(results, f, indent=2)
+  png = os.path.join(root, "accuracy_vs_labels.png")
+  title = f"{config.data.source} → {config.data.target}"
+  plots.accuracy_vs_labels(table["accuracy"], png, per_class_of, title)
+  text = summary(results, per_class_of)
+  with open(os.path.join(root, "summary.md"), "w") as f:
+    f.write(text)
+  print(text, end="")
+  log.info("wrote %s, summary.md and %s", os.path.join(root, "results.json"), png)
+
+
+def summary(results: dict, per_class_of: dict) -> str:
+  """Markdown: accuracy (mean ± std over seeds) per labels-per-class and mode, then verdicts."""
+  accuracy = results["accuracy"]
+  modes = list(accuracy)
+  keys = sorted(per_class_of, key=per_class_of.get)
+  lines = [
+    f"## Fine-tuning {results['source']} → {results['target']}",
+    "",
+    f"Pretrained on {results['source']} only: target test accuracy "
+    f"{results['pretrained_target_test_accuracy']:.3f} with no target labels.",
+    "",
+    "| labels per class | " + " | ".join(modes) + " |",
+    "|---|" + "---|" * len(modes),
+  ]
+  for k in keys:
+    cells = []
+    for mode in modes:
+      cell = accuracy[mode].get(k)
+      seeds = len(cell["per_seed"]) if cell else 0
+      cells.append(f"{cell['mean']:.3f} ± {cell['std']:.3f}" if seeds > 1 else
+                   f"{cell['mean']:.3f}" if cell else "-")  # fmt: skip
+    lines.append(f"| {k} | " + " | ".join(cells) + " |")
+  lines += ["", *[f"- {v}" for v in results["verdicts"]]]
+  if not results["negative_transfer"]:
+    lines.append("- No negative transfer: every pretrained mode matched or beat target-only.")
+  seeds = sorted({r["seed"] for r in results["runs"]})
+  lines += ["", f"Mean ± sample std over seeds {seeds}; final checkpoints."]
+  return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,31 @@
+"""A finished run's config and final state, for analyses after training."""
+
+
+def stored_config(stored: dict):
+  """A run's config.json/results.json config on today's defaults (fields added since)."""
+  from configs import common  # pylint: disable=g-import-not-at-top
+
+  def tuples(d: dict) -> dict:  # JSON turned the config's tuples into lists.
+    return {
+      k: tuples(v) if isinstance(v, dict) else tuple(v) if isinstance(v, list) else v
+      for k, v in d.items()
+    }
+
+  config = common.base_config()
+  config.update(tuples(stored))
+  return config
+
+
+def load(run: str, stored: dict, data=None):
+  """(config, newest state, data, evaluator) of the run in `run` with config `stored`."""
+  from tljax import checkpoint  # pylint: disable=g-import-not-at-top
+  from tljax.train import evaluation, loop  # pylint: disable=g-import-not-at-top
+
+  config = stored_config(stored)
+  data = data or loop.load_domains(config.data)
+  num_classes = int(data.source_train["label"].max()) + 1
+  state, *_ = loop.build(config, data.source_train["image"].shape[1:], num_classes)
+  manager = checkpoint.make_manager(run)
+  state, _ = checkpoint.restore_latest(manager, state)
+  manager.close()
+  return config, state, data, evaluation.Evaluator(config, num_classes)

@@ -1,0 +1,88 @@
+"""experiments.finetune and experiments.extract_features end to end (tiny config), and the table."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tljax.analysis import transfer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(module: str, *args) -> subprocess.CompletedProcess:
+  cmd = [sys.executable, "-m", f"experiments.{module}", *args]
+  proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  return proc
+
+
+@pytest.fixture(scope="module")
+def finetuned(data_dir, tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("finetune")
+  args = (
+    "--config=configs/finetune_digits.py:tiny",
+    f"--config.data.data_dir={data_dir}",
+    f"--workdir={workdir}",
+  )
+  return str(workdir), _run("finetune", *args), args
+
+
+def test_finetune_writes_results_plot_and_summary(finetuned):
+  workdir, proc, args = finetuned
+  results = json.load(open(os.path.join(workdir, "results.json")))
+  assert set(results["accuracy"]) == {"target_only", "finetune", "linear_probe"}
+  for cells in results["accuracy"].values():
+    assert set(cells) == {"1", "all"}
+    assert all(0.0 <= c["mean"] <= 1.0 for c in cells.values())
+  counts = {
+    (r["labels_per_class"], r["mode"]): r["labelled_train_examples"] for r in results["runs"]
+  }
+  assert counts[(1, "finetune")] == 10 and counts[("all", "finetune")] > 1000
+  assert len(results["verdicts"]) == 4  # 2 pretrained modes x 2 label budgets.
+  assert os.path.getsize(os.path.join(workdir, "accuracy_vs_labels.png")) > 5000
+  assert "| labels per class |" in open(os.path.join(workdir, "summary.md")).read()
+  # Fine-tuned runs started from the pretrained run, target-only ones did not.
+  run = json.load(open(os.path.join(workdir, "k=1", "finetune", "seed=0", "results.json")))
+  assert run["init"]["loaded"] > 0 and run["init"]["init_checkpoint"].endswith("pretrain")
+  scratch = json.load(open(os.path.join(workdir, "k=1", "target_only", "seed=0", "results.json")))
+  assert scratch["init"] is None
+  assert "initialised from" in proc.stderr
+  # A rerun skips every finished run.
+  again = _run("finetune", *args)
+  assert "initialised from" not in again.stderr
+
+
+def test_extract_features_and_linear_probe(finetuned):
+  workdir, *_ = finetuned
+  run = os.path.join(workdir, "pretrain")
+  _run("extract_features", f"--workdir={run}", "--splits=source_train,target_test",
+       "--max_per_split=120")  # fmt: skip
+  with np.load(os.path.join(run, "features.npz")) as f:
+    assert f["source_train_features"].shape == (120, 4)  # The tiny backbone's 4 features.
+    assert f["target_test_labels"].shape == (120,) and f["target_test_logits"].shape == (120, 10)
+  probe = json.load(open(os.path.join(run, "features_probe.json")))
+  assert set(probe["accuracy"]) == {"source_train", "target_test"}
+
+
+def test_finetune_table_flags_negative_transfer():
+  runs = [
+    {"mode": m, "labels_per_class": k, "seed": s, "target_test_accuracy": acc}
+    for m, k, s, acc in [
+      ("target_only", 10, 0, 0.70), ("target_only", 10, 1, 0.72),
+      ("finetune", 10, 0, 0.80), ("finetune", 10, 1, 0.84),
+      ("linear_probe", 10, 0, 0.60), ("linear_probe", 10, 1, 0.74),
+    ]
+  ]  # fmt: skip
+  table = transfer.finetune_table(runs)
+  np.testing.assert_allclose(table["accuracy"]["finetune"]["10"]["mean"], 0.82)
+  np.testing.assert_allclose(
+    table["accuracy"]["finetune"]["10"]["std"], np.std([0.8, 0.84], ddof=1)
+  )
+  [negative] = table["negative_transfer"]
+  assert negative["mode"] == "linear_probe" and negative["worse_on_seeds"] == "1 of 2"
+  np.testing.assert_allclose(negative["difference"], 0.67 - 0.71)
+  assert sum(v.startswith("NEGATIVE TRANSFER: linear_probe") for v in table["verdicts"]) == 1
