@@ -42,3 +42,23 @@ def test_eval_batches_cover_the_split_once_with_a_mask():
 def test_match_channels_repeats_gray():
   images = np.zeros((2, 4, 4, 1), np.uint8)
   assert domains.match_channels(images, 3).shape == (2, 4, 4, 3)
+
+
+def test_process_shards_have_their_own_order_and_the_single_stream_is_unchanged():
+  arrays = {"x": np.arange(20)}
+  single = domains.Stream(arrays, 5, seed=3)
+  expected = np.random.default_rng([3, 0]).permutation(20)[:5]  # Epoch 0 of seed 3.
+  np.testing.assert_array_equal(single.batch(0)["x"], expected)
+  shard0 = domains.Stream(arrays, 5, seed=3, shard=0).batch(0)["x"]
+  shard1 = domains.Stream(arrays, 5, seed=3, shard=1).batch(0)["x"]
+  assert not np.array_equal(shard0, shard1)
+
+
+def test_each_process_reads_its_own_part_of_a_split(data_dir):
+  from tljax.data import pipeline  # pylint: disable=g-import-not-at-top
+
+  whole = pipeline.load_split("digits", "test", data_dir=data_dir)
+  parts = [pipeline.load_split("digits", "test", data_dir=data_dir, shard=(i, 2)) for i in (0, 1)]
+  assert [len(p["label"]) for p in parts] == [150, 150]
+  for key in ("image", "label"):
+    np.testing.assert_array_equal(np.concatenate([p[key] for p in parts]), whole[key])

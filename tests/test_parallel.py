@@ -8,6 +8,7 @@ atol 5e-5, rtol 1e-4. A wrong reduction (e.g. a sum instead of a mean over
 devices) is off by orders of magnitude more.
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -59,3 +60,29 @@ def test_two_processes_of_four_devices_match_one_of_eight(tmp_path):
   single = _worker(tmp_path, 8, "--modes", "sharded")
   _wait(*procs, single)
   _assert_close(tmp_path / "sharded_2x4.npz", tmp_path / "sharded_1x8.npz")
+
+
+def test_two_process_run_reads_shards_and_evaluates_the_whole_test_split(data_dir, tmp_path):
+  """The CLI on 2 processes x 4 devices: each reads half of every split, results cover all."""
+  with socket.socket() as s:
+    s.bind(("localhost", 0))
+    port = s.getsockname()[1]
+  procs = []
+  for i in range(2):
+    cmd = [
+      sys.executable, "-m", "experiments.dann", "--config", "configs/dann_digits.py:tiny",
+      f"--config.data.data_dir={data_dir}", f"--workdir={tmp_path}", "--config.parallel=sharded",
+      f"--coordinator_address=localhost:{port}", "--num_processes=2", f"--process_id={i}",
+    ]  # fmt: skip
+    procs.append(subprocess.Popen(cmd, cwd=ROOT, env=_env(4), stderr=subprocess.PIPE, text=True))
+  logs = []
+  for proc in procs:
+    _, err = proc.communicate(timeout=240)
+    assert proc.returncode == 0, err[-3000:]
+    logs.append(err)
+  assert "process 0 of 2 reads shard 0 of every split: source_train 300, source_test 150" in logs[0]
+  results = json.load(open(tmp_path / "results.json"))
+  assert results["steps"] == 6
+  # Each process evaluated its 150 test images; the confusion matrices were summed.
+  assert results["final"]["target_test"]["num_examples"] == 300
+  assert "eval step" not in logs[1]  # Only process 0 logs.

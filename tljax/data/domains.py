@@ -40,19 +40,26 @@ def resize_images(images: np.ndarray, size: int, chunk: int = 4096) -> np.ndarra
 
 
 class Stream:
-  """Batches of an in-memory split in seeded per-epoch random order."""
+  """Batches of an in-memory split in seeded per-epoch random order.
 
-  def __init__(self, arrays: dict[str, np.ndarray], batch_size: int, seed: int):
+  With several processes each one streams its own shard of the split
+  (`shard` = process index), with its own permutations, and yields its rows of
+  the global batch; `shard=None` is the single-process stream.
+  """
+
+  def __init__(
+    self, arrays: dict[str, np.ndarray], batch_size: int, seed: int, shard: int | None = None
+  ):
     self.arrays = arrays
     self.batch_size = batch_size
-    self.seed = seed
+    self.key = [seed] if shard is None else [seed, shard]
     self.size = len(next(iter(arrays.values())))
     self._epoch, self._perm = -1, None
 
   def _order(self, epoch: int) -> np.ndarray:
     if epoch != self._epoch:
       self._epoch = epoch
-      self._perm = np.random.default_rng([self.seed, epoch]).permutation(self.size)
+      self._perm = np.random.default_rng([*self.key, epoch]).permutation(self.size)
     return self._perm
 
   def batch(self, step: int) -> dict[str, np.ndarray]:

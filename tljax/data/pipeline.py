@@ -35,8 +35,12 @@ def load_split(
   *,
   data_dir: str | None = None,
   manual_dir: str | None = None,
+  shard: tuple[int, int] = (0, 1),
 ) -> dict[str, np.ndarray]:
   """Prepares `name` once in `data_dir`, then returns `split` as arrays.
+
+  `shard=(index, count)` reads only the index-th of `count` contiguous,
+  nearly equal parts of the split (`tfds.even_splits`): one per process.
 
   Returns:
     {"image": uint8 [N, H, W, C], "label": int64 [N]}.
@@ -77,5 +81,7 @@ def load_split(
       f"dataset {name!r} has no split {split!r}; it has {sorted(builder.info.splits)}"
     )
   # Batches rather than batch_size=-1, which needs split sizes (mock data has none).
-  chunks = list(tfds.as_numpy(builder.as_dataset(split=split, batch_size=8192)))
+  index, count = shard
+  part = split if count == 1 else tfds.even_splits(split, n=count, drop_remainder=False)[index]
+  chunks = list(tfds.as_numpy(builder.as_dataset(split=part, batch_size=8192)))
   return {key: np.concatenate([c[key] for c in chunks]) for key in ("image", "label")}

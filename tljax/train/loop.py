@@ -60,6 +60,12 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"config.model.dropout={config.model.dropout!r} must be in [0, 1)")
   parallel.Placement(config.parallel)
   parallel.check_divisible(config.parallel, config.data.batch_size)
+  k, count = config.data.target_labels_per_class, jax.process_count()
+  if k % count:
+    raise ConfigError(
+      f"config.data.target_labels_per_class={k} does not divide by the {count} processes, "
+      "which each draw their part from their shard of the data"
+    )
   if config.parallel == "pmap" and jax.process_count() > 1:
     raise ConfigError(
       "config.parallel='pmap' runs on one process only; use config.parallel='sharded' "
@@ -100,22 +106,38 @@ class Domains:
 
 
 def load_domains(data: ml_collections.ConfigDict) -> Domains:
-  """Loads the four splits; with several processes, process 0 prepares them first."""
+  """This process's shard of the four splits (all of them with one process).
+
+  With several processes, process 0 prepares the datasets first, then every
+  process reads only its contiguous 1/process_count of every split.
+  """
   primary = jax.process_index() == 0
-  loaded = _load_domains(data) if primary else None
+  shard = (jax.process_index(), jax.process_count())
+  loaded = _load_domains(data, shard) if primary else None
   if jax.process_count() > 1:  # The others read what process 0 prepared.
     multihost_utils.sync_global_devices("tljax: datasets prepared")
-  return loaded if primary else _load_domains(data)
+  loaded = loaded if primary else _load_domains(data, shard)
+  if shard[1] > 1:
+    log.info(
+      "process %d of %d reads shard %d of every split: %s",
+      *shard,
+      shard[0],
+      ", ".join(f"{k} {len(v['label'])}" for k, v in vars(loaded).items() if v is not None),
+    )
+  return loaded
 
 
-def _load_domains(data: ml_collections.ConfigDict) -> Domains:
+def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 1)) -> Domains:
   def load(name, split):
-    arrays = pipeline.load_split(name, split, data_dir=data.data_dir, manual_dir=data.manual_dir)
+    arrays = pipeline.load_split(
+      name, split, data_dir=data.data_dir, manual_dir=data.manual_dir, shard=shard
+    )
     arrays["image"] = domains.match_channels(arrays["image"], data.channels)
     arrays["image"] = domains.resize_images(arrays["image"], data.image_size)
     return arrays
 
-  source_train, source_val = split_off(load(data.source, data.train_split), data.source_val_size)
+  val_size = data.source_val_size // shard[1]  # Each process holds out its part.
+  source_train, source_val = split_off(load(data.source, data.train_split), val_size)
   return Domains(
     source_train=source_train,
     source_test=load(data.source, data.test_split),
@@ -157,23 +179,29 @@ def per_class(arrays: dict, k: int, seed: int) -> dict:
 
 
 def training_streams(config, data: Domains):
-  """(labelled stream, unlabelled target stream or None) for the method."""
-  bs, seed = config.data.batch_size, config.seed
+  """(labelled stream, unlabelled target stream or None): this process's rows of each batch."""
+  count = jax.process_count()
+  bs, seed = config.data.batch_size // count, config.seed
+  shard = jax.process_index() if count > 1 else None
   method = config.method.name
   labelled = data.source_train
   if method == "target_only":
-    labelled = per_class(data.target_train, config.data.target_labels_per_class, seed)
-  labelled_stream = domains.Stream(labelled, bs, seed)
+    k = config.data.target_labels_per_class // count  # Per process; validate_config checks.
+    labelled = per_class(data.target_train, k, seed)
+  labelled_stream = domains.Stream(labelled, bs, seed, shard)
   if method != "dann":
     return labelled_stream, None
-  return labelled_stream, domains.Stream(data.target_train, bs, seed + 1)
+  return labelled_stream, domains.Stream(data.target_train, bs, seed + 1, shard)
 
 
 def evaluate(eval_fn, state, arrays, batch_size: int) -> dict:
+  """Accuracy etc. on a split; with several processes, over every process's shard."""
   confusion = sum(
     np.asarray(eval_fn(state, batch)["confusion"])
     for batch in domains.eval_batches(arrays, batch_size)
   )
+  if jax.process_count() > 1:
+    confusion = np.asarray(multihost_utils.process_allgather(confusion)).sum(axis=0)
   return steps.confusion_summary(confusion)
 
 
@@ -358,7 +386,7 @@ def train_and_evaluate(
     raise
   finally:
     manager.wait_until_finished()
-  state = placement.host_state(state)
+  state = placement.local_state(state)
   final = evaluate_all(eval_step, state, data, config.data.eval_batch_size)
   _log_eval(int(state.step), final)
   pad = evaluation.domain_discrepancy(loop.evaluator, state, data, config.seed)
@@ -385,7 +413,8 @@ def train_and_evaluate(
     "source_test_accuracy": final["source_test"]["accuracy"],
     "target_test_accuracy": final["target_test"]["accuracy"],
     "selection": "final checkpoint (no target labels used to select)",
-    "labelled_train_examples": len(training_streams(config, data)[0].arrays["label"]),
+    "labelled_train_examples": len(training_streams(config, data)[0].arrays["label"])
+    * jax.process_count(),
     "init": _init_summary(config.model, init_report),
     "warnings": loop.warnings,
     "final": final,
@@ -420,8 +449,7 @@ class _Loop:
 
   def batches(self, start_step: int):
     labelled, target = training_streams(self.config, self.data)
-    for batch in domains.paired_batches(labelled, target, start_step):
-      rows = parallel.process_rows(batch, jax.process_index(), jax.process_count())
+    for rows in domains.paired_batches(labelled, target, start_step):
       yield self.placement.put_batch(rows)
 
   def run(self, state, start_step: int):
@@ -469,12 +497,12 @@ class _Loop:
             log.warning("warning: %s", warning)
             self.warnings.append(warning)
       if step % tc.eval_every == 0 and step != tc.num_steps:
-        host_state = self.placement.host_state(state)
+        local_state = self.placement.local_state(state)
         results = evaluate_all(
-          self.eval_step, host_state, self.data, self.config.data.eval_batch_size
+          self.eval_step, local_state, self.data, self.config.data.eval_batch_size
         )
         _log_eval(step, results)
-        scores = self.validate(host_state, step)
+        scores = self.validate(local_state, step)
         writer.write(step, _history_entry(step, results, scores, flat=True))
         last_time = time.time()  # Steps/s measures training alone.
       if checkpoint_now:

@@ -10,8 +10,9 @@
 
 In every mode the global batch is the config's: each device's shard holds
 `batch_size / num_devices` source and as many target examples. With several
-processes each one passes only its rows of the global batch
-(`process_rows`).
+processes each one passes only its rows of the global batch (drawn from its
+own shard of the data, see `loop.training_streams`) and evaluates the state
+on its shard (`local_state`).
 """
 
 import dataclasses
@@ -100,10 +101,16 @@ class Placement:
     return local_batch
 
   def host_state(self, state):
-    """One copy of the state, for evaluation and checkpoints."""
+    """One copy of the state, for checkpoints (global arrays under multi-process `sharded`)."""
     if self.mode == "pmap":
       return jax.tree.map(_first_replica, state)
     return state
+
+  def local_state(self, state):
+    """This process's copy of the state, for evaluating on its own shard of the data."""
+    if self.mode == "sharded" and jax.process_count() > 1:
+      return jax.tree.map(lambda x: x.addressable_data(0), state)
+    return self.host_state(state)
 
   def metrics(self, metrics):
     """Metrics as scalars (pmap returns one identical copy per device)."""
