@@ -72,8 +72,12 @@ def _pad_of(runs: list[dict], method: str) -> str:
   return f"{np.mean(values):.2f}" if values else "-"
 
 
-def analyse_runs(workdir: str) -> None:
-  """Adds what finished runs lack: the PAD in results.json, health.png, tsne.png."""
+def analyse_runs(workdir: str, reverse_dann_steps: int = 0) -> None:
+  """Adds what finished runs lack: the PAD in results.json, health.png, tsne.png.
+
+  With `reverse_dann_steps`, also the final checkpoint's network-level reverse
+  validation score (`validators.reverse_dann`) for runs with a source_val split.
+  """
   from tljax.analysis import plots as plots_lib  # pylint: disable=g-import-not-at-top
   from tljax.train import evaluation  # pylint: disable=g-import-not-at-top
 
@@ -93,15 +97,22 @@ def analyse_runs(workdir: str) -> None:
         evals=_evaluations(results),
       )
     need_tsne = not os.path.exists(os.path.join(run, "tsne.png"))
-    if "proxy_a_distance" in results and not need_tsne:
+    need_reverse = bool(
+      reverse_dann_steps
+      and results.get("validators")
+      and "reverse_dann" not in results["validators"]
+    )
+    if "proxy_a_distance" in results and not need_tsne and not need_reverse:
       continue
     config, state, data, evaluator = finished_run.load(run, results["config"])
     if "proxy_a_distance" not in results:
       results["proxy_a_distance"] = evaluation.domain_discrepancy(
         evaluator, state, data, config.seed
       )
-      with open(path, "w") as f:
-        json.dump(results, f, indent=2)
+    if need_reverse:
+      add_reverse_dann(results, config, evaluator, state, data, reverse_dann_steps)
+    with open(path, "w") as f:
+      json.dump(results, f, indent=2)
     if need_tsne:
       first = lambda a: {k: v[:1000] for k, v in a.items()}  # noqa: E731
       plots_lib.tsne_plot(
@@ -111,6 +122,19 @@ def analyse_runs(workdir: str) -> None:
         title=f"{title}: test features",
       )  # fmt: skip
     print(f"analysed {run}", file=sys.stderr)
+
+
+def add_reverse_dann(results: dict, config, evaluator, state, data, steps: int) -> None:
+  """Scores the final checkpoint by reverse validation; updates the picks."""
+  from tljax.train import evaluation, reverse  # pylint: disable=g-import-not-at-top
+
+  score = round(reverse.reverse_validation(config, evaluator, state, data, steps), 5)
+  results["validators"]["reverse_dann"] = score
+  results["reverse_dann_steps"] = steps
+  final = results["eval_history"][-1]
+  if final["step"] == results["steps"] and "validators" in final:
+    final["validators"]["reverse_dann"] = score
+  results["selected_by_validator"] = evaluation.selections(results["eval_history"])
 
 
 def _evaluations(results: dict) -> list[dict]:
@@ -135,9 +159,16 @@ def main(argv: list[str]) -> None:
     action="store_true",
     help="only tabulate: do not add missing PADs or write health.png / tsne.png",
   )
+  parser.add_argument(
+    "--reverse_dann_steps",
+    type=int,
+    default=0,
+    help="add the DANN paper's reverse validation (a reverse DANN trained this many steps) "
+    "to finished runs with a source_val split that lack it",
+  )
   args = parser.parse_args(argv[1:])
   if not args.no_analysis:
-    analyse_runs(args.workdir)
+    analyse_runs(args.workdir, args.reverse_dann_steps)
   found = [r for _, r in summarize.load_results([args.workdir])]
   if not found:
     sys.exit(f"error: no finished results.json under {args.workdir}")

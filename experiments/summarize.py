@@ -109,6 +109,10 @@ def validator_table(results: list[tuple[str, dict]], group_by: list[str]) -> str
   lines = ["| " + " | ".join(header) + " |", "|---|---|---|"]
   for name in names:
     picked, accs = [], []
+    if name != "oracle" and not all(
+      name in r["validators"] for rs in by_seed.values() for _, r in rs
+    ):
+      continue  # Scored on some runs only (e.g. reverse_dann without train.reverse_dann_steps).
     for seed in sorted(by_seed):
       runs = by_seed[seed]
       if name == "oracle":

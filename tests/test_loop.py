@@ -116,6 +116,7 @@ def test_validators_score_each_evaluation_and_pick_checkpoints(tiny_config, tmp_
 
   tiny_config.data.source_val_size = 100
   tiny_config.train.eval_every = 2
+  tiny_config.train.reverse_dann_steps = 4  # Scored on the final checkpoint only.
   workdir = str(tmp_path / "run")
   loop.train_and_evaluate(tiny_config, workdir)
   # Lose the last checkpoint: the rerun repeats steps 4..6, but the history
@@ -125,9 +126,13 @@ def test_validators_score_each_evaluation_and_pick_checkpoints(tiny_config, tmp_
   assert results["resumed_from_step"] == 3
   history = results["eval_history"]
   assert [h["step"] for h in history] == [2, 4, 6]
-  for entry in history:
-    assert set(entry["validators"]) == set(validators.HIGHER_IS_BETTER)
+  every = set(validators.HIGHER_IS_BETTER)
+  for entry in history[:-1]:
+    assert set(entry["validators"]) == every - {"reverse_dann"}
+  assert set(history[-1]["validators"]) == every
+  assert 0.0 <= results["validators"]["reverse_dann"] <= 1.0
   picks = results["selected_by_validator"]
+  assert picks["reverse_dann"]["step"] == 6
   assert set(picks) == set(validators.HIGHER_IS_BETTER) | {"oracle"}
   by_step = {h["step"]: h["target_test_accuracy"] for h in history}
   for pick in picks.values():

@@ -16,6 +16,9 @@ data, and the model's outputs on both.
   reverse       reverse validation (Ganin et al. 2016, Sec. 5.1.2), feature-level:
                 a classifier trained on target features with the model's
                 pseudo-labels, scored on labelled source validation features.
+  reverse_dann  the paper's network-level reverse validation: a whole reverse
+                DANN network trained on the pseudo-labelled target
+                (tljax/train/reverse.py); final checkpoints only.
 """
 
 import numpy as np
@@ -29,6 +32,7 @@ HIGHER_IS_BETTER = {
   "entropy": False,
   "info_max": True,
   "reverse": True,
+  "reverse_dann": True,
 }
 
 
@@ -94,7 +98,13 @@ def reverse(
   return float(np.mean(model.predict(source_val_features.astype(np.float64)) == source_val_labels))
 
 
-def select(history: list[dict], name: str) -> dict:
-  """The history entry (one per evaluated checkpoint) that validator `name` picks."""
+def select(history: list[dict], name: str) -> dict | None:
+  """The history entry (one per evaluated checkpoint) that validator `name` picks.
+
+  Entries without a `name` score are not candidates; None if no entry has one.
+  """
+  scored = [h for h in history if name in h]
+  if not scored:
+    return None
   key = (lambda h: h[name]) if HIGHER_IS_BETTER[name] else (lambda h: -h[name])
-  return max(history, key=key)
+  return max(scored, key=key)

@@ -90,8 +90,8 @@ def selections(history: list[dict]) -> dict:
   scored = [h for h in history if "validators" in h]
   picks = {}
   for name in validators.HIGHER_IS_BETTER:
-    if scored:
-      pick = validators.select([{**h, **h["validators"]} for h in scored], name)
+    pick = validators.select([{**h, **h["validators"]} for h in scored], name)
+    if pick is not None:
       picks[name] = {"step": pick["step"], "target_test_accuracy": pick["target_test_accuracy"]}
   best = max(history, key=lambda h: h["target_test_accuracy"])
   picks["oracle"] = {"step": best["step"], "target_test_accuracy": best["target_test_accuracy"]}

@@ -18,7 +18,7 @@ from tljax import checkpoint, models
 from tljax import metrics as metrics_lib
 from tljax.data import domains, pipeline
 from tljax.errors import ConfigError, DataError
-from tljax.train import diagnostics, evaluation, optim, parallel, pretrained, steps
+from tljax.train import diagnostics, evaluation, optim, parallel, pretrained, reverse, steps
 from tljax.train import state as state_lib
 
 log = logging.getLogger("tljax")
@@ -48,6 +48,10 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"config.method.trade_off={config.method.trade_off!r} must be >= 0")
   if config.data.source_val_size < 0:
     raise ConfigError(f"config.data.source_val_size={config.data.source_val_size!r} must be >= 0")
+  if config.train.reverse_dann_steps < 0:
+    raise ConfigError(
+      f"config.train.reverse_dann_steps={config.train.reverse_dann_steps!r} must be >= 0"
+    )
   if config.data.target_labels_per_class < 0:
     raise ConfigError(
       f"config.data.target_labels_per_class={config.data.target_labels_per_class!r} must be >= 0"
@@ -395,7 +399,7 @@ def train_and_evaluate(
     pad["features"],
     pad["pixels"],
   )
-  scores = loop.validate(state, int(state.step))
+  scores = loop.validate(state, int(state.step), final=True)
   history = metrics_lib.eval_history(workdir) if primary else []
   history = [h for h in history if h["step"] < int(state.step)]
   history.append(_history_entry(int(state.step), final, scores))
@@ -512,10 +516,20 @@ class _Loop:
         raise Preempted(received[0], step)
     return state
 
-  def validate(self, state, step: int) -> dict | None:
-    """Label-free validator scores, when there is a source validation split."""
+  def validate(self, state, step: int, final: bool = False) -> dict | None:
+    """Label-free validator scores, when there is a source validation split.
+
+    The final evaluation adds the network-level reverse validation when
+    `train.reverse_dann_steps` > 0 (one short training run).
+    """
     if self.data.source_val is None:
       return None
     scores = evaluation.validator_scores(self.evaluator, state, self.data, self.config.seed)
+    steps_ = self.config.train.reverse_dann_steps
+    if final and steps_:
+      log.info("reverse validation: training a reverse DANN for %d steps", steps_)
+      scores["reverse_dann"] = round(
+        reverse.reverse_validation(self.config, self.evaluator, state, self.data, steps_), 5
+      )
     log.info("validators step %d | %s", step, " | ".join(f"{k} {v:.4f}" for k, v in scores.items()))
     return scores
