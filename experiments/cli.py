@@ -59,6 +59,13 @@ def start() -> None:
   configure_logging(primary=jax.process_index() == 0)
 
 
+def start_analysis(fast_cpu: bool = True) -> None:
+  """start() for the argparse tools that analyse finished runs (one process)."""
+  if fast_cpu:
+    xla_cpu.enable_fast_flags()
+  configure_logging()
+
+
 def exit_on_user_error(fn, *args):
   """Runs fn(*args); a ConfigError/DataError becomes one line and exit 2."""
   try:

@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from experiments import finished_run
+from experiments import cli, finished_run
 
 SPLITS = ("source_train", "source_val", "source_test", "target_train", "target_test")
 
@@ -61,7 +61,11 @@ def main(argv: list[str]) -> None:
   parser.add_argument("--splits", default="source_train,source_test,target_train,target_test")
   parser.add_argument("--max_per_split", type=int, default=10000)
   parser.add_argument("--probe_fit", default="source_train", help="'' skips the probe")
+  parser.add_argument(
+    "--noxla_cpu_fast", action="store_true", help="do not add the XLA:CPU YNN flag (see README)"
+  )
   args = parser.parse_args(argv[1:])
+  cli.start_analysis(fast_cpu=not args.noxla_cpu_fast)
   splits = args.splits.split(",")
   unknown = [s for s in splits if s not in SPLITS]
   if unknown:

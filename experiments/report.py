@@ -23,7 +23,7 @@ import sys
 
 import numpy as np
 
-from experiments import finished_run, summarize
+from experiments import cli, finished_run, summarize
 from tljax.analysis import transfer
 
 BASELINES = ("source_only", "target_only")
@@ -166,7 +166,11 @@ def main(argv: list[str]) -> None:
     help="add the DANN paper's reverse validation (a reverse DANN trained this many steps) "
     "to finished runs with a source_val split that lack it",
   )
+  parser.add_argument(
+    "--noxla_cpu_fast", action="store_true", help="do not add the XLA:CPU YNN flag (see README)"
+  )
   args = parser.parse_args(argv[1:])
+  cli.start_analysis(fast_cpu=not args.noxla_cpu_fast)
   if not args.no_analysis:
     analyse_runs(args.workdir, args.reverse_dann_steps)
   found = [r for _, r in summarize.load_results([args.workdir])]

@@ -91,13 +91,15 @@ def finetune_table(runs: list[dict]) -> dict:
       if diff < 0:
         negative.append(entry)
         verdicts.append(
-          f"NEGATIVE TRANSFER: {mode} at {k} labels per class is {-100 * diff:.1f} points below "
+          f"NEGATIVE TRANSFER: {mode} with {k} labelled target images per class is "
+          f"{-100 * diff:.1f} points below "
           f"target-only from scratch ({cell['mean']:.3f} vs {base['mean']:.3f}; worse on "
           f"{worse} of {len(seeds)} seeds)."
         )
       else:
         verdicts.append(
-          f"{mode} at {k} labels per class: +{100 * diff:.1f} points over target-only from "
+          f"{mode} with {k} labelled target images per class: +{100 * diff:.1f} points over "
+          "target-only from "
           f"scratch ({cell['mean']:.3f} vs {base['mean']:.3f}; worse on {worse} of "
           f"{len(seeds)} seeds)."
         )
