@@ -13,6 +13,9 @@ sentence that says NEGATIVE TRANSFER when adaptation made the target worse
 than source-only. Each run directory also gets `health.png` (losses, domain
 accuracy per domain, λ, lr and evaluations vs step) and `tsne.png` (t-SNE of
 1,000 test features per domain, coloured by domain and by class).
+`--reverse_dann_steps N` also scores the final checkpoint of runs with a
+source_val split by the DANN paper's reverse validation (a reverse DANN
+trained N steps; tljax/train/reverse.py), for the validator tables.
 """
 
 import argparse
