@@ -24,6 +24,7 @@ def get_config(arg=None):
   config.finetune = common.finetune_section(pretrain_steps=1500, seeds=(0,))
   if args.tiny:
     common.shrink_for_tests(config)
+    config.train.eval_every = config.train.ckpt_every = config.train.num_steps
     config.finetune.pretrain_steps = 4
     config.finetune.labels_per_class = (1, 0)
     config.finetune.seeds = (0,)

@@ -83,20 +83,26 @@ def main(argv):
   ft = config.finetune
   for mode in ft.modes:
     cli.exit_on_user_error(run_config, config, mode, 0, 0, "")
-  data = cli.exit_on_user_error(loop.load_domains, config.data)
+  loaded = []  # The splits, loaded once and only if something needs training.
+
+  def data():
+    if not loaded:
+      loaded.append(cli.exit_on_user_error(loop.load_domains, config.data))
+    return loaded[0]
+
   pretrained = ft.pretrained or os.path.join(root, "pretrain")
   if not ft.pretrained and not summarize.finished(pretrained):
     log.info(
       "pretraining on %s (%d steps) in %s", config.data.source, ft.pretrain_steps, pretrained
     )
-    cli.train(pretrain_config(config), pretrained, data=data)
+    cli.train(pretrain_config(config), pretrained, data=data())
   plan = [(k, mode, seed) for k in ft.labels_per_class for mode in ft.modes for seed in ft.seeds]
   runs = []
   for i, (k, mode, seed) in enumerate(plan):
     workdir = os.path.join(root, f"k={k}", mode, f"seed={seed}")
     if not summarize.finished(workdir):
       log.info("[%d/%d] %d labels per class, %s, seed %d", i + 1, len(plan), k, mode, seed)
-      cli.train(run_config(config, mode, k, seed, pretrained), workdir, data=data)
+      cli.train(run_config(config, mode, k, seed, pretrained), workdir, data=data())
     with open(os.path.join(workdir, "results.json")) as f:
       r = json.load(f)
     runs.append(
@@ -109,12 +115,12 @@ def main(argv):
       }
     )
   table = transfer.finetune_table(runs)
-  num_classes = int(data.target_train["label"].max()) + 1
+  with open(os.path.join(pretrained, "results.json")) as f:
+    pre = json.load(f)
+  num_classes = len(pre["final"]["target_test"]["per_class_recall"])
   per_class_of = {
     str(r["labels_per_class"]): r["labelled_train_examples"] / num_classes for r in runs
   }
-  with open(os.path.join(pretrained, "results.json")) as f:
-    pre = json.load(f)
   results = {
     "source": config.data.source,
     "target": config.data.target,

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from experiments import extract_features
 from tljax.analysis import transfer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,21 +52,27 @@ def test_finetune_writes_results_plot_and_summary(finetuned):
   scratch = json.load(open(os.path.join(workdir, "k=1", "target_only", "seed=0", "results.json")))
   assert scratch["init"] is None
   assert "initialised from" in proc.stderr
-  # A rerun skips every finished run.
+  # A rerun skips every finished run (and loads no data).
   again = _run("finetune", *args)
-  assert "initialised from" not in again.stderr
+  assert "initialised from" not in again.stderr and "workdir:" not in again.stderr
+  assert json.load(open(os.path.join(workdir, "results.json")))["accuracy"] == results["accuracy"]
 
 
 def test_extract_features_and_linear_probe(finetuned):
   workdir, *_ = finetuned
   run = os.path.join(workdir, "pretrain")
-  _run("extract_features", f"--workdir={run}", "--splits=source_train,target_test",
-       "--max_per_split=120")  # fmt: skip
-  with np.load(os.path.join(run, "features.npz")) as f:
-    assert f["source_train_features"].shape == (120, 4)  # The tiny backbone's 4 features.
-    assert f["target_test_labels"].shape == (120,) and f["target_test_logits"].shape == (120, 10)
-  probe = json.load(open(os.path.join(run, "features_probe.json")))
-  assert set(probe["accuracy"]) == {"source_train", "target_test"}
+  # In-process (the command line differs only by writing the two files).
+  f = extract_features.extract(run, ["source_train", "target_test"], max_per_split=120)
+  assert f["source_train_features"].shape == (120, 4)  # The tiny backbone's 4 features.
+  assert f["target_test_labels"].shape == (120,) and f["target_test_logits"].shape == (120, 10)
+  # The logits are the final model's: its reported target accuracy on the whole split
+  # is consistent with argmax of these logits on the first 120 images (same weights).
+  results = json.load(open(os.path.join(run, "results.json")))
+  acc = np.mean(f["target_test_logits"].argmax(-1) == f["target_test_labels"])
+  assert abs(acc - results["target_test_accuracy"]) < 0.2
+  probe = extract_features.linear_probe(f, "source_train")
+  assert set(probe) == {"source_train", "target_test"}
+  assert all(0.0 <= a <= 1.0 for a in probe.values())
 
 
 def test_finetune_table_flags_negative_transfer():

@@ -73,6 +73,7 @@ def test_two_process_run_reads_shards_and_evaluates_the_whole_test_split(data_di
       sys.executable, "-m", "experiments.dann", "--config", "configs/dann_digits.py:tiny",
       f"--config.data.data_dir={data_dir}", f"--workdir={tmp_path}", "--config.parallel=sharded",
       f"--coordinator_address=localhost:{port}", "--num_processes=2", f"--process_id={i}",
+      "--config.train.eval_every=6", "--config.train.ckpt_every=6",
     ]  # fmt: skip
     procs.append(subprocess.Popen(cmd, cwd=ROOT, env=_env(4), stderr=subprocess.PIPE, text=True))
   logs = []

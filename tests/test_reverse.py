@@ -10,7 +10,7 @@ def test_reverse_dann_ranks_true_pseudo_labels_above_shuffled_ones(data_dir):
   config = dann_digits.get_config()
   config.data.data_dir = data_dir
   config.data.source_val_size = 200
-  config.data.batch_size = 32
+  config.data.batch_size = 16
   data = loop.load_domains(config.data)
   target = {k: v[:1000] for k, v in data.target_train.items()}
   shuffled = dict(target, label=np.random.default_rng(0).permutation(target["label"]))
