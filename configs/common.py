@@ -54,6 +54,7 @@ def base_config() -> ml_collections.ConfigDict:
   config.model.head_hidden = (100, 100)
   config.model.discriminator_hidden = (100,)
   config.model.stem = "imagenet"  # ResNets: "imagenet" (7x7/2 + pool) or "small" (3x3/1).
+  config.model.width = 64  # ResNets: channels of the first stage (torchvision: 64).
   # Fine-tuning: start from another run's newest checkpoint (its workdir) and/or
   # torchvision ResNet weights (a saved state dict), except params matching skip_load.
   config.model.init_checkpoint = config_dict.placeholder(str)

@@ -63,7 +63,7 @@ def test_two_processes_of_four_devices_match_one_of_eight(tmp_path):
 
 
 def test_two_process_run_reads_shards_and_evaluates_the_whole_test_split(data_dir, tmp_path):
-  """The CLI on 2 processes x 4 devices: each reads half of every split, results cover all."""
+  """The CLI on 2 processes x 2 devices: each reads half of every split, results cover all."""
   with socket.socket() as s:
     s.bind(("localhost", 0))
     port = s.getsockname()[1]
@@ -75,7 +75,7 @@ def test_two_process_run_reads_shards_and_evaluates_the_whole_test_split(data_di
       f"--coordinator_address=localhost:{port}", "--num_processes=2", f"--process_id={i}",
       "--config.train.eval_every=6", "--config.train.ckpt_every=6",
     ]  # fmt: skip
-    procs.append(subprocess.Popen(cmd, cwd=ROOT, env=_env(4), stderr=subprocess.PIPE, text=True))
+    procs.append(subprocess.Popen(cmd, cwd=ROOT, env=_env(2), stderr=subprocess.PIPE, text=True))
   logs = []
   for proc in procs:
     _, err = proc.communicate(timeout=240)

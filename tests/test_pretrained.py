@@ -159,10 +159,11 @@ def test_labels_per_class_draws_k_of_every_class():
 def test_torchvision_weights_fill_the_resnet_backbone(tmp_path):
   from tljax.models import resnet, torch_import  # pylint: disable=g-import-not-at-top
 
-  reference = resnet.ResNet(depth=18).init(jax.random.key(7), jnp.zeros((1, 32, 32, 3)), False)
+  model = resnet.ResNet(depth=18, width=8)
+  reference = model.init(jax.random.key(7), jnp.zeros((1, 32, 32, 3)), False)
   reference = jax.tree.map(lambda x: np.asarray(x) + 0.5, reference)  # Unlike a fresh init.
   np.savez(tmp_path / "r18.npz", **torch_import.to_torch(reference))
-  config = _config(name="resnet18", torch_weights=str(tmp_path / "r18.npz"))
+  config = _config(name="resnet18", width=8, torch_weights=str(tmp_path / "r18.npz"))
   built = loop.build(config, (32, 32, 3), 3)
   backbone = built.state.params["classifier"]["backbone"]
   jax.tree.map(np.testing.assert_array_equal, backbone, reference["params"])

@@ -45,7 +45,10 @@ def build_models(model: ml_collections.ConfigDict, num_classes: int) -> tuple[nn
     backbone = TinyConvNet(input_norm=model.input_norm)
   elif model.name.startswith("resnet"):  # Always BatchNorm, whatever model.norm says.
     backbone = ResNet(
-      depth=int(model.name[6:]), input_norm=model.input_norm, small_inputs=model.stem == "small"
+      depth=int(model.name[6:]),
+      width=model.width,
+      input_norm=model.input_norm,
+      small_inputs=model.stem == "small",
     )
   else:
     backbone = DigitsConvNet(input_norm=model.input_norm, norm=model.norm)

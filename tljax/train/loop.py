@@ -70,10 +70,10 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
       f"config.data.target_labels_per_class={k} does not divide by the {count} processes, "
       "which each draw their part from their shard of the data"
     )
-  if config.parallel == "pmap" and jax.process_count() > 1:
+  if config.parallel != "sharded" and jax.process_count() > 1:
     raise ConfigError(
-      "config.parallel='pmap' runs on one process only; use config.parallel='sharded' "
-      "across several processes"
+      f"config.parallel={config.parallel!r} runs on one process only; use "
+      f"config.parallel='sharded' across the {jax.process_count()} processes"
     )
   manual_dir = config.data.manual_dir
   if manual_dir and not os.path.isdir(os.path.expanduser(manual_dir)):
