@@ -108,9 +108,18 @@ def dann_recipe(config: ml_collections.ConfigDict, paper: bool, ema_decay: float
   config.train.ema_decay = 0.0 if paper else ema_decay
 
 
-def finetune_section(pretrain_steps: int, seeds=(0, 1, 2)) -> ml_collections.ConfigDict:
-  """`config.finetune` for experiments.finetune: pretraining, label budgets, modes, seeds."""
-  return ml_collections.ConfigDict(
+def finetune_recipe(config, num_steps: int, pretrain_steps: int, seeds: tuple[int, ...]) -> None:
+  """Turns a DANN config into one for experiments.finetune.
+
+  Each fine-tuning run trains `target_only` for `num_steps` (evaluated and
+  checkpointed at the end); `config.finetune` holds the pretraining, label
+  budgets, modes and seeds.
+  """
+  config.method.name = "target_only"
+  config.train.num_steps = num_steps
+  config.train.log_every = num_steps // 4
+  config.train.eval_every = config.train.ckpt_every = num_steps
+  config.finetune = ml_collections.ConfigDict(
     {
       "pretrain_steps": pretrain_steps,  # source_only steps on the source domain.
       "pretrained": config_dict.placeholder(str),  # A finished run's workdir: skip pretraining.

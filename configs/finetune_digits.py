@@ -16,12 +16,7 @@ from configs import common, dann_digits
 def get_config(arg=None):
   args = common.parse_arg(arg, tiny=False)
   config = dann_digits.get_config()
-  config.method.name = "target_only"
-  config.train.num_steps = 400
-  config.train.log_every = 100
-  config.train.eval_every = 400
-  config.train.ckpt_every = 400
-  config.finetune = common.finetune_section(pretrain_steps=1500, seeds=(0,))
+  common.finetune_recipe(config, num_steps=400, pretrain_steps=1500, seeds=(0,))
   if args.tiny:
     common.shrink_for_tests(config)
     config.train.eval_every = config.train.ckpt_every = config.train.num_steps

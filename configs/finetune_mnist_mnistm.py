@@ -17,10 +17,5 @@ from configs import common, dann_mnist_mnistm
 def get_config(arg=None):
   del arg
   config = dann_mnist_mnistm.get_config()
-  config.method.name = "target_only"
-  config.train.num_steps = 1000
-  config.train.log_every = 250
-  config.train.eval_every = 1000
-  config.train.ckpt_every = 1000
-  config.finetune = common.finetune_section(pretrain_steps=3000, seeds=(0, 1))
+  common.finetune_recipe(config, num_steps=1000, pretrain_steps=3000, seeds=(0, 1))
   return config

@@ -24,6 +24,7 @@ Finished runs are skipped on a rerun and unfinished ones resume.
 import json
 import logging
 import os
+import sys
 
 from absl import app, flags
 import ml_collections
@@ -50,10 +51,6 @@ def pretrain_config(config) -> ml_collections.ConfigDict:
 
 def run_config(config, mode: str, k: int, seed: int, pretrained: str) -> ml_collections.ConfigDict:
   """The config of one fine-tuning run; only the mode's fields differ from target_only."""
-  if mode not in MODES:
-    from tljax.errors import ConfigError  # pylint: disable=g-import-not-at-top
-
-    raise ConfigError(f"config.finetune.modes has {mode!r}; choose from {list(MODES)}")
   run = config.copy_and_resolve_references()
   with run.unlocked():
     run.method.name = "target_only"
@@ -81,8 +78,9 @@ def main(argv):
   log = logging.getLogger("tljax")
   config, root = cli.CONFIG.value, _WORKDIR.value
   ft = config.finetune
-  for mode in ft.modes:
-    cli.exit_on_user_error(run_config, config, mode, 0, 0, "")
+  unknown = [m for m in ft.modes if m not in MODES]
+  if unknown:
+    sys.exit(f"error: config.finetune.modes has {unknown}; choose from {list(MODES)}")
   loaded = []  # The splits, loaded once and only if something needs training.
 
   def data():

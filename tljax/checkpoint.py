@@ -83,14 +83,13 @@ def read_pretrained(path: str) -> dict:
   if os.path.isdir(os.path.join(path, "default")):  # One step's directory.
     restored = ocp.StandardCheckpointer().restore(os.path.join(path, "default"))
   else:
-    steps = ocp.CheckpointManager(path).all_steps() if os.path.isdir(path) else []
-    if not steps:
+    manager = ocp.CheckpointManager(path) if os.path.isdir(path) else None
+    if manager is None or manager.latest_step() is None:
       raise ConfigError(
         f"config.model.init_checkpoint={path!r} holds no checkpoint; give the workdir of a "
         "finished tljax run (e.g. a source_only run)"
       )
-    manager = ocp.CheckpointManager(path)
-    restored = manager.restore(max(steps), args=ocp.args.StandardRestore())
+    restored = manager.restore(manager.latest_step(), args=ocp.args.StandardRestore())
   params = dict(restored["params"], classifier=restored["ema_params"])
   return {**flatten(params, "params"), **flatten(restored["batch_stats"], "batch_stats")}
 

@@ -88,19 +88,16 @@ def finetune_table(runs: list[dict]) -> dict:
         "difference": diff,
         "worse_on_seeds": f"{worse} of {len(seeds)}",
       }
+      what = f"{mode} with {k} labelled target images per class"
+      numbers = (
+        f"({cell['mean']:.3f} vs {base['mean']:.3f}; worse on {worse} of {len(seeds)} seeds)."
+      )
       if diff < 0:
         negative.append(entry)
         verdicts.append(
-          f"NEGATIVE TRANSFER: {mode} with {k} labelled target images per class is "
-          f"{-100 * diff:.1f} points below "
-          f"target-only from scratch ({cell['mean']:.3f} vs {base['mean']:.3f}; worse on "
-          f"{worse} of {len(seeds)} seeds)."
+          f"NEGATIVE TRANSFER: {what} is {-100 * diff:.1f} points below target-only from "
+          f"scratch {numbers}"
         )
       else:
-        verdicts.append(
-          f"{mode} with {k} labelled target images per class: +{100 * diff:.1f} points over "
-          "target-only from "
-          f"scratch ({cell['mean']:.3f} vs {base['mean']:.3f}; worse on {worse} of "
-          f"{len(seeds)} seeds)."
-        )
+        verdicts.append(f"{what}: +{100 * diff:.1f} points over target-only from scratch {numbers}")
   return {"accuracy": accuracy, "negative_transfer": negative, "verdicts": verdicts}

@@ -124,7 +124,8 @@ def load_domains(data: ml_collections.ConfigDict) -> Domains:
   if shard[1] > 1:
     log.info(
       "process %d of %d reads shard %d of every split: %s",
-      *shard,
+      shard[0],
+      shard[1],
       shard[0],
       ", ".join(f"{k} {len(v['label'])}" for k, v in vars(loaded).items() if v is not None),
     )
