@@ -5,6 +5,7 @@ import ml_collections
 
 from tljax.errors import ConfigError
 from tljax.models.backbones import DigitsConvNet
+from tljax.models.conv import IMPLS
 from tljax.models.discriminator import DomainDiscriminator
 from tljax.models.heads import Classifier
 from tljax.models.resnet import ResNet
@@ -21,6 +22,7 @@ CHOICES = {
   "input_norm": ("scale", "per_image", "imagenet"),
   "norm": ("none", "batch"),
   "stem": ("imagenet", "small"),
+  "conv_impl": IMPLS,
 }
 
 
@@ -51,7 +53,9 @@ def build_models(model: ml_collections.ConfigDict, num_classes: int) -> tuple[nn
       small_inputs=model.stem == "small",
     )
   else:
-    backbone = DigitsConvNet(input_norm=model.input_norm, norm=model.norm)
+    backbone = DigitsConvNet(
+      input_norm=model.input_norm, norm=model.norm, conv_impl=model.conv_impl
+    )
   classifier = Classifier(
     backbone=backbone,
     num_classes=num_classes,

@@ -1,0 +1,105 @@
+"""Times the DANN digits network's convolution pieces, plain (`xla`) and `fast`.
+
+    python -m experiments.bench_conv --batch 256 --workdir runs/bench/conv
+
+For a batch of 28x28x3 images: the whole backbone forward and gradient, and
+the pieces `tljax.models.conv` rearranges (first conv + pool forward, its
+kernel gradient, the second conv's input gradient). Medians over 30 calls of
+a jitted function, each ended with `block_until_ready`; writes
+`WORKDIR/bench_conv.json`.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from experiments import cli
+
+
+def _median_ms(fn, *args, steps: int = 30) -> float:
+  import jax  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+
+  fn = jax.jit(fn)
+  for _ in range(3):
+    jax.block_until_ready(fn(*args))
+  times = []
+  for _ in range(steps):
+    start = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    times.append(time.perf_counter() - start)
+  return round(1000 * float(np.median(times)), 2)
+
+
+def time_pieces(batch: int) -> dict:
+  """{piece_ms_impl: milliseconds} for impl in (xla, fast)."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+
+  from tljax.models import conv  # pylint: disable=g-import-not-at-top
+  from tljax.models.backbones import DigitsConvNet  # pylint: disable=g-import-not-at-top
+
+  normal = lambda seed, shape: jax.random.normal(jax.random.key(seed), shape)
+  images = jax.random.randint(jax.random.key(0), (batch, 28, 28, 3), 0, 256).astype(jnp.uint8)
+  image, kernel1 = normal(1, (batch, 28, 28, 3)), normal(2, (5, 5, 3, 32))
+  pooled_grad1, kernel2 = normal(3, (batch, 12, 12, 32)), normal(4, (5, 5, 32, 48))
+  out_grad2, probe = normal(5, (batch, 8, 8, 48)), normal(6, (batch, 768))
+  pooled = {
+    "xla": lambda x, k: conv.max_pool_2x2(conv.valid_conv(x, k, "xla")),
+    "fast": conv.pooled_valid_conv,
+  }
+  result = {}
+  for impl in ("xla", "fast"):
+    net = DigitsConvNet(conv_impl=impl)
+    params = net.init(jax.random.key(0), images, True)
+    forward = lambda p, i, net=net: net.apply(p, i, True)
+    pool = pooled[impl]
+    pieces = {
+      "backbone_forward": (forward, params, images),
+      "backbone_gradient": (jax.grad(lambda p, i: (forward(p, i) * probe).sum()), params, images),
+      "conv1_pool_forward": (pool, image, kernel1),
+      "conv1_pool_kernel_grad": (
+        lambda x, k, g, pool=pool: jax.vjp(lambda k: pool(x, k), k)[1](g)[0],
+        image,
+        kernel1,
+        pooled_grad1,
+      ),
+      "conv2_input_grad": (
+        lambda x, k, g, impl=impl: jax.vjp(lambda x: conv.valid_conv(x, k, impl), x)[1](g)[0],
+        jnp.zeros((batch, 12, 12, 32)),
+        kernel2,
+        out_grad2,
+      ),
+    }
+    for name, (fn, *args) in pieces.items():
+      result[f"{name}_ms_{impl}"] = _median_ms(fn, *args)
+  return result
+
+
+def main(argv: list[str]) -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--workdir", default="runs/bench/conv", help="bench_conv.json goes here")
+  parser.add_argument("--batch", type=int, default=256, help="images per call")
+  parser.add_argument(
+    "--noxla_cpu_fast", action="store_true", help="do not add the XLA:CPU YNN flag (see README)"
+  )
+  args = parser.parse_args(argv[1:])
+  cli.start_analysis(fast_cpu=not args.noxla_cpu_fast)
+  import jax  # pylint: disable=g-import-not-at-top
+
+  result = {
+    "batch": args.batch,
+    "xla_flags": os.environ.get("XLA_FLAGS", ""),
+    "device_kind": jax.devices()[0].device_kind,
+    **time_pieces(args.batch),
+  }
+  os.makedirs(args.workdir, exist_ok=True)
+  with open(os.path.join(args.workdir, "bench_conv.json"), "w") as f:
+    json.dump(result, f, indent=2)
+  print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+  main(sys.argv)
