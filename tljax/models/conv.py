@@ -11,7 +11,7 @@ digits network's second layer) over half of the multiply-adds hit the
 padding. `valid_conv` computes it as one 1 x k convolution over the
 width-padded gradient that produces all k kernel rows at once (k x C_in
 output channels), followed by k shifted row sums: 1.5x instead of 2.25x the
-useful work (17.2 ms against 29.4 ms at 256 images on a 2-core CPU,
+useful work (16-25 ms against 27-40 ms at 256 images on a 2-core CPU,
 `python -m experiments.bench_conv`). The forward pass and the kernel gradient
 are XLA's own; the input gradient equals XLA's up to float rounding (the sums
 run in another order).
@@ -22,7 +22,7 @@ after a space-to-depth of the input (each 2x2 block of pixels becomes one
 pixel of 4x the channels) the same outputs come from a 3x3 convolution over
 12 channels whose 4 x C_out output channels are the 4 positions of each 2x2
 pooling window, so the pooling becomes a max over channel groups (conv + pool
-forward 11.3 ms against 18.9 ms, same command).
+forward 12-13 ms against 19-23 ms, same command).
 """
 
 import functools
