@@ -28,7 +28,7 @@ def keep_freed_host_memory() -> bool:
   XLA:CPU mallocs each step's temporaries (about 50 MB for the digits step at
   128 + 128). glibc serves blocks over its mmap threshold (32 MB at most) with
   fresh pages and unmaps them on free, so every step page-faults them in
-  again: ~12,900 faults a step, a third of its time on a 2-core VM. With mmap
+  again: ~12,900 faults a step, over a quarter of its time on a 2-core VM. With mmap
   off (M_MMAP_MAX = 0) and a 1 GiB trim threshold, big blocks come from the
   heap and stay there for the next step. The process keeps its peak heap.
 
