@@ -1,0 +1,76 @@
+"""The benchmarks write what the README says they measure, with consistent units."""
+
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+from experiments import bench_conv
+from tljax.models.backbones import DigitsConvNet
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_bench_writes_throughput_compile_and_pipeline(data_dir, tmp_path):
+  cmd = [
+    sys.executable, "-m", "experiments.bench", "--config", "configs/dann_digits.py:tiny",
+    f"--config.data.data_dir={data_dir}", "--steps=3", "--warmup=1", f"--workdir={tmp_path}",
+  ]  # fmt: skip
+  proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  with open(tmp_path / "bench.json") as f:
+    result = json.load(f)
+  assert result["device_count"] >= 1 and result["device_kind"]
+  assert result["compile_seconds"] > 0 and result["pipeline_examples_per_sec"] > 0
+  seconds = result["seconds_per_step"]
+  assert result["train_steps_per_sec"] == pytest.approx(1 / seconds, rel=0.01)
+  assert (
+    result["examples_per_step"] == 2 * result["batch_size_per_domain"]
+  )  # DANN: source + target.
+  assert result["examples_per_sec"] == pytest.approx(
+    result["examples_per_step"] / seconds, rel=0.01
+  )
+
+
+def test_bench_conv_flop_counts_are_the_networks_multiply_adds():
+  images = jnp.zeros((1, 28, 28, 3), jnp.uint8)
+  params = DigitsConvNet().init(jax.random.key(0), images, True)["params"]
+  outputs = {"Conv_0": 24 * 24, "Conv_1": 8 * 8}  # VALID 5x5: 28 -> 24, pooled 12 -> 8.
+  flops = {name: 2 * outputs[name] * params[name]["kernel"].size for name in ("Conv_0", "Conv_1")}
+  assert flops == {"Conv_0": bench_conv.CONV1_FLOPS, "Conv_1": bench_conv.CONV2_FLOPS}
+
+
+def test_bench_conv_times_every_piece_for_both_impls(tmp_path):
+  bench_conv.main(
+    [
+      "bench_conv",
+      "--batch=2",
+      "--steps=1",
+      "--matmul=32",
+      "--noxla_cpu_fast",
+      f"--workdir={tmp_path}",
+    ]
+  )
+  with open(tmp_path / "bench_conv.json") as f:
+    result = json.load(f)
+  assert result["matmul_gflops"] == pytest.approx(2 * 32**3 / result["matmul_ms"] / 1e6, abs=0.06)
+  pieces = (
+    "backbone_forward",
+    "backbone_gradient",
+    "conv1_pool_forward",
+    "conv1_pool_kernel_grad",
+    "conv2_forward",
+    "conv2_kernel_grad",
+    "conv2_input_grad",
+  )
+  for impl in ("xla", "fast"):
+    for piece in pieces:
+      assert result[f"{piece}_ms_{impl}"] > 0 and result[f"{piece}_gflops_{impl}"] > 0
+  conv1, conv2 = 2 * bench_conv.CONV1_FLOPS, 2 * bench_conv.CONV2_FLOPS  # batch 2.
+  assert result["backbone_gradient_gflops_fast"] == pytest.approx(
+    (2 * conv1 + 3 * conv2) / result["backbone_gradient_ms_fast"] / 1e6, abs=0.06
+  )
