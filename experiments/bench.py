@@ -32,7 +32,7 @@ def synthetic_batch(config, rng: np.random.Generator) -> dict:
   }
 
 
-def time_train_step(config) -> dict:
+def time_train_step(config, steps: int, warmup: int) -> dict:
   import jax  # pylint: disable=g-import-not-at-top
 
   from tljax.train import loop  # pylint: disable=g-import-not-at-top
@@ -46,11 +46,11 @@ def time_train_step(config) -> dict:
   state, metrics = compiled(state, batch, rng)
   jax.block_until_ready(state)
   compile_seconds = time.perf_counter() - start
-  for _ in range(_WARMUP.value):
+  for _ in range(warmup):
     state, metrics = compiled(state, batch, rng)
   jax.block_until_ready(state)
   times = []
-  for _ in range(_STEPS.value):
+  for _ in range(steps):
     start = time.perf_counter()
     state, metrics = compiled(state, batch, rng)
     jax.block_until_ready(state)
@@ -91,17 +91,21 @@ def time_pipeline(config, num_batches: int = 200) -> float | None:
   return round(num_batches * per_step / (time.perf_counter() - start), 1)
 
 
-def main(argv):
-  del argv
-  cli.start()
-  config = cli.CONFIG.value
-  result = {
+def measure(config, steps: int, warmup: int, pipeline_batches: int = 200) -> dict:
+  """What bench.json holds: the train step's timings, then the pipeline's."""
+  return {
     "config_method": config.method.name,
     "batch_size_per_domain": config.data.batch_size,
     "xla_flags": os.environ.get("XLA_FLAGS", ""),
-    **cli.exit_on_user_error(time_train_step, config),
-    "pipeline_examples_per_sec": time_pipeline(config),
+    **time_train_step(config, steps, warmup),
+    "pipeline_examples_per_sec": time_pipeline(config, pipeline_batches),
   }
+
+
+def main(argv):
+  del argv
+  cli.start()
+  result = cli.exit_on_user_error(measure, cli.CONFIG.value, _STEPS.value, _WARMUP.value)
   os.makedirs(_WORKDIR.value, exist_ok=True)
   path = os.path.join(_WORKDIR.value, "bench.json")
   with open(path, "w") as f:

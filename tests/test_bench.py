@@ -2,28 +2,18 @@
 
 import json
 import os
-import subprocess
 import sys
 
 import jax
 import jax.numpy as jnp
 import pytest
 
-from experiments import bench_conv
+from experiments import bench, bench_conv, bench_peers
 from tljax.models.backbones import DigitsConvNet
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-
-def test_bench_writes_throughput_compile_and_pipeline(data_dir, tmp_path):
-  cmd = [
-    sys.executable, "-m", "experiments.bench", "--config", "configs/dann_digits.py:tiny",
-    f"--config.data.data_dir={data_dir}", "--steps=3", "--warmup=1", f"--workdir={tmp_path}",
-  ]  # fmt: skip
-  proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-  assert proc.returncode == 0, proc.stderr[-2000:]
-  with open(tmp_path / "bench.json") as f:
-    result = json.load(f)
+def test_bench_writes_throughput_compile_and_pipeline(tiny_config):
+  result = bench.measure(tiny_config, steps=3, warmup=1, pipeline_batches=5)
   assert result["device_count"] >= 1 and result["device_kind"]
   assert result["compile_seconds"] > 0 and result["pipeline_examples_per_sec"] > 0
   seconds = result["seconds_per_step"]
@@ -74,3 +64,49 @@ def test_bench_conv_times_every_piece_for_both_impls(tmp_path):
   assert result["backbone_gradient_gflops_fast"] == pytest.approx(
     (2 * conv1 + 3 * conv2) / result["backbone_gradient_ms_fast"] / 1e6, abs=0.06
   )
+
+
+def _tljax_parameter_counts() -> dict:
+  from configs import dann_digits  # pylint: disable=g-import-not-at-top
+  from tljax import models  # pylint: disable=g-import-not-at-top
+
+  classifier, discriminator = models.build_models(dann_digits.get_config("paper").model, 10)
+  images = jnp.zeros((1, 28, 28, 3), jnp.uint8)
+  params = classifier.init(jax.random.key(0), images, False)["params"]
+  features = jnp.zeros((1, 768))
+  domain = discriminator.init(jax.random.key(0), features, False)["params"]
+  size = lambda tree: sum(x.size for x in jax.tree.leaves(tree))
+  return {
+    "backbone": size(params["backbone"]),
+    "head": size(params["head"]),
+    "domain": size(domain),
+  }
+
+
+def test_peer_keras_network_is_the_paper_network():
+  backbone, head, domain = bench_peers._keras_models()
+  keras = {"backbone": backbone, "head": head, "domain": domain}
+  assert {k: m.count_params() for k, m in keras.items()} == _tljax_parameter_counts()
+
+
+def test_peer_tensorflow_step_is_timed(tmp_path):
+  bench_peers.main(
+    ["bench_peers", "--framework=tensorflow", "--batch=4", "--steps=2", "--warmup=1",
+     f"--workdir={tmp_path}"]
+  )  # fmt: skip
+  with open(tmp_path / "peer_bench.json") as f:
+    result = json.load(f)
+  assert result["framework"] == "tensorflow" and result["steps"] == 2
+  assert result["examples_per_sec"] == pytest.approx(8 / result["seconds_per_step"], rel=0.01)
+
+
+def test_peer_unknown_or_missing_framework_is_a_one_line_error(monkeypatch, capsys, tmp_path):
+  with pytest.raises(SystemExit) as exit_info:
+    bench_peers.main(["bench_peers", "--framework=jax2", f"--workdir={tmp_path}"])
+  assert exit_info.value.code == 2
+  assert "--framework='jax2' is unknown" in capsys.readouterr().err
+  monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError.
+  with pytest.raises(SystemExit):
+    bench_peers.main(["bench_peers", "--framework=torch", f"--workdir={tmp_path}"])
+  assert "torch is not installed" in capsys.readouterr().err
+  assert not os.path.exists(tmp_path / "peer_bench.json")
