@@ -9,14 +9,13 @@ median steady-state seconds per step (each ended with `block_until_ready`),
 steps/s and examples/s (source + target).
 """
 
-import json
 import os
 import time
 
 from absl import app, flags
 import numpy as np
 
-from experiments import cli
+from experiments import cli, timing
 
 _WORKDIR = flags.DEFINE_string("workdir", "runs/bench", "bench.json goes here.")
 _STEPS = flags.DEFINE_integer("steps", 50, "Timed steps after warm-up.")
@@ -46,16 +45,13 @@ def time_train_step(config, steps: int, warmup: int) -> dict:
   state, metrics = compiled(state, batch, rng)
   jax.block_until_ready(state)
   compile_seconds = time.perf_counter() - start
-  for _ in range(warmup):
-    state, metrics = compiled(state, batch, rng)
-  jax.block_until_ready(state)
-  times = []
-  for _ in range(steps):
-    start = time.perf_counter()
+
+  def step():
+    nonlocal state, metrics
     state, metrics = compiled(state, batch, rng)
     jax.block_until_ready(state)
-    times.append(time.perf_counter() - start)
-  seconds = float(np.median(times))
+
+  seconds = float(np.median(timing.time_calls(step, warmup, steps)))
   per_step = config.data.batch_size * (2 if config.method.name == "dann" else 1)
   return {
     "compile_seconds": round(compile_seconds, 3),
@@ -106,11 +102,7 @@ def main(argv):
   del argv
   cli.start()
   result = cli.exit_on_user_error(measure, cli.CONFIG.value, _STEPS.value, _WARMUP.value)
-  os.makedirs(_WORKDIR.value, exist_ok=True)
-  path = os.path.join(_WORKDIR.value, "bench.json")
-  with open(path, "w") as f:
-    json.dump(result, f, indent=2)
-  print(json.dumps(result, indent=2))
+  timing.write_json(result, _WORKDIR.value, "bench.json")
 
 
 if __name__ == "__main__":

@@ -11,12 +11,10 @@ of a jitted function, each ended with `block_until_ready`; writes
 """
 
 import argparse
-import json
 import os
 import sys
-import time
 
-from experiments import cli
+from experiments import cli, timing
 
 
 def _median_ms(fn, *args, steps: int = 30) -> float:
@@ -24,13 +22,7 @@ def _median_ms(fn, *args, steps: int = 30) -> float:
   import numpy as np  # pylint: disable=g-import-not-at-top
 
   fn = jax.jit(fn)
-  for _ in range(3):
-    jax.block_until_ready(fn(*args))
-  times = []
-  for _ in range(steps):
-    start = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    times.append(time.perf_counter() - start)
+  times = timing.time_calls(lambda: jax.block_until_ready(fn(*args)), warmup=3, steps=steps)
   return round(1000 * float(np.median(times)), 2)
 
 
@@ -138,10 +130,7 @@ def main(argv: list[str]) -> None:
     **time_matmul(args.matmul, args.steps),
     **time_pieces(args.batch, args.steps),
   }
-  os.makedirs(args.workdir, exist_ok=True)
-  with open(os.path.join(args.workdir, "bench_conv.json"), "w") as f:
-    json.dump(result, f, indent=2)
-  print(json.dumps(result, indent=2))
+  timing.write_json(result, args.workdir, "bench_conv.json")
 
 
 if __name__ == "__main__":

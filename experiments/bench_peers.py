@@ -18,12 +18,13 @@ installed separately; none is a tljax dependency except TensorFlow:
 """
 
 import argparse
-import json
 import os
 import sys
 import time
 
 import numpy as np
+
+from experiments import timing
 
 FRAMEWORKS = ("torch", "tensorflow", "adapt")
 _INSTALL = {
@@ -35,17 +36,6 @@ _INSTALL = {
 
 def _images(rng, batch: int) -> np.ndarray:
   return rng.integers(0, 256, (batch, 28, 28, 3), dtype=np.uint8)
-
-
-def _time(step, warmup: int, steps: int) -> list[float]:
-  for _ in range(warmup):
-    step()
-  times = []
-  for _ in range(steps):
-    start = time.perf_counter()
-    step()
-    times.append(time.perf_counter() - start)
-  return times
 
 
 def time_torch(batch: int, warmup: int, steps: int) -> tuple[list[float], dict]:
@@ -91,7 +81,7 @@ def time_torch(batch: int, warmup: int, steps: int) -> tuple[list[float], dict]:
     return loss.item()
 
   info = {"version": torch.__version__, "threads": torch.get_num_threads(), "layout": "NCHW"}
-  return _time(step, warmup, steps), info
+  return timing.time_calls(step, warmup, steps), info
 
 
 def _keras_models():
@@ -143,7 +133,7 @@ def time_tensorflow(batch: int, warmup: int, steps: int) -> tuple[list[float], d
     return loss
 
   info = {"version": tf.__version__, "threads": os.cpu_count(), "layout": "NHWC"}
-  return _time(lambda: step_graph().numpy(), warmup, steps), info
+  return timing.time_calls(lambda: step_graph().numpy(), warmup, steps), info
 
 
 def time_adapt(batch: int, warmup: int, steps: int) -> tuple[list[float], dict]:
@@ -223,10 +213,7 @@ def main(argv: list[str]) -> None:
   except (ValueError, ImportError) as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
-  os.makedirs(args.workdir, exist_ok=True)
-  with open(os.path.join(args.workdir, "peer_bench.json"), "w") as f:
-    json.dump(result, f, indent=2)
-  print(json.dumps(result, indent=2))
+  timing.write_json(result, args.workdir, "peer_bench.json")
 
 
 if __name__ == "__main__":
