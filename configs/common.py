@@ -79,11 +79,7 @@ def base_config() -> ml_collections.ConfigDict:
   config.optim.l2sp_alpha = 0.0
   config.optim.l2sp_beta = 0.0
 
-  config.method = ml_collections.ConfigDict()
-  config.method.name = "dann"  # "dann", "source_only" or "target_only".
-  config.method.trade_off = 1.0
-  config.method.grl_gamma = 10.0  # λ_p = grl_max (2 / (1 + exp(-γ p)) - 1).
-  config.method.grl_max = 1.0
+  config.method = method_sections("dann")
 
   config.train = ml_collections.ConfigDict()
   config.train.num_steps = 1000
@@ -95,6 +91,21 @@ def base_config() -> ml_collections.ConfigDict:
   # reverse validation, a reverse DANN trained this many steps (tljax/train/reverse.py).
   config.train.reverse_dann_steps = 0
   return config
+
+
+def method_sections(name: str) -> ml_collections.ConfigDict:
+  """`name` plus one section of defaults per method in tljax/methods/.
+
+  `--config.method.name=coral --config.method.coral.trade_off=2` picks a
+  method and sets its fields; each method's file documents them and its
+  recipe. A new method file adds its section here without an edit.
+  """
+  from tljax import methods  # pylint: disable=g-import-not-at-top
+
+  section = ml_collections.ConfigDict({"name": name})
+  for method in methods.names():
+    section[method] = dict(methods.find(method).defaults)
+  return section
 
 
 def dann_recipe(config: ml_collections.ConfigDict, paper: bool, ema_decay: float = 0.0) -> None:

@@ -22,24 +22,30 @@ _STEPS = flags.DEFINE_integer("steps", 50, "Timed steps after warm-up.")
 _WARMUP = flags.DEFINE_integer("warmup", 5, "Untimed steps after compiling.")
 
 
-def synthetic_batch(config, rng: np.random.Generator) -> dict:
+def synthetic_batch(config, streams, rng: np.random.Generator) -> dict:
+  """Random uint8 images (and labels of 10 classes) for each of a method's streams."""
+  from tljax.methods import base  # pylint: disable=g-import-not-at-top
+
   size, channels, bs = config.data.image_size, config.data.channels, config.data.batch_size
-  image = lambda: rng.integers(0, 256, (bs, size, size, channels), dtype=np.uint8)
-  return {
-    "source": {"image": image(), "label": rng.integers(0, 10, (bs,))},
-    "target": {"image": image()},
-  }
+  batch = {}
+  for name in streams:
+    batch[name] = {"image": rng.integers(0, 256, (bs, size, size, channels), dtype=np.uint8)}
+    if base.LABELLED[name]:
+      batch[name]["label"] = rng.integers(0, 10, (bs,))
+  return batch
 
 
 def time_train_step(config, steps: int, warmup: int) -> dict:
   import jax  # pylint: disable=g-import-not-at-top
 
-  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+  from tljax.train import build  # pylint: disable=g-import-not-at-top
 
   size, channels = config.data.image_size, config.data.channels
-  state, compiled, _, placement, _ = loop.build(config, (size, size, channels), num_classes=10)
-  state = placement.put_state(state)
-  batch = placement.put_batch(synthetic_batch(config, np.random.default_rng(0)))
+  built = build.build(config, (size, size, channels), num_classes=10)
+  compiled, placement = built.train_step, built.placement
+  state = placement.put_state(built.state)
+  streams = built.method.streams
+  batch = placement.put_batch(synthetic_batch(config, streams, np.random.default_rng(0)))
   rng = jax.random.key(0)
   start = time.perf_counter()  # The first call traces, compiles and runs once.
   state, metrics = compiled(state, batch, rng)
@@ -52,7 +58,7 @@ def time_train_step(config, steps: int, warmup: int) -> dict:
     jax.block_until_ready(state)
 
   seconds = float(np.median(timing.time_calls(step, warmup, steps)))
-  per_step = config.data.batch_size * (2 if config.method.name == "dann" else 1)
+  per_step = config.data.batch_size * len(streams)
   return {
     "compile_seconds": round(compile_seconds, 3),
     "seconds_per_step": round(seconds, 5),
@@ -70,20 +76,21 @@ def time_train_step(config, steps: int, warmup: int) -> dict:
 def time_pipeline(config, num_batches: int = 200) -> float | None:
   """Examples/s of the real input pipeline alone (None without TensorFlow)."""
   try:
-    from tljax.train import loop  # pylint: disable=g-import-not-at-top
+    from tljax.train import splits  # pylint: disable=g-import-not-at-top
 
-    data = loop.load_domains(config.data)
+    data = splits.load_domains(config.data)
   except ImportError:
     return None
-  labelled, target = loop.training_streams(config, data)
   from tljax.data import domains  # pylint: disable=g-import-not-at-top
+  from tljax.methods import base  # pylint: disable=g-import-not-at-top
 
-  batches = domains.paired_batches(labelled, target)
+  streams = splits.training_streams(config, data, base.create(config, 10).streams)
+  batches = domains.batches(streams)
   next(batches)
   start = time.perf_counter()
   for _ in range(num_batches):
     next(batches)
-  per_step = config.data.batch_size * (2 if target is not None else 1)
+  per_step = config.data.batch_size * len(streams)
   return round(num_batches * per_step / (time.perf_counter() - start), 1)
 
 

@@ -73,7 +73,7 @@ def main(argv):
   del argv
   cli.start()
   from tljax.analysis import plots, transfer  # pylint: disable=g-import-not-at-top
-  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+  from tljax.train import splits  # pylint: disable=g-import-not-at-top
 
   log = logging.getLogger("tljax")
   config, root = cli.CONFIG.value, _WORKDIR.value
@@ -85,7 +85,7 @@ def main(argv):
 
   def data():
     if not loaded:
-      loaded.append(cli.exit_on_user_error(loop.load_domains, config.data))
+      loaded.append(cli.exit_on_user_error(splits.load_domains, config.data))
     return loaded[0]
 
   pretrained = ft.pretrained or os.path.join(root, "pretrain")

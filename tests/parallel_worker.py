@@ -14,7 +14,7 @@ import jax
 import numpy as np
 
 from configs import dann_digits
-from tljax.train import loop, parallel
+from tljax.train import build, parallel
 
 STEPS, BATCH = 3, 16
 
@@ -38,8 +38,9 @@ def run(mode: str, model: str) -> dict:
   # Under pmap each device draws its own random shifts (rng folded with the
   # device index), so the maths equals single-device only without them.
   config.data.random_shift = 0
-  state, step_fn, _, placement, _ = loop.build(config, (size, size, 3), num_classes=3)
-  state = placement.put_state(state)
+  built = build.build(config, (size, size, 3), num_classes=3)
+  step_fn, placement = built.train_step, built.placement
+  state = placement.put_state(built.state)
   rng = jax.random.key(0)
   for step in range(STEPS):
     batch = global_batch(step, size)

@@ -69,12 +69,14 @@ def test_bench_conv_times_every_piece_for_both_impls(tmp_path):
 def _tljax_parameter_counts() -> dict:
   from configs import dann_digits  # pylint: disable=g-import-not-at-top
   from tljax import models  # pylint: disable=g-import-not-at-top
+  from tljax.methods import dann  # pylint: disable=g-import-not-at-top
 
-  classifier, discriminator = models.build_models(dann_digits.get_config("paper").model, 10)
+  model = dann_digits.get_config("paper").model
+  classifier = models.build_classifier(model, 10)
   images = jnp.zeros((1, 28, 28, 3), jnp.uint8)
   params = classifier.init(jax.random.key(0), images, False)["params"]
   features = jnp.zeros((1, 768))
-  domain = discriminator.init(jax.random.key(0), features, False)["params"]
+  domain = dann.discriminator(model).init(jax.random.key(0), features, False)["params"]
   size = lambda tree: sum(x.size for x in jax.tree.leaves(tree))
   return {
     "backbone": size(params["backbone"]),

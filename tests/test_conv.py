@@ -111,4 +111,4 @@ def test_unknown_conv_impl_is_a_config_error():
   config = common.base_config()
   config.model.conv_impl = "onednn"
   with pytest.raises(ConfigError, match="config.model.conv_impl='onednn' is unknown"):
-    models.build_models(config.model, 10)
+    models.build_classifier(config.model, 10)

@@ -8,7 +8,8 @@ import tensorflow_datasets as tfds
 
 from tljax.data import domains, pipeline
 from tljax.data.builders import blending, mnist, mnist_m, usps
-from tljax.train import loop
+from tljax.methods import base
+from tljax.train import splits
 
 SIZES = {"train": 12, "test": 8}
 
@@ -108,13 +109,13 @@ def test_benchmark_pipelines_on_mock_data(config_name, size, channels, tmp_path)
   config = importlib.import_module(f"configs.{config_name}").get_config()
   config.data.data_dir = str(tmp_path)
   with tfds.testing.mock_data(num_examples=16):
-    data = loop._load_domains(config.data)  # pylint: disable=protected-access
+    data = splits._load_domains(config.data)  # pylint: disable=protected-access
   for arrays in (data.source_train, data.source_test, data.target_train, data.target_test):
     assert arrays["image"].shape == (16, size, size, channels)
     assert arrays["image"].dtype == np.uint8
     assert arrays["label"].min() >= 0 and arrays["label"].max() < 10
-  labelled, target = loop.training_streams(config, data)
-  batch = next(domains.paired_batches(labelled, target))
+  streams = splits.training_streams(config, data, (base.SOURCE, base.TARGET))
+  batch = next(domains.batches(streams))
   bs = config.data.batch_size
   assert batch["source"]["image"].shape == (bs, size, size, channels)
   assert batch["source"]["label"].shape == (bs,)

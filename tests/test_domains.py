@@ -24,12 +24,13 @@ def test_batch_is_a_function_of_the_step_so_resume_is_exact():
   np.testing.assert_array_equal(resumed[1], from_start[3])
 
 
-def test_paired_batches_hold_no_target_labels():
+def test_batches_hold_each_streams_batch_of_the_step():
   source = domains.Stream(_arrays(), 4, seed=0)
-  target = domains.Stream(_arrays(), 4, seed=1)
-  batch = next(domains.paired_batches(source, target, start_step=2))
-  assert set(batch["target"]) == {"image"}
+  target = domains.Stream({"image": _arrays()["image"]}, 4, seed=1)
+  batch = next(domains.batches({"source": source, "target": target}, start_step=2))
+  assert set(batch) == {"source", "target"} and set(batch["target"]) == {"image"}
   np.testing.assert_array_equal(batch["source"]["label"], source.batch(2)["label"])
+  np.testing.assert_array_equal(batch["target"]["image"], target.batch(2)["image"])
 
 
 def test_eval_batches_cover_the_split_once_with_a_mask():

@@ -31,7 +31,7 @@ def _run(*overrides, tmp_path):
 @pytest.mark.parametrize(
   "override,message",
   [
-    ("--config.method.name=dan", "config.method.name='dan' is unknown"),
+    ("--config.method.name=dannn", "config.method.name='dannn' is unknown; choose one of"),
     ("--config.optim.lr=-0.1", "config.optim.lr=-0.1 must be > 0"),
     ("--config.data.source=mnist_x", "config.data.source='mnist_x' is unknown"),
     ("--config.model.name=resnet_x", "config.model.name='resnet_x' is unknown"),
@@ -40,7 +40,7 @@ def _run(*overrides, tmp_path):
     ("--config.optim.name=lamb", "config.optim.name='lamb' is unknown"),
     ("--config.data.batch_size=0", "config.data.batch_size=0 must be > 0"),
     ("--config.model.dropout=1.5", "config.model.dropout=1.5 must be in [0, 1)"),
-    ("--config.method.trade_off=-1.0", "config.method.trade_off=-1.0 must be >= 0"),
+    ("--config.method.dann.trade_off=-1.0", "config.method.dann.trade_off=-1.0 must be >= 0"),
     ("--config.data.random_shift=-2", "config.data.random_shift=-2 must be >= 0"),
     ("--config.model.input_norm=zscore", "config.model.input_norm='zscore' is unknown"),
     ("--config.optim.schedule=cosine", "config.optim.schedule='cosine' is unknown"),

@@ -11,7 +11,7 @@ import pytest
 
 from tests import helpers
 from tljax.errors import ConfigError
-from tljax.train import loop, steps
+from tljax.train import loop, splits, steps
 
 
 def test_runs_end_to_end_writes_results_and_resumes(tiny_config, tmp_path):
@@ -64,9 +64,9 @@ def test_baselines_run(tiny_config, tmp_path):
 
 
 def test_images_are_resized_to_the_configured_size(tiny_config):
-  original = loop.load_domains(tiny_config.data).source_test["image"]
+  original = splits.load_domains(tiny_config.data).source_test["image"]
   tiny_config.data.image_size = 32
-  data = loop.load_domains(tiny_config.data)
+  data = splits.load_domains(tiny_config.data)
   assert data.source_train["image"].shape[1:] == (32, 32, 3)
   resized = data.source_test["image"]
   assert resized.shape == (len(original), 32, 32, 3) and resized.dtype == np.uint8
@@ -141,9 +141,9 @@ def test_validators_score_each_evaluation_and_pick_checkpoints(tiny_config, tmp_
 
 
 def test_source_val_is_held_out_of_source_train(tiny_config):
-  full = loop.load_domains(tiny_config.data)
+  full = splits.load_domains(tiny_config.data)
   tiny_config.data.source_val_size = 100
-  split = loop.load_domains(tiny_config.data)
+  split = splits.load_domains(tiny_config.data)
   assert len(split.source_val["label"]) == 100
   assert len(split.source_train["label"]) == len(full.source_train["label"]) - 100
   rows = lambda a: {x.tobytes() for x in a["image"]}  # noqa: E731

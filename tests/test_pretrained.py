@@ -8,22 +8,22 @@ import pytest
 from configs import common
 from tljax import checkpoint
 from tljax.errors import ConfigError
-from tljax.train import loop, optim
+from tljax.train import build, optim, splits, validate
 
 SHAPE = (12, 12, 3)
 
 
-def _config(**model):
+def _config(method="target_only", **model):
   config = common.base_config()
   common.shrink_for_tests(config)
-  config.method.name = "target_only"
+  config.method.name = method
   config.model.update(model)
   return config
 
 
-def _saved_run(tmp_path, num_classes=3):
+def _saved_run(tmp_path, num_classes=3, method="target_only"):
   """A workdir whose checkpoint holds recognisable weights: fresh init + 1."""
-  state = loop.build(_config(), SHAPE, num_classes).state
+  state = build.build(_config(method), SHAPE, num_classes).state
   state = state.replace(
     params=jax.tree.map(lambda x: x + 1.0, state.params),
     ema_params=jax.tree.map(lambda x: x + 2.0, state.ema_params),
@@ -36,9 +36,11 @@ def _saved_run(tmp_path, num_classes=3):
 
 
 def test_loads_evaluation_weights_and_skips_by_pattern(tmp_path):
-  workdir, saved = _saved_run(tmp_path)
-  fresh = loop.build(_config(), SHAPE, 3).state
-  built = loop.build(_config(init_checkpoint=workdir, skip_load=("head/Dense_2",)), SHAPE, 3)
+  workdir, saved = _saved_run(tmp_path, method="dann")
+  fresh = build.build(_config("dann"), SHAPE, 3).state
+  built = build.build(
+    _config("dann", init_checkpoint=workdir, skip_load=("head/Dense_2",)), SHAPE, 3
+  )
   got = built.state.params["classifier"]
   # The classifier comes from the run's evaluation (EMA) weights, except the skipped layer.
   np.testing.assert_array_equal(
@@ -65,24 +67,24 @@ def test_loads_evaluation_weights_and_skips_by_pattern(tmp_path):
 def test_new_head_for_another_label_set(tmp_path):
   workdir, _ = _saved_run(tmp_path, num_classes=3)
   with pytest.raises(ConfigError, match=r"classifier/head/Dense_2/bias.*skip_load"):
-    loop.build(_config(init_checkpoint=workdir), SHAPE, 5)
-  built = loop.build(_config(init_checkpoint=workdir, skip_load=("head/Dense_2",)), SHAPE, 5)
+    build.build(_config(init_checkpoint=workdir), SHAPE, 5)
+  built = build.build(_config(init_checkpoint=workdir, skip_load=("head/Dense_2",)), SHAPE, 5)
   assert built.state.params["classifier"]["head"]["Dense_2"]["kernel"].shape[-1] == 5
 
 
 def test_missing_checkpoint_is_a_config_error(tmp_path):
   with pytest.raises(ConfigError, match="holds no checkpoint"):
-    loop.build(_config(init_checkpoint=str(tmp_path / "nothing")), SHAPE, 3)
+    build.build(_config(init_checkpoint=str(tmp_path / "nothing")), SHAPE, 3)
 
 
 def _train(config, steps=3):
-  built = loop.build(config, SHAPE, 3)
+  built = build.build(config, SHAPE, 3)
   rng = np.random.default_rng(0)
   state = built.state
   before = jax.tree.map(np.array, state.params)
   for _ in range(steps):
     batch = {
-      "source": {
+      "target_labelled": {
         "image": rng.integers(0, 256, (6, *SHAPE), dtype=np.uint8),
         "label": rng.integers(0, 3, (6,)),
       }
@@ -140,20 +142,20 @@ def test_l2sp_needs_a_pretrained_init():
   config = _config()
   config.optim.l2sp_alpha = 0.01
   with pytest.raises(ConfigError, match="l2sp_alpha.*init_checkpoint"):
-    loop.validate_config(config)
+    validate.validate_config(config)
 
 
 def test_labels_per_class_draws_k_of_every_class():
   labels = np.repeat(np.arange(4), 10)
   arrays = {"image": np.arange(40), "label": labels}
-  picked = loop.per_class(arrays, 3, seed=0)
+  picked = splits.per_class(arrays, 3, seed=0)
   np.testing.assert_array_equal(np.bincount(picked["label"]), [3, 3, 3, 3])
   np.testing.assert_array_equal(picked["label"], labels[picked["image"]])
-  np.testing.assert_array_equal(picked["image"], loop.per_class(arrays, 3, seed=0)["image"])
-  assert not np.array_equal(picked["image"], loop.per_class(arrays, 3, seed=1)["image"])
-  assert loop.per_class(arrays, 0, seed=0) is arrays
+  np.testing.assert_array_equal(picked["image"], splits.per_class(arrays, 3, seed=0)["image"])
+  assert not np.array_equal(picked["image"], splits.per_class(arrays, 3, seed=1)["image"])
+  assert splits.per_class(arrays, 0, seed=0) is arrays
   with pytest.raises(ConfigError, match="target_labels_per_class=11"):
-    loop.per_class(arrays, 11, seed=0)
+    splits.per_class(arrays, 11, seed=0)
 
 
 def test_torchvision_weights_fill_the_resnet_backbone(tmp_path):
@@ -164,7 +166,7 @@ def test_torchvision_weights_fill_the_resnet_backbone(tmp_path):
   reference = jax.tree.map(lambda x: np.asarray(x) + 0.5, reference)  # Unlike a fresh init.
   np.savez(tmp_path / "r18.npz", **torch_import.to_torch(reference))
   config = _config(name="resnet18", width=8, torch_weights=str(tmp_path / "r18.npz"))
-  built = loop.build(config, (32, 32, 3), 3)
+  built = build.build(config, (32, 32, 3), 3)
   backbone = built.state.params["classifier"]["backbone"]
   jax.tree.map(np.testing.assert_array_equal, backbone, reference["params"])
   jax.tree.map(

@@ -3,7 +3,7 @@
 import numpy as np
 
 from configs import dann_digits
-from tljax.train import loop, reverse
+from tljax.train import reverse, splits
 
 
 def test_reverse_dann_ranks_true_pseudo_labels_above_shuffled_ones(data_dir):
@@ -11,7 +11,7 @@ def test_reverse_dann_ranks_true_pseudo_labels_above_shuffled_ones(data_dir):
   config.data.data_dir = data_dir
   config.data.source_val_size = 200
   config.data.batch_size = 16
-  data = loop.load_domains(config.data)
+  data = splits.load_domains(config.data)
   target = {k: v[:1000] for k, v in data.target_train.items()}
   shuffled = dict(target, label=np.random.default_rng(0).permutation(target["label"]))
   unlabelled = data.source_train["image"]

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from tljax.methods.schedules import GRLSchedule
 from tljax.train import schedules
 
 # Hand-computed from the DANN paper's formulas with num_steps = 100:
@@ -19,10 +20,10 @@ def test_annealed_lr(step, expected):
 
 @pytest.mark.parametrize("step,expected", [(0, 0.0), (50, 0.9866143), (100, 0.9999092)])
 def test_grl_coefficient(step, expected):
-  coeff = schedules.grl_coefficient(num_steps=100, gamma=10.0, max_coeff=1.0)
+  coeff = GRLSchedule(num_steps=100, gamma=10.0, max_coeff=1.0)
   np.testing.assert_allclose(coeff(step), expected, rtol=1e-5, atol=1e-7)
 
 
 def test_grl_coefficient_scales_with_max():
-  coeff = schedules.grl_coefficient(num_steps=100, gamma=10.0, max_coeff=0.5)
+  coeff = GRLSchedule(num_steps=100, gamma=10.0, max_coeff=0.5)
   np.testing.assert_allclose(coeff(50), 0.5 * 0.9866143, rtol=1e-5)

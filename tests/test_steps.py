@@ -6,6 +6,7 @@ import pytest
 
 from configs import common
 from tljax import models
+from tljax.methods import base
 from tljax.train import create_train_state, make_optimizer, steps
 
 # The paper's network with BatchNorm and dropout, to cover batch_stats and rngs.
@@ -16,17 +17,20 @@ def _build(method="dann", model=None, ema_decay=0.0):
   config = common.base_config()
   common.shrink_for_tests(config)
   config.model.update(model or {})
-  classifier, discriminator = models.build_models(config.model, num_classes=3)
+  config.method.name = method
+  config.train.num_steps = 10
+  classifier = models.build_classifier(config.model, num_classes=3)
+  transfer = base.create(config, num_classes=3)
   tx, lr_schedule = make_optimizer(config.optim, num_steps=10)
   size = 28 if config.model.name == "dann_digits" else 12
-  state = create_train_state(jax.random.key(0), classifier, discriminator, tx, (size, size, 3))
+  state = create_train_state(jax.random.key(0), classifier, transfer, tx, (size, size, 3))
   step = jax.jit(
     steps.make_train_step(
+      method=transfer,
       classifier=classifier,
-      discriminator=discriminator,
       tx=tx,
       lr_schedule=lr_schedule,
-      hparams=steps.StepHParams(method=method, num_steps=10, ema_decay=ema_decay),
+      hparams=steps.StepHParams(ema_decay=ema_decay),
     )
   )
   return state, step, classifier
@@ -97,6 +101,17 @@ def test_source_only_ignores_target_and_reports_no_domain_metrics():
   new_b, _ = step(state, batch, jax.random.key(0))
   assert "domain_loss" not in metrics
   jax.tree.map(np.testing.assert_array_equal, new_a.params, new_b.params)
+
+
+def test_target_only_learns_from_the_labelled_target_stream():
+  state, step, _ = _build(method="target_only")
+  batch = _batch(0)
+  oracle = {"target_labelled": {**batch["target"], "label": batch["source"]["label"]}}
+  new_a, _ = step(state, oracle, jax.random.key(0))
+  oracle["target_labelled"]["label"] = (oracle["target_labelled"]["label"] + 1) % 3
+  new_b, _ = step(state, oracle, jax.random.key(0))
+  assert not np.array_equal(new_a.params["classifier"]["head"]["Dense_2"]["bias"],
+                            new_b.params["classifier"]["head"]["Dense_2"]["bias"])  # fmt: skip
 
 
 def test_eval_step_counts_only_unmasked_rows():

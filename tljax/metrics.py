@@ -62,21 +62,21 @@ def format_duration(seconds: float) -> str:
   return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
 
 
-_SHORT = {
-  "loss": "loss",
-  "cls_loss": "cls",
-  "domain_loss": "dom",
-  "accuracy": "acc",
-  "domain_acc_source": "dacc_s",
-  "domain_acc_target": "dacc_t",
-  "grl_coeff": "λ",
-  "lr": "lr",
-}
+# Progress-line labels of the metrics every step reports; methods add their own
+# (`Method.labels`), shown between `acc` and `lr`.
+LABELS = {"loss": "loss", "cls_loss": "cls", "accuracy": "acc", "lr": "lr"}
 
 
-def progress_line(step: int, num_steps: int, scalars: dict, steps_per_sec: float) -> str:
-  """'step 200/3000 | loss 1.23 cls 0.40 ... | 35.2 steps/s ETA 1m20s'."""
-  parts = [f"{_SHORT[k]} {scalars[k]:.4g}" for k in _SHORT if k in scalars]
+def progress_line(
+  step: int, num_steps: int, scalars: dict, steps_per_sec: float, labels: dict | None = None
+) -> str:
+  """'step 200/3000 | loss 1.23 cls 0.40 ... | 35.2 steps/s ETA 1m20s'.
+
+  Shows the metrics named in `labels` (metric -> label; default `LABELS`), in its order.
+  """
+  labels = LABELS if labels is None else labels
+  order = [k for k in labels if k != "lr"] + ["lr"]
+  parts = [f"{labels[k]} {scalars[k]:.4g}" for k in order if k in scalars and k in labels]
   eta = (num_steps - step) / max(steps_per_sec, 1e-9)
   return (
     f"step {step}/{num_steps} | {' '.join(parts)} | "

@@ -74,17 +74,11 @@ class Stream:
     return {k: v[idx] for k, v in self.arrays.items()}
 
 
-def paired_batches(source: Stream, target: Stream | None, start_step: int = 0) -> Iterator[dict]:
-  """Yields {"source": {"image", "label"}, "target": {"image"}} from `start_step`.
-
-  The target's labels are never put in the batch: adaptation cannot read them.
-  """
+def batches(streams: dict[str, Stream], start_step: int = 0) -> Iterator[dict]:
+  """Yields `{name: that stream's batch}` for each step from `start_step`."""
   step = start_step
   while True:
-    batch = {"source": source.batch(step)}
-    if target is not None:
-      batch["target"] = {"image": target.batch(step)["image"]}
-    yield batch
+    yield {name: stream.batch(step) for name, stream in streams.items()}
     step += 1
 
 

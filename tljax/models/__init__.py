@@ -1,4 +1,8 @@
-"""Model registry: `build_models(model_config, num_classes)`."""
+"""Model registry: `build_classifier(model_config, num_classes)`.
+
+Methods build their own extra networks (domain discriminators, second heads)
+from the modules here and the same `config.model` section.
+"""
 
 import flax.linen as nn
 import ml_collections
@@ -6,7 +10,6 @@ import ml_collections
 from tljax.errors import ConfigError
 from tljax.models.backbones import DigitsConvNet
 from tljax.models.conv import IMPLS
-from tljax.models.discriminator import DomainDiscriminator
 from tljax.models.heads import Classifier
 from tljax.models.resnet import ResNet
 from tljax.models.tiny import TinyConvNet
@@ -34,11 +37,11 @@ def check_choice(section: str, field: str, value, valid) -> None:
     )
 
 
-def build_models(model: ml_collections.ConfigDict, num_classes: int) -> tuple[nn.Module, nn.Module]:
-  """Returns (classifier, discriminator) for the `config.model` section.
+def build_classifier(model: ml_collections.ConfigDict, num_classes: int) -> nn.Module:
+  """The classifier (backbone + head) for the `config.model` section.
 
-  `model.norm` ("none" or "batch") applies to the backbone, the label
-  predictor and the discriminator alike; "none" is the paper's network.
+  `model.norm` ("none" or "batch") applies to the backbone and the label
+  predictor (and to methods' extra networks); "none" is the paper's network.
   """
   check_choice("model", "name", model.name, BACKBONES)
   for field, valid in CHOICES.items():
@@ -56,7 +59,7 @@ def build_models(model: ml_collections.ConfigDict, num_classes: int) -> tuple[nn
     backbone = DigitsConvNet(
       input_norm=model.input_norm, norm=model.norm, conv_impl=model.conv_impl
     )
-  classifier = Classifier(
+  return Classifier(
     backbone=backbone,
     num_classes=num_classes,
     hidden=tuple(model.head_hidden),
@@ -64,7 +67,3 @@ def build_models(model: ml_collections.ConfigDict, num_classes: int) -> tuple[nn
     norm=model.norm,
     freeze_backbone=model.freeze_backbone,
   )
-  discriminator = DomainDiscriminator(
-    hidden=tuple(model.discriminator_hidden), dropout=model.dropout, norm=model.norm
-  )
-  return classifier, discriminator

@@ -2,14 +2,7 @@
 
 from tljax.train.optim import make_optimizer
 from tljax.train.state import Batch, Metrics, Params, TrainState, create_train_state
-from tljax.train.steps import (
-  METHODS,
-  StepHParams,
-  confusion_summary,
-  eval_step,
-  make_train_step,
-  train_step,
-)
+from tljax.train.steps import StepHParams, confusion_summary, eval_step, make_train_step, train_step
 
 __all__ = [
   "Batch",
@@ -18,7 +11,6 @@ __all__ = [
   "TrainState",
   "create_train_state",
   "make_optimizer",
-  "METHODS",
   "StepHParams",
   "confusion_summary",
   "eval_step",

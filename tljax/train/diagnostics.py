@@ -16,6 +16,7 @@ import dataclasses
 class CollapseMonitor:
   """Feed it the domain accuracies of each log window; it returns warnings."""
 
+  method: str = "dann"  # Named in the advice: config.method.<method>.trade_off etc.
   windows: int = 3  # How many log windows in a row count as "pinned".
   chance_band: float = 0.03  # |acc - 0.5| below this is chance.
   perfect: float = 0.98  # acc above this is perfect separation.
@@ -33,12 +34,13 @@ class CollapseMonitor:
       return (
         f"domain classifier at chance (dacc_s {dacc_s:.3f}, dacc_t {dacc_t:.3f}) for "
         f"{self.windows} log windows up to step {step}: it has collapsed; try a smaller "
-        "method.grl_max or method.trade_off, or a wider model.discriminator_hidden"
+        f"config.method.{self.method}.grl_max or .trade_off, or a wider "
+        "config.model.discriminator_hidden"
       )
     if self._perfect_run == self.windows:
       return (
         f"domain classifier separates the domains perfectly (dacc_s {dacc_s:.3f}, dacc_t "
         f"{dacc_t:.3f}) for {self.windows} log windows up to step {step}: features are not "
-        "being aligned; check method.trade_off / method.grl_max"
+        f"being aligned; check config.method.{self.method}.trade_off / .grl_max"
       )
     return None

@@ -4,21 +4,55 @@ Every function reads target *test* labels only to report accuracy; the
 validator scores read source labels and unlabelled target images only.
 """
 
+import logging
+
 import jax
+from jax.experimental import multihost_utils
 import numpy as np
 
 from tljax import models
 from tljax.analysis import discrepancy, validators
 from tljax.data import domains
+from tljax.train import steps
+
+log = logging.getLogger("tljax")
 
 SUBSET = 2000  # Examples per split used for PAD and validators (first N of each).
+
+
+def evaluate(eval_fn, state, arrays: dict, batch_size: int) -> dict:
+  """Accuracy etc. on a split; with several processes, over every process's shard."""
+  confusion = sum(
+    np.asarray(eval_fn(state, batch)["confusion"])
+    for batch in domains.eval_batches(arrays, batch_size)
+  )
+  if jax.process_count() > 1:
+    confusion = np.asarray(multihost_utils.process_allgather(confusion)).sum(axis=0)
+  return steps.confusion_summary(confusion)
+
+
+def evaluate_all(eval_fn, state, data, batch_size: int) -> dict:
+  """`evaluate` on source_test and target_test."""
+  return {
+    "source_test": evaluate(eval_fn, state, data.source_test, batch_size),
+    "target_test": evaluate(eval_fn, state, data.target_test, batch_size),
+  }
+
+
+def log_eval(step: int, results: dict) -> None:
+  log.info(
+    "eval step %d | source_test acc %.4f | target_test acc %.4f",
+    step,
+    results["source_test"]["accuracy"],
+    results["target_test"]["accuracy"],
+  )
 
 
 class Evaluator:
   """The classifier's (logits, features) for in-memory splits, with eval weights."""
 
   def __init__(self, config, num_classes: int):
-    classifier, _ = models.build_models(config.model, num_classes)
+    classifier = models.build_classifier(config.model, num_classes)
 
     def apply(params, batch_stats, images):
       variables = {"params": params, **({"batch_stats": batch_stats} if batch_stats else {})}

@@ -14,6 +14,8 @@ import ml_collections
 import numpy as np
 
 from tljax.data import domains
+from tljax.methods import base
+from tljax.train import build, evaluation
 
 MAX_IMAGES = 10_000  # Pseudo-labelled target / unlabelled source images used (the first N).
 
@@ -50,17 +52,19 @@ def reverse_accuracy(
     validation: {"image", "label"} labelled source validation images.
     num_steps: training steps of the reverse network.
   """
-  from tljax.train import loop  # pylint: disable=g-import-not-at-top  (loop imports us)
-
   rev = reverse_config(config, num_steps)
   num_classes = int(max(pseudo_labelled["label"].max(), validation["label"].max())) + 1
-  built = loop.build(rev, pseudo_labelled["image"].shape[1:], num_classes)
-  source = domains.Stream(pseudo_labelled, rev.data.batch_size, rev.seed)
-  target = domains.Stream({"image": unlabelled}, rev.data.batch_size, rev.seed + 1)
+  built = build.build(rev, pseudo_labelled["image"].shape[1:], num_classes)
+  streams = {
+    base.SOURCE: domains.Stream(pseudo_labelled, rev.data.batch_size, rev.seed),
+    base.TARGET: domains.Stream({"image": unlabelled}, rev.data.batch_size, rev.seed + 1),
+  }
   state, rng = built.state, jax.random.key(rev.seed)
-  for _, batch in zip(range(num_steps), domains.paired_batches(source, target)):
+  for _, batch in zip(range(num_steps), domains.batches(streams)):
     state, _ = built.train_step(state, batch, rng)
-  return loop.evaluate(built.eval_step, state, validation, rev.data.eval_batch_size)["accuracy"]
+  return evaluation.evaluate(built.eval_step, state, validation, rev.data.eval_batch_size)[
+    "accuracy"
+  ]
 
 
 def reverse_validation(config, evaluator, state, data, num_steps: int) -> float:

@@ -17,10 +17,12 @@ Metrics = dict[str, jax.Array]  # flat dict of scalar arrays
 class TrainState:
   """Everything a step changes; arrays only, so it checkpoints as-is.
 
-  `params` holds the `classifier` and `discriminator` subtrees, `batch_stats`
-  their BatchNorm statistics under the same keys (empty without BatchNorm).
-  `ema_params` is the exponential moving average of the classifier's params
-  that evaluation uses (equal to them when the step's `ema_decay` is 0).
+  `params` holds the `classifier` subtree and each of the method's extra
+  networks (e.g. `discriminator`), `batch_stats` their BatchNorm statistics
+  under the same keys (empty without BatchNorm), `method_state` the method's
+  arrays that are not trained (e.g. CDAN's random projections). `ema_params`
+  is the exponential moving average of the classifier's params that
+  evaluation uses (equal to them when the step's `ema_decay` is 0).
   """
 
   step: jax.Array
@@ -28,26 +30,29 @@ class TrainState:
   batch_stats: Params
   opt_state: optax.OptState
   ema_params: Params
+  method_state: Params
 
 
 def init_variables(
-  rng: jax.Array, classifier: nn.Module, discriminator: nn.Module, image_shape: tuple[int, int, int]
-) -> tuple[Params, Params]:
-  """(params, batch_stats) of both networks, initialised on a dummy batch [2, H, W, C]."""
-  cls_rng, disc_rng = jax.random.split(rng)
+  rng: jax.Array, classifier: nn.Module, method, image_shape: tuple[int, int, int]
+) -> tuple[Params, Params, Params]:
+  """(params, batch_stats, method_state): the classifier and the method's extras.
+
+  Initialised on a dummy batch [2, H, W, C]; `method` is a `tljax.methods.base.Method`.
+  """
+  cls_rng, method_rng = jax.random.split(rng)
   images = jnp.zeros((2, *image_shape), jnp.float32)
   variables = classifier.init(cls_rng, images, train=False)
-  _, features = classifier.apply(variables, images, train=False)
-  disc_variables = discriminator.init(disc_rng, features, train=False)
-  params = {"classifier": variables["params"], "discriminator": disc_variables["params"]}
-  batch_stats = {
-    "classifier": variables.get("batch_stats", {}),
-    "discriminator": disc_variables.get("batch_stats", {}),
-  }
-  return params, batch_stats
+  logits, features = classifier.apply(variables, images, train=False)
+  extras = method.init(method_rng, logits, features)
+  params = {"classifier": variables["params"], **extras.params}
+  batch_stats = {"classifier": variables.get("batch_stats", {}), **extras.batch_stats}
+  return params, batch_stats, extras.state
 
 
-def new_train_state(params: Params, batch_stats: Params, tx: optax.GradientTransformation):
+def new_train_state(
+  params: Params, batch_stats: Params, tx: optax.GradientTransformation, method_state=None
+):
   """Step 0 of training from `params` (random or pretrained)."""
   return TrainState(
     step=jnp.zeros((), jnp.int32),
@@ -55,16 +60,17 @@ def new_train_state(params: Params, batch_stats: Params, tx: optax.GradientTrans
     batch_stats=batch_stats,
     opt_state=tx.init(params),
     ema_params=jax.tree.map(jnp.copy, params["classifier"]),  # Own buffers: donated.
+    method_state=method_state or {},
   )
 
 
 def create_train_state(
   rng: jax.Array,
   classifier: nn.Module,
-  discriminator: nn.Module,
+  method,
   tx: optax.GradientTransformation,
   image_shape: tuple[int, int, int],
 ) -> TrainState:
-  """Initialises both networks on a dummy batch of `image_shape` [H, W, C]."""
-  params, batch_stats = init_variables(rng, classifier, discriminator, image_shape)
-  return new_train_state(params, batch_stats, tx)
+  """Initialises the classifier and the method's extras on a dummy batch of `image_shape`."""
+  params, batch_stats, method_state = init_variables(rng, classifier, method, image_shape)
+  return new_train_state(params, batch_stats, tx, method_state)

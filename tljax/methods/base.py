@@ -1,0 +1,144 @@
+"""The method interface: what a transfer method declares and computes.
+
+A method is a frozen dataclass (hashable, so `functools.partial` binds it
+into a jitted step) made by `Method.create(setup)`, which reads and checks
+its fields under `config.method.<name>`. The shared code asks it:
+
+- `streams`: the data it reads; the loop builds exactly these streams and the
+  batch has one entry per stream: `SOURCE` {"image", "label"} (labelled
+  source), `TARGET` {"image"} (unlabelled target), `TARGET_LABELLED`
+  {"image", "label"} (labelled target: the oracle).
+- `init(rng, logits, features)`: its extra networks' params and batch_stats
+  and any non-trained state (`state.method_state`), given the classifier's
+  outputs on a dummy batch.
+- `views(batch, rng, max_shift)`: the named image groups of its one
+  training-mode forward pass; by default each image stream, randomly shifted.
+- `loss(out)`: its objective and metrics from that pass (`update.Forward`:
+  logits and features per view, `out.apply` for its extra networks).
+- `update(state, batch, rng, step)`: one train step; the default takes one
+  gradient of `loss` (`update.gradient_update`). MCD overrides it.
+- `labels`: short names of its metrics for the progress line.
+
+The smallest methods are `source_only.py` and `target_only.py`; `dann.py`
+adds a network and a metric; `mcd.py` its own update.
+"""
+
+import dataclasses
+from typing import Any, Callable, ClassVar
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from tljax import methods
+from tljax.errors import ConfigError
+from tljax.methods import augment, classification, update
+
+SOURCE, TARGET, TARGET_LABELLED = "source", "target", "target_labelled"
+LABELLED = {SOURCE: True, TARGET: False, TARGET_LABELLED: True}
+
+Rule = tuple[Callable[[Any], bool], str]
+NON_NEGATIVE: Rule = (lambda v: v >= 0, ">= 0")
+POSITIVE: Rule = (lambda v: v > 0, "> 0")
+POSITIVE_INT: Rule = (lambda v: isinstance(v, int) and v > 0, "an integer > 0")
+PROBABILITY: Rule = (lambda v: 0 <= v <= 1, "in [0, 1]")
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+  """What a method is built from: its config section and the run's shape."""
+
+  name: str  # The method's name (its file).
+  method: ml_collections.ConfigDict  # config.method: every method's section.
+  model: ml_collections.ConfigDict  # config.model, for extra networks.
+  num_classes: int
+  num_steps: int  # For schedules over training progress.
+
+  @property
+  def section(self) -> ml_collections.ConfigDict:
+    """config.method.<name>, or the method's defaults where the config lacks it."""
+    if self.name in self.method:
+      return self.method[self.name]
+    return ml_collections.ConfigDict(methods.find(self.name).defaults)
+
+  def build(self, name: str) -> "Method":
+    """Another method on the same run (for methods that wrap one, e.g. `mcc`)."""
+    return methods.find(name).create(dataclasses.replace(self, name=name))
+
+  def get(self, field: str, rule: Rule | None = None):
+    """`section.field`, or a ConfigError naming it if it breaks `rule`."""
+    value = self.section[field]
+    if rule is not None and not rule[0](value):
+      raise ConfigError(f"config.method.{self.name}.{field}={value!r} must be {rule[1]}")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Extras:
+  """A method's additions to the train state."""
+
+  params: dict = dataclasses.field(default_factory=dict)  # Trained, beside "classifier".
+  batch_stats: dict = dataclasses.field(default_factory=dict)  # Same keys as params.
+  state: dict = dataclasses.field(default_factory=dict)  # Not trained (state.method_state).
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+  """Base class: subclass it as `Method` in `tljax/methods/<name>.py`."""
+
+  streams: ClassVar[tuple[str, ...]] = (SOURCE,)
+  defaults: ClassVar[dict] = {}  # The fields of config.method.<name>.
+  labels: ClassVar[dict[str, str]] = {}  # metric -> progress-line label.
+
+  @classmethod
+  def create(cls, setup: Setup) -> "Method":
+    """Reads and checks the method's fields; raises ConfigError on a bad one."""
+    del setup
+    return cls()
+
+  def init(self, rng: jax.Array, logits: jax.Array, features: jax.Array) -> Extras:
+    """Extra networks and state, from the classifier's outputs [N, K], [N, D]."""
+    del rng, logits, features
+    return Extras()
+
+  def views(self, batch: dict, rng: jax.Array, max_shift: int) -> dict[str, jax.Array]:
+    """Images of the forward pass by name: every stream, shifted by up to `max_shift` px."""
+    return shifted_streams(batch, self.streams, rng, max_shift)
+
+  def loss(self, out: update.Forward) -> tuple[jax.Array, dict[str, jax.Array]]:
+    """(scalar loss to minimise, metrics) from one forward pass."""
+    raise NotImplementedError
+
+  def update(self, state, batch: dict, rng: jax.Array, step: update.Step):
+    """One train step -> (state, metrics); the default: one gradient of `loss`."""
+    return update.gradient_update(self, state, batch, rng, step)
+
+
+def shifted_streams(batch: dict, streams, rng: jax.Array, max_shift: int) -> dict:
+  """Each stream's images, randomly shifted together (one draw per image)."""
+  images = [batch[s]["image"] for s in streams]
+  shifted = augment.random_shift(
+    images[0] if len(images) == 1 else jnp.concatenate(images), rng, max_shift
+  )
+  ends = [sum(len(x) for x in images[: i + 1]) for i in range(len(images))]
+  return {s: shifted[end - len(x) : end] for s, x, end in zip(streams, images, ends)}
+
+
+def supervised(out: update.Forward, stream: str) -> tuple[jax.Array, dict[str, jax.Array]]:
+  """Mean cross-entropy on a labelled stream, with metrics `cls_loss` and `accuracy`."""
+  logits, labels = out.logits[stream], out.batch[stream]["label"]
+  loss = classification.cross_entropy(logits, labels).mean()
+  return loss, {"cls_loss": loss, "accuracy": classification.correct(logits, labels).mean()}
+
+
+def init_network(module: nn.Module, rng: jax.Array, inputs: jax.Array) -> tuple[dict, dict]:
+  """(params, batch_stats) of `module` initialised on `inputs`."""
+  variables = module.init(rng, inputs, train=False)
+  return variables["params"], variables.get("batch_stats", {})
+
+
+def create(config: ml_collections.ConfigDict, num_classes: int) -> Method:
+  """The method `config.method.name`, built and checked against `config`."""
+  setup = Setup("", config.method, config.model, num_classes, config.train.num_steps)
+  return setup.build(config.method.name)

@@ -1,0 +1,162 @@
+"""The shared pieces of a train step, for methods to build their update from.
+
+`gradient_update` is the default: one training-mode forward pass of the
+classifier over the method's views, one gradient of the method's loss, one
+optimizer update. A method that needs several updates per step (MCD) calls
+`forward`, `apply_gradients` (optionally on a subset of the parameters) and
+`finish` itself.
+"""
+
+import dataclasses
+from typing import Any, Callable, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+
+class Step(NamedTuple):
+  """The step's bound dependencies (see `tljax.train.steps.train_step`)."""
+
+  classifier: nn.Module
+  tx: optax.GradientTransformation
+  lr_schedule: Callable[[jax.Array], jax.Array]
+  random_shift: int  # Max. translation of the default views, in pixels.
+  ema_decay: float  # Evaluation weights: EMA of the classifier's params (0: none).
+  axis_name: str | None  # Set under pmap: then gradients and metrics are averaged.
+
+
+@dataclasses.dataclass
+class Forward:
+  """One training-mode forward pass, as a method's `loss` sees it.
+
+  `logits[view]` [N, K] and `features[view]` [N, D] for every view the
+  method asked for; `batch` the step's batch (labels); `step` the step
+  number; `rng` the method's own randomness. `apply` runs one of the method's
+  extra networks in training mode and keeps its BatchNorm statistics.
+  """
+
+  logits: dict[str, jax.Array]
+  features: dict[str, jax.Array]
+  params: dict
+  batch_stats: dict
+  method_state: dict
+  batch: dict
+  step: jax.Array
+  rng: jax.Array
+
+  def apply(self, name: str, module: nn.Module, inputs: Any, rng: jax.Array | None = None):
+    """`module` with `params[name]` on `inputs`, training mode."""
+    out, self.batch_stats[name] = apply_train(
+      module, self.params[name], self.batch_stats[name], inputs, self.rng if rng is None else rng
+    )
+    return out
+
+
+def variables(params, batch_stats) -> dict:
+  return {"params": params, "batch_stats": batch_stats} if batch_stats else {"params": params}
+
+
+def apply_train(module: nn.Module, params, batch_stats, inputs, rng: jax.Array):
+  """Training-mode forward pass: (outputs, updated BatchNorm statistics)."""
+  out, updates = module.apply(
+    variables(params, batch_stats),
+    inputs,
+    train=True,
+    mutable=["batch_stats"],
+    rngs={"dropout": rng},
+  )
+  return out, updates.get("batch_stats", batch_stats)
+
+
+def forward(step: Step, state, params, views: dict, batch: dict, rng, method_rng) -> Forward:
+  """The classifier over the concatenated views, once (BatchNorm sees them all)."""
+  names = list(views)
+  images = views[names[0]] if len(names) == 1 else jnp.concatenate([views[n] for n in names])
+  stats = dict(state.batch_stats)
+  (logits, features), stats["classifier"] = apply_train(
+    step.classifier, params["classifier"], stats["classifier"], images, rng
+  )
+  split_logits, split_features, start = {}, {}, 0
+  for name in names:
+    end = start + views[name].shape[0]
+    split_logits[name], split_features[name] = logits[start:end], features[start:end]
+    start = end
+  return Forward(
+    split_logits, split_features, params, stats, state.method_state, batch, state.step, method_rng
+  )
+
+
+def gradient_update(method, state, batch: dict, rng: jax.Array, step: Step):
+  """The default update: one gradient of `method.loss`, one optimizer step."""
+  forward_rng, method_rng, aug_rng = jax.random.split(rng, 3)
+  views = method.views(batch, aug_rng, step.random_shift)
+
+  def loss_fn(params):
+    out = forward(step, state, params, views, batch, forward_rng, method_rng)
+    loss, metrics = method.loss(out)
+    return loss, (dict(metrics, loss=loss), out.batch_stats)
+
+  grads, (metrics, batch_stats) = jax.grad(loss_fn, has_aux=True)(state.params)
+  new_state, grad_norm = apply_gradients(step, state, grads, batch_stats)
+  return finish(step, state, new_state, dict(metrics, grad_norm=grad_norm))
+
+
+def apply_gradients(
+  step: Step, state, grads, batch_stats, trained: Callable[[str], bool] | None = None
+):
+  """(state with one optimizer update, gradient norm); the step counter is not advanced.
+
+  `trained(name)` limits the update to the parameters it accepts (names as
+  "classifier/backbone/Conv_0/kernel"): the others, and their optimizer
+  state (momentum, L2-SP anchors), keep their values, as if each group had
+  its own optimizer. The optimizer's step counters advance only for a full
+  update, so the learning-rate schedule counts train steps, not phases.
+  """
+  if step.axis_name is not None:
+    grads = jax.lax.pmean(grads, step.axis_name)
+    batch_stats = jax.lax.pmean(batch_stats, step.axis_name)
+  updates, opt_state = step.tx.update(grads, state.opt_state, state.params)
+  params = optax.apply_updates(state.params, updates)
+  if trained is not None:
+    params = select(trained, params, state.params, counters_from_new=False)
+    opt_state = select(trained, opt_state, state.opt_state, counters_from_new=False)
+  new_state = state.replace(params=params, batch_stats=batch_stats, opt_state=opt_state)
+  return new_state, optax.tree.norm(grads)
+
+
+def select(trained: Callable[[str], bool], new, old, counters_from_new: bool):
+  """Per leaf: `new` where its parameter name is `trained`, else `old`.
+
+  Works on params and on optimizer states (whose params-shaped parts have the
+  params' dict keys); leaves outside any dict (step counters) come from
+  `new` only if `counters_from_new`.
+  """
+
+  def pick(path, new_leaf, old_leaf):
+    name = "/".join(str(k.key) for k in path if isinstance(k, jax.tree_util.DictKey))
+    keep_new = trained(name) if name else counters_from_new
+    return new_leaf if keep_new else old_leaf
+
+  return jax.tree_util.tree_map_with_path(pick, new, old)
+
+
+def finish(step: Step, old_state, new_state, metrics: dict):
+  """Advances the step counter and the EMA weights; adds `lr`; averages metrics under pmap."""
+  metrics = dict(metrics, lr=jnp.asarray(step.lr_schedule(old_state.step), jnp.float32))
+  if step.axis_name is not None:
+    metrics = jax.lax.pmean(metrics, step.axis_name)
+  classifier = new_state.params["classifier"]
+  return new_state.replace(
+    step=old_state.step + 1,
+    ema_params=ema(old_state.ema_params, classifier, old_state.step, step.ema_decay),
+  ), metrics
+
+
+def ema(average, params, step: jax.Array, decay: float):
+  """Polyak averaging with TF's warm-up: decay min(d, (1 + t) / (10 + t))."""
+  if decay == 0.0:
+    return params
+  d = jnp.minimum(decay, (1.0 + step) / (10.0 + step))
+  return jax.tree.map(lambda a, p: d * a + (1.0 - d) * p, average, params)

@@ -1,0 +1,131 @@
+"""The four splits of a run, in memory, and the per-step streams a method reads."""
+
+import dataclasses
+import logging
+
+import jax
+from jax.experimental import multihost_utils
+import ml_collections
+import numpy as np
+
+from tljax.data import domains, pipeline
+from tljax.errors import ConfigError
+from tljax.methods import base
+
+log = logging.getLogger("tljax")
+
+
+@dataclasses.dataclass
+class Domains:
+  """The four splits of a source -> target run, as in-memory arrays."""
+
+  source_train: dict
+  source_test: dict
+  target_train: dict
+  target_test: dict
+  source_val: dict | None = None  # Held out from source train (data.source_val_size).
+
+
+def load_domains(data: ml_collections.ConfigDict) -> Domains:
+  """This process's shard of the four splits (all of them with one process).
+
+  With several processes, process 0 prepares the datasets first, then every
+  process reads only its contiguous 1/process_count of every split.
+  """
+  primary = jax.process_index() == 0
+  shard = (jax.process_index(), jax.process_count())
+  loaded = _load_domains(data, shard) if primary else None
+  if jax.process_count() > 1:  # The others read what process 0 prepared.
+    multihost_utils.sync_global_devices("tljax: datasets prepared")
+  loaded = loaded if primary else _load_domains(data, shard)
+  if shard[1] > 1:
+    log.info(
+      "process %d of %d reads shard %d of every split: %s",
+      shard[0],
+      shard[1],
+      shard[0],
+      ", ".join(f"{k} {len(v['label'])}" for k, v in vars(loaded).items() if v is not None),
+    )
+  return loaded
+
+
+def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 1)) -> Domains:
+  def load(name, split):
+    arrays = pipeline.load_split(
+      name, split, data_dir=data.data_dir, manual_dir=data.manual_dir, shard=shard
+    )
+    arrays["image"] = domains.match_channels(arrays["image"], data.channels)
+    arrays["image"] = domains.resize_images(arrays["image"], data.image_size)
+    return arrays
+
+  val_size = data.source_val_size // shard[1]  # Each process holds out its part.
+  source_train, source_val = split_off(load(data.source, data.train_split), val_size)
+  return Domains(
+    source_train=source_train,
+    source_test=load(data.source, data.test_split),
+    target_train=load(data.target, data.train_split),
+    target_test=load(data.target, data.test_split),
+    source_val=source_val,
+  )
+
+
+def split_off(arrays: dict, size: int) -> tuple[dict, dict | None]:
+  """(rest, `size` held-out examples) by a fixed permutation (same for all seeds)."""
+  if size == 0:
+    return arrays, None
+  n = len(arrays["label"])
+  if size >= n:
+    raise ConfigError(f"config.data.source_val_size={size} must be < the {n} source train examples")
+  order = np.random.default_rng(0).permutation(n)
+  take = lambda idx: {k: v[np.sort(idx)] for k, v in arrays.items()}  # noqa: E731
+  return take(order[size:]), take(order[:size])
+
+
+def per_class(arrays: dict, k: int, seed: int) -> dict:
+  """`k` random examples of every class (all if k == 0), drawn by (seed)."""
+  if k == 0:
+    return arrays
+  rng = np.random.default_rng([seed, 1])
+  labels = arrays["label"]
+  idx = []
+  for c in np.unique(labels):
+    members = np.flatnonzero(labels == c)
+    if len(members) < k:
+      raise ConfigError(
+        f"config.data.target_labels_per_class={k} but class {c} has only {len(members)} "
+        "training examples; lower it"
+      )
+    idx.append(rng.choice(members, k, replace=False))
+  idx = np.sort(np.concatenate(idx))
+  return {key: v[idx] for key, v in arrays.items()}
+
+
+def training_streams(config, data: Domains, streams) -> dict[str, domains.Stream]:
+  """The streams a method reads (`Method.streams`): this process's rows of each batch.
+
+  SOURCE: labelled source train (seed); TARGET: target train images without
+  their labels (seed + 1); TARGET_LABELLED: `data.target_labels_per_class`
+  labelled target images per class (all with 0), drawn by the seed (seed).
+  """
+  count = jax.process_count()
+  bs, seed = config.data.batch_size // count, config.seed
+  shard = jax.process_index() if count > 1 else None
+
+  out = {}
+  for name in streams:
+    if name == base.SOURCE:
+      out[name] = domains.Stream(data.source_train, bs, seed, shard)
+    elif name == base.TARGET:  # Labels never enter a batch: adaptation cannot read them.
+      out[name] = domains.Stream({"image": data.target_train["image"]}, bs, seed + 1, shard)
+    elif name == base.TARGET_LABELLED:
+      k = config.data.target_labels_per_class // count  # Per process; validate_config checks.
+      out[name] = domains.Stream(per_class(data.target_train, k, seed), bs, seed, shard)
+    else:
+      raise ValueError(f"unknown stream {name!r}; streams are {list(base.LABELLED)}")
+  return out
+
+
+def labelled_examples(streams: dict[str, domains.Stream]) -> int:
+  """Labelled training examples across the streams (all processes)."""
+  local = sum(len(s.arrays["label"]) for s in streams.values() if "label" in s.arrays)
+  return local * jax.process_count()
