@@ -2,6 +2,12 @@
 
     python -m experiments.bench --config configs/dann_digits.py --workdir /tmp/bench
 
+With `--methods=all` (or a comma-separated list) it times every method's step
+on the same config instead, in `--rounds` interleaved rounds (so each method
+meets the machine's drift alike), and writes `bench_methods.json`: per method
+the median seconds per step over rounds, and its cost relative to DANN's in
+the same round.
+
 The step is timed on synthetic in-memory batches of the config's shapes, so it
 also runs where TensorFlow is absent (the pipeline timing is then skipped).
 Reported: compile seconds (the first call: trace, compile, one step), the
@@ -20,6 +26,10 @@ from experiments import cli, timing
 _WORKDIR = flags.DEFINE_string("workdir", "runs/bench", "bench.json goes here.")
 _STEPS = flags.DEFINE_integer("steps", 50, "Timed steps after warm-up.")
 _WARMUP = flags.DEFINE_integer("warmup", 5, "Untimed steps after compiling.")
+_METHODS = flags.DEFINE_string(
+  "methods", None, "Comma-separated method names, or 'all': compare their train steps."
+)
+_ROUNDS = flags.DEFINE_integer("rounds", 3, "With --methods: interleaved timing rounds.")
 
 
 def synthetic_batch(config, streams, rng: np.random.Generator) -> dict:
@@ -35,30 +45,44 @@ def synthetic_batch(config, streams, rng: np.random.Generator) -> dict:
   return batch
 
 
+class CompiledStep:
+  """A config's train step, compiled on synthetic batches, ready to time."""
+
+  def __init__(self, config):
+    import jax  # pylint: disable=g-import-not-at-top
+
+    from tljax.train import build  # pylint: disable=g-import-not-at-top
+
+    size, channels = config.data.image_size, config.data.channels
+    built = build.build(config, (size, size, channels), num_classes=10)
+    self.compiled, placement = built.train_step, built.placement
+    self.state = placement.put_state(built.state)
+    self.streams = built.method.streams
+    rows = synthetic_batch(config, self.streams, np.random.default_rng(0))
+    self.batch = placement.put_batch(rows)
+    self.rng = jax.random.key(0)
+    start = time.perf_counter()  # The first call traces, compiles and runs once.
+    self.step()
+    self.compile_seconds = time.perf_counter() - start
+
+  def step(self) -> None:
+    import jax  # pylint: disable=g-import-not-at-top
+
+    self.state, self.metrics = self.compiled(self.state, self.batch, self.rng)
+    jax.block_until_ready(self.state)
+
+  def seconds_per_step(self, steps: int, warmup: int) -> float:
+    """Median seconds of `steps` steps after `warmup` untimed ones."""
+    return float(np.median(timing.time_calls(self.step, warmup, steps)))
+
+
 def time_train_step(config, steps: int, warmup: int) -> dict:
   import jax  # pylint: disable=g-import-not-at-top
 
-  from tljax.train import build  # pylint: disable=g-import-not-at-top
-
-  size, channels = config.data.image_size, config.data.channels
-  built = build.build(config, (size, size, channels), num_classes=10)
-  compiled, placement = built.train_step, built.placement
-  state = placement.put_state(built.state)
-  streams = built.method.streams
-  batch = placement.put_batch(synthetic_batch(config, streams, np.random.default_rng(0)))
-  rng = jax.random.key(0)
-  start = time.perf_counter()  # The first call traces, compiles and runs once.
-  state, metrics = compiled(state, batch, rng)
-  jax.block_until_ready(state)
-  compile_seconds = time.perf_counter() - start
-
-  def step():
-    nonlocal state, metrics
-    state, metrics = compiled(state, batch, rng)
-    jax.block_until_ready(state)
-
-  seconds = float(np.median(timing.time_calls(step, warmup, steps)))
-  per_step = config.data.batch_size * len(streams)
+  timed = CompiledStep(config)
+  seconds = timed.seconds_per_step(steps, warmup)
+  compile_seconds, metrics = timed.compile_seconds, timed.metrics
+  per_step = config.data.batch_size * len(timed.streams)
   return {
     "compile_seconds": round(compile_seconds, 3),
     "seconds_per_step": round(seconds, 5),
@@ -105,10 +129,58 @@ def measure(config, steps: int, warmup: int, pipeline_batches: int = 200) -> dic
   }
 
 
+def compare_methods(config, names: list[str], steps: int, warmup: int, rounds: int) -> dict:
+  """Every method's step on `config`, timed in interleaved rounds; cost relative to DANN."""
+  import jax  # pylint: disable=g-import-not-at-top
+
+  from tljax import methods  # pylint: disable=g-import-not-at-top
+
+  names = methods.names() if names == ["all"] else names
+  for name in names:
+    methods.find(name)  # A one-line error for an unknown name, before compiling anything.
+  compiled = {}
+  for name in names:
+    point = config.copy_and_resolve_references()
+    point.method.name = name
+    compiled[name] = CompiledStep(point)
+  seconds = {name: [] for name in names}
+  for _ in range(rounds):
+    for name in names:
+      seconds[name].append(compiled[name].seconds_per_step(steps, warmup))
+  per_method = {}
+  for name in names:
+    entry = {
+      "seconds_per_step": round(float(np.median(seconds[name])), 5),
+      "per_round": [round(t, 5) for t in seconds[name]],
+      "compile_seconds": round(compiled[name].compile_seconds, 3),
+      "examples_per_step": config.data.batch_size * len(compiled[name].streams),
+    }
+    if "dann" in seconds:
+      ratios = [t / d for t, d in zip(seconds[name], seconds["dann"])]
+      entry["relative_to_dann"] = round(float(np.median(ratios)), 3)
+    per_method[name] = entry
+  return {
+    "batch_size_per_domain": config.data.batch_size,
+    "steps_per_round": steps,
+    "rounds": rounds,
+    "xla_flags": os.environ.get("XLA_FLAGS", ""),
+    "backend": jax.default_backend(),
+    "device_kind": jax.devices()[0].device_kind,
+    "methods": per_method,
+  }
+
+
 def main(argv):
   del argv
   cli.start()
-  result = cli.exit_on_user_error(measure, cli.CONFIG.value, _STEPS.value, _WARMUP.value)
+  config = cli.CONFIG.value
+  if _METHODS.value:
+    names = _METHODS.value.split(",")
+    args = (config, names, _STEPS.value, _WARMUP.value, _ROUNDS.value)
+    result = cli.exit_on_user_error(compare_methods, *args)
+    timing.write_json(result, _WORKDIR.value, "bench_methods.json")
+    return
+  result = cli.exit_on_user_error(measure, config, _STEPS.value, _WARMUP.value)
   timing.write_json(result, _WORKDIR.value, "bench.json")
 
 

@@ -1,4 +1,4 @@
-"""Runs a few DANN steps under each parallel mode and saves the final params.
+"""Runs a few steps of DANN (or each method) under each parallel mode; saves the final params.
 
 Used by test_parallel.py and test_xla_cpu.py in subprocesses, since the device
 count and XLA flags are fixed when JAX starts:
@@ -14,24 +14,27 @@ import jax
 import numpy as np
 
 from configs import dann_digits
+from tljax import methods
 from tljax.train import build, parallel
 
 STEPS, BATCH = 3, 16
 
 
-def global_batch(step: int, size: int) -> dict:
+def global_batch(step: int, size: int, streams=("source", "target")) -> dict:
   """The same global batch in every process and mode."""
   rng = np.random.default_rng(step)
-  image = lambda: rng.integers(0, 256, (BATCH, size, size, 3), dtype=np.uint8)
-  return {
-    "source": {"image": image(), "label": rng.integers(0, 3, (BATCH,))},
-    "target": {"image": image()},
-  }
+  batch = {}
+  for name in streams:
+    batch[name] = {"image": rng.integers(0, 256, (BATCH, size, size, 3), dtype=np.uint8)}
+    if name != "target":
+      batch[name]["label"] = rng.integers(0, 3, (BATCH,))
+  return batch
 
 
-def run(mode: str, model: str) -> dict:
+def run(mode: str, model: str, method: str = "dann") -> dict:
   config = dann_digits.get_config("tiny")
   config.model.name = model
+  config.method.name = method
   size = 28 if model == "dann_digits" else 12
   config.parallel = mode
   config.data.batch_size = BATCH
@@ -43,7 +46,7 @@ def run(mode: str, model: str) -> dict:
   state = placement.put_state(built.state)
   rng = jax.random.key(0)
   for step in range(STEPS):
-    batch = global_batch(step, size)
+    batch = global_batch(step, size, built.method.streams)
     rows = parallel.process_rows(batch, jax.process_index(), jax.process_count())
     state, _ = step_fn(state, placement.put_batch(rows), rng)
   host = placement.host_state(state)
@@ -57,17 +60,21 @@ def main():
   parser.add_argument("--out", required=True)
   parser.add_argument("--model", default="tiny", help="tiny or dann_digits")
   parser.add_argument("--tag", default="")
+  parser.add_argument("--methods", default="dann", help="comma-separated, or 'all'")
   parser.add_argument("--coordinator", default=None)
   parser.add_argument("--num_processes", type=int, default=1)
   parser.add_argument("--process_id", type=int, default=0)
   args = parser.parse_args()
   if args.num_processes > 1:
     jax.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
-  for mode in args.modes.split(","):
-    params = run(mode, args.model)
-    if jax.process_index() == 0:
-      tag = f"{mode}_{jax.process_count()}x{jax.local_device_count()}{args.tag}"
-      np.savez(os.path.join(args.out, f"{tag}.npz"), **params)
+  names = methods.names() if args.methods == "all" else args.methods.split(",")
+  for method in names:
+    for mode in args.modes.split(","):
+      params = run(mode, args.model, method)
+      if jax.process_index() == 0:
+        tag = f"{mode}_{jax.process_count()}x{jax.local_device_count()}{args.tag}"
+        tag = tag if args.methods == "dann" else f"{method}_{tag}"
+        np.savez(os.path.join(args.out, f"{tag}.npz"), **params)
 
 
 if __name__ == "__main__":

@@ -31,3 +31,34 @@ def random_shift(images: jax.Array, rng: jax.Array, max_shift: int) -> jax.Array
   x = images.astype(jnp.float32)
   x = jnp.einsum("bhi,biwc->bhwc", selector(h, dy), x)
   return jnp.einsum("bwj,bhjc->bhwc", selector(w, dx), x)
+
+
+def strong_augment(
+  images: jax.Array, rng: jax.Array, max_shift: int = 4, cutout: int = 8
+) -> jax.Array:
+  """A strong on-device augmentation for self-training's second view (FixMatch-style).
+
+  Per image: a shift of up to `max_shift` pixels, random gains in [0.5, 1.5]
+  per colour channel, colour inversion with probability 1/2, and a grey
+  `cutout` x `cutout` square at a random place (DeVries & Taylor 2017).
+
+  Args:
+    images: [B, H, W, C] pixel values in [0, 255].
+    rng: PRNG key.
+    max_shift: largest translation in pixels.
+    cutout: side of the grey square in pixels (0: none).
+
+  Returns:
+    [B, H, W, C] float32 pixel values in [0, 255].
+  """
+  shift_rng, gain_rng, invert_rng, cut_rng = jax.random.split(rng, 4)
+  x = random_shift(images, shift_rng, max_shift).astype(jnp.float32)
+  b, h, w, c = x.shape
+  x = jnp.clip(x * jax.random.uniform(gain_rng, (b, 1, 1, c), minval=0.5, maxval=1.5), 0, 255)
+  x = jnp.where(jax.random.bernoulli(invert_rng, 0.5, (b, 1, 1, 1)), 255.0 - x, x)
+  if cutout:
+    cy, cx = jax.random.randint(cut_rng, (2, b, 1, 1), 0, jnp.array([h, w])[:, None, None, None])
+    rows, cols = jnp.arange(h)[None, :, None], jnp.arange(w)[None, None, :]
+    inside = (jnp.abs(rows - cy) * 2 < cutout) & (jnp.abs(cols - cx) * 2 < cutout)
+    x = jnp.where(inside[..., None], 127.5, x)
+  return x

@@ -42,7 +42,12 @@ Rule = tuple[Callable[[Any], bool], str]
 NON_NEGATIVE: Rule = (lambda v: v >= 0, ">= 0")
 POSITIVE: Rule = (lambda v: v > 0, "> 0")
 POSITIVE_INT: Rule = (lambda v: isinstance(v, int) and v > 0, "an integer > 0")
+NON_NEGATIVE_INT: Rule = (lambda v: isinstance(v, int) and v >= 0, "an integer >= 0")
 PROBABILITY: Rule = (lambda v: 0 <= v <= 1, "in [0, 1]")
+
+
+def one_of(choices) -> Rule:
+  return (lambda v: v in choices, f"one of {list(choices)}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -135,11 +135,16 @@ def select(trained: Callable[[str], bool], new, old, counters_from_new: bool):
   """
 
   def pick(path, new_leaf, old_leaf):
-    name = "/".join(str(k.key) for k in path if isinstance(k, jax.tree_util.DictKey))
+    name = param_path(path)
     keep_new = trained(name) if name else counters_from_new
     return new_leaf if keep_new else old_leaf
 
   return jax.tree_util.tree_map_with_path(pick, new, old)
+
+
+def param_path(path) -> str:
+  """'classifier/head/Dense_0/kernel' from a key path: its dict keys only ('' for counters)."""
+  return "/".join(str(k.key) for k in path if isinstance(k, jax.tree_util.DictKey))
 
 
 def finish(step: Step, old_state, new_state, metrics: dict):

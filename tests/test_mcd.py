@@ -1,0 +1,78 @@
+"""MCD: each phase moves only its parameters (and their optimizer state); the discrepancy."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from configs import dann_digits
+from experiments import bench
+from tljax import models
+from tljax.methods import base, mcd, update
+from tljax.train import optim
+from tljax.train import state as state_lib
+
+
+def test_discrepancy_is_the_mean_absolute_difference_of_probabilities():
+  a = jnp.log(jnp.array([[0.5, 0.5], [0.9, 0.1]]))
+  b = jnp.log(jnp.array([[0.2, 0.8], [0.9, 0.1]]))
+  np.testing.assert_allclose(mcd.discrepancy(a, b), (0.3 + 0.3 + 0 + 0) / 4, rtol=1e-6)
+
+
+def _setup():
+  config = dann_digits.get_config("tiny")
+  config.method.name = "mcd"
+  config.optim.weight_decay = 1e-2  # Would move frozen weights if a phase leaked.
+  method = base.create(config, 10)
+  classifier = models.build_classifier(config.model, 10)
+  tx, lr_schedule = optim.make_optimizer(config.optim, config.train.num_steps)
+  state = state_lib.create_train_state(jax.random.key(0), classifier, method, tx, (28, 28, 3))
+  step = update.Step(classifier, tx, lr_schedule, 0, 0.0, None)
+  batch = bench.synthetic_batch(config, method.streams, np.random.default_rng(0))
+  # Phase A first, so every parameter has momentum that a later phase could leak.
+  state, _ = method._phase_a(state, batch, jax.random.key(1), step)  # pylint: disable=protected-access
+  return method, state, step, batch
+
+
+def _changed(before, after) -> dict[str, bool]:
+  flat = lambda tree: {
+    update.param_path(p): x for p, x in jax.tree_util.tree_leaves_with_path(tree)
+  }  # noqa: E731
+  a, b = flat(before), flat(after)
+  return {name: bool(np.any(a[name] != b[name])) for name in a}
+
+
+def test_phase_b_moves_only_the_heads_and_phase_c_only_the_generator():
+  method, state, step, batch = _setup()
+  after_b, _ = method._phase_b(state, batch, jax.random.key(2), step)  # pylint: disable=protected-access
+  after_c, _ = method._phase_c(state, batch, jax.random.key(3), step)  # pylint: disable=protected-access
+  for after, moves in ((after_b, mcd.is_head), (after_c, mcd.is_generator)):
+    params = _changed(state.params, after.params)
+    momentum = _changed(state.opt_state, after.opt_state)
+    assert any(params.values())
+    for name, changed in params.items():
+      assert changed == moves(name), name
+    for name, changed in momentum.items():
+      if name:  # Params-shaped optimizer state (momentum): as the params.
+        assert changed == moves(name), name
+    assert int(after.step) == int(state.step)  # Phases leave the step to `finish`.
+
+
+def test_phase_a_moves_everything_and_counts_one_optimizer_step():
+  method, state, step, batch = _setup()
+  after, metrics = method._phase_a(state, batch, jax.random.key(4), step)  # pylint: disable=protected-access
+  assert all(_changed(state.params, after.params).values())
+  counts = [
+    x for p, x in jax.tree_util.tree_leaves_with_path(after.opt_state) if not update.param_path(p)
+  ]
+  before = [
+    x for p, x in jax.tree_util.tree_leaves_with_path(state.opt_state) if not update.param_path(p)
+  ]
+  assert [int(c) for c in counts] == [int(c) + 1 for c in before]
+  assert {"cls_loss", "cls_loss2", "accuracy"} <= set(metrics)
+
+
+def test_a_full_step_advances_the_step_once_and_lowers_the_discrepancy_it_targets():
+  method, state, step, batch = _setup()
+  new_state, metrics = method.update(state, batch, jax.random.key(5), step)
+  assert int(new_state.step) == int(state.step) + 1
+  assert {"discrepancy", "discrepancy_heads", "lr"} <= set(metrics)
