@@ -58,6 +58,7 @@ def test_method_steps_under_jit_with_finite_metrics_and_one_compile(name):
 def test_sharded_jit_on_8_devices_matches_one_device_for_every_method(tmp_path):
   """Same tolerance as tests/test_parallel.py (per-device float32 sums differ)."""
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
+  env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"  # Fast compiles, as in this process (conftest.py).
   cmd = [sys.executable, "-m", "tests.parallel_worker", "--out", str(tmp_path),
          "--modes", "single,sharded", "--methods", "all"]  # fmt: skip
   result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
