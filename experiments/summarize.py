@@ -1,7 +1,7 @@
 """Tabulates results.json files: mean ± std over seeds per setting.
 
     python -m experiments.summarize runs/digits_to_digits_m [runs/paper ...] \\
-        [--by method.name,method.trade_off]
+        [--by method.name,method.dann.trade_off]
 
 Searches each given directory recursively for results.json and prints one
 markdown row per (directory, source, target, setting), where the setting is
@@ -17,6 +17,8 @@ import os
 import sys
 
 import numpy as np
+
+from experiments import finished_run
 
 ORDER = {"source_only": 0, "dann": 1, "target_only": 2}
 COLUMNS = [
@@ -37,6 +39,7 @@ def load_results(roots: list[str]) -> list[tuple[str, dict]]:
       with open(path) as f:
         results = json.load(f)
       if results.get("status") == "finished":
+        results["config"] = finished_run.migrate(results["config"])
         found.append((root, results))
   return found
 

@@ -1,14 +1,17 @@
 import json
 
+import pytest
+
 from experiments import summarize
 
 
-def _write(root, method, seed, acc, trade_off=1.0, status="finished"):
+def _write(root, method, seed, acc, trade_off=1.0, status="finished", flat=False):
   path = root / method / f"trade_off={trade_off}" / f"seed{seed}"
   path.mkdir(parents=True)
+  fields = {"trade_off": trade_off} if flat else {"dann": {"trade_off": trade_off}}
   result = {
     "status": status,
-    "config": {"method": {"name": method, "trade_off": trade_off}, "seed": seed},
+    "config": {"method": {"name": method, **fields}, "seed": seed},
     "source": "a",
     "target": "b",
     "method": method,
@@ -38,14 +41,16 @@ def test_unfinished_runs_are_left_out_and_reported_by_finished(tmp_path):
   assert not summarize.finished(str(tmp_path / "dann" / "trade_off=1.0" / "seed1"))
 
 
-def test_rows_per_setting_of_the_grouping_fields(tmp_path):
+@pytest.mark.parametrize("flat", [False, True])
+def test_rows_per_setting_of_the_grouping_fields(tmp_path, flat):
+  """`flat`: runs saved before methods had config sections (method.trade_off was DANN's)."""
   for seed, acc in enumerate([0.5, 0.7]):
-    _write(tmp_path, "dann", seed, acc, trade_off=0.1)
-    _write(tmp_path, "dann", seed, acc + 0.2, trade_off=1.0)
+    _write(tmp_path, "dann", seed, acc, trade_off=0.1, flat=flat)
+    _write(tmp_path, "dann", seed, acc + 0.2, trade_off=1.0, flat=flat)
   rows = summarize.table(
-    summarize.load_results([str(tmp_path)]), ["method.name", "method.trade_off"]
+    summarize.load_results([str(tmp_path)]), ["method.name", "method.dann.trade_off"]
   ).splitlines()
-  assert rows[0].startswith("| runs | source → target | method.name | method.trade_off |")
+  assert rows[0].startswith("| runs | source → target | method.name | method.dann.trade_off |")
   assert rows[2].startswith(f"| {tmp_path} | a → b | dann | 0.1 | 0.600 ± 0.141 |")
   assert rows[3].startswith(f"| {tmp_path} | a → b | dann | 1.0 | 0.800 ± 0.141 |")
 
@@ -62,7 +67,7 @@ def test_validator_table_picks_per_seed_by_each_score(tmp_path):
     result["validators"] = scores
     path.write_text(json.dumps(result))
   rows = summarize.validator_table(
-    summarize.load_results([str(tmp_path)]), ["method.trade_off"]
+    summarize.load_results([str(tmp_path)]), ["method.dann.trade_off"]
   ).splitlines()
   by_name = {row.split(" | ")[0][2:]: row for row in rows[2:]}
   assert "seed 0: 1.0; seed 1: 1.0 | 0.650 ± 0.212" in by_name["iwcv"]
