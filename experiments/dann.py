@@ -23,6 +23,12 @@ _ALLOW_CONFIG_CHANGE = flags.DEFINE_bool(
   False,
   "Resume a workdir whose config.json differs from --config (normally refused).",
 )
+_ALLOW_RESTART = flags.DEFINE_bool(
+  "allow_restart",
+  False,
+  "Train from step 0 when the workdir's checkpoints all fail to decode (normally refused; "
+  "the damaged ones are kept in checkpoints_unreadable/).",
+)
 
 
 def default_workdir(config) -> str:
@@ -38,8 +44,9 @@ def main(argv):
   del argv
   cli.start()
   config = cli.CONFIG.value
-  cli.train(config, _WORKDIR.value or default_workdir(config), _ALLOW_CONFIG_CHANGE.value)
+  workdir = _WORKDIR.value or default_workdir(config)
+  cli.train(config, workdir, _ALLOW_CONFIG_CHANGE.value, allow_restart=_ALLOW_RESTART.value)
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)

@@ -14,22 +14,20 @@ other split to WORKDIR/features_probe.json.
 """
 
 import argparse
-import json
 import os
 import sys
 
 import numpy as np
 
 from experiments import cli, finished_run
+from tljax import files
 
 SPLITS = ("source_train", "source_val", "source_test", "target_train", "target_test")
 
 
 def extract(workdir: str, splits: list[str], max_per_split: int) -> dict[str, np.ndarray]:
   """{"<split>_features", "<split>_labels", "<split>_logits"} for the run in `workdir`."""
-  with open(os.path.join(workdir, "config.json")) as f:
-    stored = json.load(f)
-  _, state, data, evaluator = finished_run.load(workdir, stored)
+  _, state, data, evaluator = finished_run.load(workdir, finished_run.results(workdir))
   arrays = {}
   for split in splits:
     split_arrays = getattr(data, split)
@@ -72,18 +70,16 @@ def main(argv: list[str]) -> None:
     sys.exit(f"error: --splits has {unknown}; choose from {list(SPLITS)}")
   if args.probe_fit and args.probe_fit not in splits:
     sys.exit(f"error: --probe_fit={args.probe_fit!r} must be one of --splits {splits}")
-  if not os.path.exists(os.path.join(args.workdir, "config.json")):
-    sys.exit(f"error: {args.workdir} holds no tljax run (no config.json)")
-  arrays = extract(args.workdir, splits, args.max_per_split)
+  arrays = cli.exit_on_user_error(extract, args.workdir, splits, args.max_per_split)
   out = os.path.join(args.workdir, "features.npz")
-  np.savez_compressed(out, **arrays)
+  with files.replacing(out) as tmp, open(tmp, "wb") as f:
+    np.savez_compressed(f, **arrays)
   print(f"wrote {out}: " + ", ".join(f"{k} {v.shape}" for k, v in arrays.items()))
   if args.probe_fit:
     accuracy = linear_probe(arrays, args.probe_fit)
     probe = {"fit_on": args.probe_fit, "classifier": "StandardScaler + LogisticRegression(C=1)"}
     probe["accuracy"] = accuracy
-    with open(os.path.join(args.workdir, "features_probe.json"), "w") as f:
-      json.dump(probe, f, indent=2)
+    files.write_json(os.path.join(args.workdir, "features_probe.json"), probe)
     print(
       f"linear probe fit on {args.probe_fit}: "
       + ", ".join(f"{k} {v:.4f}" for k, v in accuracy.items())

@@ -21,7 +21,6 @@
 Finished runs are skipped on a rerun and unfinished ones resume.
 """
 
-import json
 import logging
 import os
 import sys
@@ -30,6 +29,7 @@ from absl import app, flags
 import ml_collections
 
 from experiments import cli, summarize
+from tljax import files
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Root of the pretraining and fine-tuning runs.")
 flags.mark_flags_as_required(["workdir"])
@@ -89,7 +89,17 @@ def main(argv):
     return loaded[0]
 
   pretrained = ft.pretrained or os.path.join(root, "pretrain")
-  if not ft.pretrained and not summarize.finished(pretrained):
+  from tljax.train import workdir as workdir_lib  # pylint: disable=g-import-not-at-top
+
+  def reusable(point, workdir: str) -> bool:
+    """Finished earlier with this very config (another config there is an error)."""
+    if not summarize.finished(workdir):
+      return False
+    fix = "move it away, or give experiments.finetune another --workdir"
+    cli.exit_on_user_error(workdir_lib.check_workdir_config, point, workdir, False, fix)
+    return True
+
+  if not ft.pretrained and not reusable(pretrain_config(config), pretrained):
     log.info(
       "pretraining on %s (%d steps) in %s", config.data.source, ft.pretrain_steps, pretrained
     )
@@ -98,11 +108,11 @@ def main(argv):
   runs = []
   for i, (k, mode, seed) in enumerate(plan):
     workdir = os.path.join(root, f"k={k}", mode, f"seed={seed}")
-    if not summarize.finished(workdir):
+    point = run_config(config, mode, k, seed, pretrained)
+    if not reusable(point, workdir):
       log.info("[%d/%d] %d labels per class, %s, seed %d", i + 1, len(plan), k, mode, seed)
-      cli.train(run_config(config, mode, k, seed, pretrained), workdir, data=data())
-    with open(os.path.join(workdir, "results.json")) as f:
-      r = json.load(f)
+      cli.train(point, workdir, data=data())
+    r = files.read_json(os.path.join(workdir, "results.json"))
     runs.append(
       {
         "mode": mode,
@@ -113,8 +123,7 @@ def main(argv):
       }
     )
   table = transfer.finetune_table(runs)
-  with open(os.path.join(pretrained, "results.json")) as f:
-    pre = json.load(f)
+  pre = files.read_json(os.path.join(pretrained, "results.json"))
   num_classes = len(pre["final"]["target_test"]["per_class_recall"])
   per_class_of = {
     str(r["labels_per_class"]): r["labelled_train_examples"] / num_classes for r in runs
@@ -130,14 +139,12 @@ def main(argv):
     **table,
     "config": config.to_dict(),
   }
-  with open(os.path.join(root, "results.json"), "w") as f:
-    json.dump(results, f, indent=2)
+  files.write_json(os.path.join(root, "results.json"), results)
   png = os.path.join(root, "accuracy_vs_labels.png")
   title = f"{config.data.source} → {config.data.target}"
   plots.accuracy_vs_labels(table["accuracy"], png, per_class_of, title)
   text = summary(results, per_class_of)
-  with open(os.path.join(root, "summary.md"), "w") as f:
-    f.write(text)
+  files.write_text(os.path.join(root, "summary.md"), text)
   print(text, end="")
   log.info("wrote %s, summary.md and %s", os.path.join(root, "results.json"), png)
 
@@ -173,4 +180,4 @@ def summary(results: dict, per_class_of: dict) -> str:
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)

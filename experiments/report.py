@@ -20,14 +20,15 @@ trained N steps; tljax/train/reverse.py), for the validator tables.
 
 import argparse
 import glob
-import json
 import os
 import sys
 
 import numpy as np
 
 from experiments import cli, finished_run, summarize
+from tljax import files
 from tljax.analysis import transfer
+from tljax.errors import DataError
 
 BASELINES = ("source_only", "target_only")
 
@@ -86,9 +87,8 @@ def analyse_runs(workdir: str, reverse_dann_steps: int = 0) -> None:
 
   for path in sorted(glob.glob(os.path.join(workdir, "**", "results.json"), recursive=True)):
     run = os.path.dirname(path)
-    with open(path) as f:
-      results = json.load(f)
-    if results.get("status") != "finished":
+    results = files.read_json(path)  # A damaged file is named and skipped.
+    if results is None or results.get("status") != "finished":
       continue
     r = results
     title = f"{r['source']} → {r['target']}, {r['method']}, seed {r['seed']}"
@@ -107,15 +107,18 @@ def analyse_runs(workdir: str, reverse_dann_steps: int = 0) -> None:
     )
     if "proxy_a_distance" in results and not need_tsne and not need_reverse:
       continue
-    config, state, data, evaluator = finished_run.load(run, results["config"])
+    try:
+      config, state, data, evaluator = finished_run.load(run, results)
+    except DataError as e:  # E.g. its checkpoints were deleted: tabulate it, analyse the rest.
+      print(f"warning: not analysing {run}: {e}", file=sys.stderr)
+      continue
     if "proxy_a_distance" not in results:
       results["proxy_a_distance"] = evaluation.domain_discrepancy(
         evaluator, state, data, config.seed
       )
     if need_reverse:
       add_reverse_dann(results, config, evaluator, state, data, reverse_dann_steps)
-    with open(path, "w") as f:
-      json.dump(results, f, indent=2)
+    files.write_json(path, results)
     if need_tsne:
       first = lambda a: {k: v[:1000] for k, v in a.items()}  # noqa: E731
       plots_lib.tsne_plot(
@@ -183,7 +186,7 @@ def main(argv: list[str]) -> None:
   for r in found:
     pairs.setdefault((r["source"], r["target"]), []).append(r)
   text = "\n\n".join(report(runs) for _, runs in sorted(pairs.items())) + "\n"
-  with open(os.path.join(args.workdir, "report.md"), "w") as f:
+  with files.replacing(os.path.join(args.workdir, "report.md")) as tmp, open(tmp, "w") as f:
     f.write(text)
   print(text, end="")
 

@@ -12,13 +12,13 @@ one directory per recipe.
 
 import argparse
 import glob
-import json
 import os
 import sys
 
 import numpy as np
 
 from experiments import finished_run
+from tljax import files
 
 ORDER = {"source_only": 0, "dann": 1, "target_only": 2}
 COLUMNS = [
@@ -36,10 +36,9 @@ def load_results(roots: list[str]) -> list[tuple[str, dict]]:
   found = []
   for root in roots:
     for path in sorted(glob.glob(os.path.join(root, "**", "results.json"), recursive=True)):
-      with open(path) as f:
-        results = json.load(f)
-      if results.get("status") == "finished":
-        results["config"] = finished_run.migrate(results["config"])
+      results = files.read_json(path)  # A damaged file is named and skipped.
+      if results is not None and results.get("status") == "finished":
+        results["config"] = finished_run.migrate(results.get("config", {}))
         found.append((root, results))
   return found
 
@@ -48,8 +47,8 @@ def finished(workdir: str) -> bool:
   path = os.path.join(workdir, "results.json")
   if not os.path.exists(path):
     return False
-  with open(path) as f:
-    return json.load(f).get("status") == "finished"
+  results = files.read_json(path)
+  return results is not None and results.get("status") == "finished"
 
 
 def _field(results: dict, dotted: str):

@@ -20,6 +20,7 @@ import sys
 from absl import app, flags
 
 from experiments import cli, summarize
+from tljax import files
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Root of the sweep's run directories.")
 _GRID = flags.DEFINE_multi_string(
@@ -44,6 +45,9 @@ def parse_grid(specs: list[str], config) -> list[tuple[str, list]]:
     cast = type(current) if current is not None else str
     if cast is bool:
       cast = lambda v: v.lower() in ("1", "true", "yes")  # noqa: E731
+    for value in values.split(","):  # Each value names a directory under --workdir.
+      if not value or "/" in value or value in (".", "..") or "\x00" in value:
+        raise ConfigError(f"--grid {spec!r}: {value!r} cannot name a run directory")
     grid.append((key, [cast(v) for v in values.split(",")]))
   return grid
 
@@ -81,7 +85,11 @@ def main(argv):
   runs = list(points(config, grid))
   for i, (name, point) in enumerate(runs):
     workdir = os.path.join(_WORKDIR.value, name)
-    if summarize.finished(workdir):
+    if summarize.finished(workdir):  # Reused only if it is this very point's run.
+      from tljax.train import workdir as workdir_lib  # pylint: disable=g-import-not-at-top
+
+      fix = "move it away, or give the sweep another --workdir"
+      cli.exit_on_user_error(workdir_lib.check_workdir_config, point, workdir, False, fix)
       log.info("[%d/%d] %s: finished earlier, skipped", i + 1, len(runs), workdir)
       continue
     log.info("[%d/%d] %s", i + 1, len(runs), name)
@@ -92,11 +100,10 @@ def main(argv):
   if any(r.get("validators") for _, r in results):
     text += "\n\nSettings picked without target labels (final checkpoints):\n\n"
     text += summarize.validator_table(results, group_by)
-  with open(os.path.join(_WORKDIR.value, "summary.md"), "w") as f:
-    f.write(text + "\n")
+  files.write_text(os.path.join(_WORKDIR.value, "summary.md"), text + "\n")
   print(text)
   print(f"wrote {os.path.join(_WORKDIR.value, 'summary.md')}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=cli.parse_flags)

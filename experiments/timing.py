@@ -1,12 +1,14 @@
 """What the benchmarks share: timing a call after warm-up, and writing the result.
 
-Only the standard library, so `experiments.bench_peers` runs where neither JAX
-nor TensorFlow is installed.
+Only the standard library (and `tljax.files`, which is too), so
+`experiments.bench_peers` runs where neither JAX nor TensorFlow is installed.
 """
 
 import json
 import os
 import time
+
+from tljax import files
 
 
 def time_calls(call, warmup: int, steps: int) -> list[float]:
@@ -27,6 +29,5 @@ def time_calls(call, warmup: int, steps: int) -> list[float]:
 def write_json(result: dict, workdir: str, name: str) -> None:
   """Writes `workdir/name` and prints the same JSON."""
   os.makedirs(workdir, exist_ok=True)
-  with open(os.path.join(workdir, name), "w") as f:
-    json.dump(result, f, indent=2)
+  files.write_json(os.path.join(workdir, name), result)
   print(json.dumps(result, indent=2))

@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
-from tljax.errors import ConfigError
+from tljax.errors import ConfigError, DataError
 
 
 def make_manager(workdir: str, max_to_keep: int = 2) -> ocp.CheckpointManager:
@@ -16,6 +16,7 @@ def make_manager(workdir: str, max_to_keep: int = 2) -> ocp.CheckpointManager:
   return ocp.CheckpointManager(
     os.path.join(os.path.abspath(workdir), "checkpoints"),
     options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True),
+    item_handlers=ocp.StandardCheckpointHandler(),  # So a new process can read metadata.
   )
 
 
@@ -25,31 +26,149 @@ def save(manager: ocp.CheckpointManager, state) -> None:
   manager.save(step, args=ocp.args.StandardSave(state), force=True)
 
 
-def restore_latest(manager: ocp.CheckpointManager, state):
+DAMAGED, FATAL = 1, 2  # Outcomes of trying one step, besides success (0).
+
+
+def restore_latest(manager: ocp.CheckpointManager, state, allow_restart: bool = False):
   """Returns (restored state, step), or (`state`, None) if nothing is saved.
 
-  `state` supplies the tree structure, shapes and dtypes to restore into. A
-  checkpoint that cannot be read (damaged or partial files) is skipped with a
-  warning in favour of the next older one, and moved to
-  `checkpoints_unreadable/` beside `checkpoints/` (kept for inspection; out of
-  the way of the steps the resumed run will save). Orbax's atomic commits
-  mean an interrupted write never shows up as a step at all.
+  `state` supplies the tree structure, shapes and dtypes to restore into.
+  Steps are tried newest first, and what goes wrong decides what happens:
+
+  - the step holds a state of another structure or shapes (another model or
+    optimizer, e.g. a resume with `--allow_config_change` that adds
+    `optim.clip_norm`): ConfigError naming the differing entries; nothing moves;
+  - the files cannot be read for a reason outside them (permission denied,
+    an I/O error): DataError; nothing moves;
+  - the step's own files cannot be decoded (damaged or partial): a warning,
+    the step moves to `checkpoints_unreadable/` (kept for inspection, out of
+    the way of the steps the resumed run saves again), and the next older
+    step is tried;
+  - no step could be read at all: DataError, unless `allow_restart`, which
+    trains from step 0.
+
+  With several processes every process tries the same step and they agree on
+  the outcome (the worst one wins) before acting, so none waits on another.
+  Orbax's atomic commits mean an interrupted write never shows up as a step.
   """
   abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
-  for step in sorted(manager.all_steps(), reverse=True):
-    try:
-      return manager.restore(step, args=ocp.args.StandardRestore(abstract)), step
-    except Exception as e:  # pylint: disable=broad-except
-      aside = _move_aside(manager, step)
-      logging.getLogger("tljax").warning(
-        "checkpoint at step %d in %s is unreadable (%s: %s); moved to %s, trying an older one",
-        step,
-        manager.directory,
-        type(e).__name__,
-        str(e).splitlines()[0][:200],
-        aside,
+  steps = sorted(manager.all_steps(), reverse=True)
+  moved = []
+  for step in steps:
+    _check_structure(manager, step, abstract)
+    outcome, restored, error = _try_restore(manager, step, abstract)
+    outcome = _agree(outcome, step)
+    if outcome == 0:
+      return restored, step
+    if outcome == FATAL:
+      raise DataError(
+        f"checkpoint at step {step} in {manager.directory} cannot be read "
+        f"({_describe(error) if error else 'on another process'}); fix access to it and rerun"
       )
+    moved.append(_move_aside(manager, step))
+    logging.getLogger("tljax").warning(
+      "warning: checkpoint at step %d in %s is unreadable (%s); moved to %s, trying an older one",
+      step,
+      manager.directory,
+      _describe(error) if error else "on another process",
+      moved[-1],
+    )
+  if moved and not allow_restart:
+    raise DataError(
+      f"no checkpoint in {manager.directory} could be read (moved to {os.path.dirname(moved[0])}); "
+      "restore one, or rerun with --allow_restart to train from step 0"
+    )
   return state, None
+
+
+def restore_step(directory: str, step: int, state):
+  """The state saved at `step` in `directory/checkpoints`, read-only (nothing moves).
+
+  For analyses of a finished run: DataError if that step is missing or unreadable.
+  """
+  path = os.path.join(os.path.abspath(directory), "checkpoints")
+  manager = ocp.CheckpointManager(
+    path,
+    options=ocp.CheckpointManagerOptions(read_only=True),
+    item_handlers=ocp.StandardCheckpointHandler(),
+  )
+  try:
+    if step not in manager.all_steps():
+      raise DataError(
+        f"{directory} has no checkpoint of step {step} (results.json's final step; found "
+        f"{manager.all_steps() or 'none'}); the run's weights are gone: rerun it"
+      )
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
+    _check_structure(manager, step, abstract)
+    outcome, restored, error = _try_restore(manager, step, abstract)
+    if outcome:
+      raise DataError(f"checkpoint at step {step} in {path} cannot be read ({_describe(error)})")
+    return restored
+  finally:
+    manager.close()
+
+
+def _names(tree) -> dict:
+  """{'params.classifier.head.Dense_0.kernel': shape} for a state or orbax metadata tree."""
+  leaves = jax.tree_util.tree_leaves_with_path(tree)
+  out = {}
+  for path, leaf in leaves:
+    keys = [getattr(k, "key", getattr(k, "name", getattr(k, "idx", k))) for k in path]
+    out[".".join(map(str, keys))] = tuple(getattr(leaf, "shape", ()))
+  return out
+
+
+def _check_structure(manager, step: int, abstract) -> None:
+  """ConfigError if the step's saved tree differs from `abstract` (unreadable metadata passes)."""
+  try:
+    metadata = manager.item_metadata(step)
+  except Exception:  # pylint: disable=broad-except  (damage shows again at restore)
+    return
+  saved = _names(getattr(metadata, "tree", metadata))
+  wanted = _names(abstract)
+  if not saved or saved == wanted:
+    return
+  diffs = [f"{n}: saved {saved.get(n, 'absent')}, now {wanted.get(n, 'absent')}"
+           for n in sorted(set(saved) | set(wanted)) if saved.get(n) != wanted.get(n)]  # fmt: skip
+  raise ConfigError(
+    f"checkpoint at step {step} in {manager.directory} holds a train state of another "
+    f"structure than this config builds ({len(diffs)} entries differ, e.g. "
+    f"{'; '.join(diffs[:2])}); resume with the config it was saved with, or use another --workdir"
+  )
+
+
+def _try_restore(manager, step: int, abstract):
+  """(0, state, None), (DAMAGED, None, error) or (FATAL, None, error) for one step."""
+  try:
+    return 0, manager.restore(step, args=ocp.args.StandardRestore(abstract)), None
+  except Exception as e:  # pylint: disable=broad-except
+    return (FATAL if _outside_the_files(e) else DAMAGED), None, e
+
+
+def _outside_the_files(error: Exception) -> bool:
+  """Permission and I/O errors are the file system's fault, not damage to the step."""
+  if isinstance(error, OSError) and not isinstance(error, FileNotFoundError):
+    return True
+  text = str(error)
+  return "PERMISSION_DENIED" in text or "Permission denied" in text
+
+
+def _agree(outcome: int, step: int) -> int:
+  """The worst outcome across processes (each process's own with one)."""
+  if jax.process_count() == 1:
+    return outcome
+  from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+
+  outcomes = multihost_utils.process_allgather(np.array(outcome, np.int32))
+  return int(np.max(outcomes))
+
+
+def _describe(error: Exception) -> str:
+  return (
+    f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+    if str(error)
+    else type(error).__name__
+  )
 
 
 def _move_aside(manager: ocp.CheckpointManager, step: int) -> str:
@@ -114,13 +233,14 @@ def init_from_pretrained(variables: dict, pretrained: dict, skip=()) -> tuple[di
       for a new output layer; those leaves keep their fresh initialisation.
 
   Returns:
-    (variables, report) with report = {"loaded", "skipped", "new"}: lists of
-    parameter names (`new`: absent from the checkpoint, freshly initialised).
+    (variables, report) with report = {"loaded", "skipped", "new", "unused"}:
+    lists of names (`new`: absent from the checkpoint, freshly initialised;
+    `unused`: in the checkpoint but not in the model).
 
   Raises:
     ConfigError naming the parameter whose shape differs from the checkpoint's.
   """
-  report = {"loaded": [], "skipped": [], "new": []}
+  report = {"loaded": [], "skipped": [], "new": [], "unused": []}
 
   def take(name: str, fresh):
     short = name.split("/", 1)[1]
@@ -145,6 +265,8 @@ def init_from_pretrained(variables: dict, pretrained: dict, skip=()) -> tuple[di
     out[collection] = jax.tree_util.tree_map_with_path(
       lambda path, x, c=collection: take(c + "/" + param_name(path), x), tree
     )
+  used = set(report["loaded"]) | set(report["skipped"])
+  report["unused"] = sorted(name for name in pretrained if name not in used)
   return out, report
 
 

@@ -1,24 +1,67 @@
 """Metric logging: one JSON line per log step, plus readable progress lines."""
 
 import json
+import logging
 import os
 
 import numpy as np
 
+log = logging.getLogger("tljax")
+
 
 class MetricWriter:
-  """Appends `{"step": s, name: value, ...}` lines to `workdir/metrics.jsonl`."""
+  """Appends `{"step": s, name: value, ...}` lines to `workdir/metrics.jsonl`.
+
+  Each record is one `write` of a whole line to a file opened for appending.
+  A line cut short earlier (power cut, full disk) is ended with a newline
+  before the first new record, so it stays one bad line that readers skip
+  (`read_records`) instead of swallowing the next record.
+  """
 
   def __init__(self, workdir: str, enabled: bool = True):
     self.path = os.path.join(workdir, "metrics.jsonl")
     self.enabled = enabled
+    self._checked_tail = False
 
   def write(self, step: int, scalars: dict) -> None:
     if not self.enabled:
       return
     record = {"step": int(step), **{k: _plain(v) for k, v in scalars.items()}}
-    with open(self.path, "a") as f:
-      f.write(json.dumps(record) + "\n")
+    line = json.dumps(record) + "\n"
+    if not self._checked_tail:
+      line = ("\n" if _ends_mid_line(self.path) else "") + line
+      self._checked_tail = True
+    fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+      os.write(fd, line.encode())
+    finally:
+      os.close(fd)
+
+
+def _ends_mid_line(path: str) -> bool:
+  if not os.path.exists(path) or os.path.getsize(path) == 0:
+    return False
+  with open(path, "rb") as f:
+    f.seek(-1, os.SEEK_END)
+    return f.read(1) != b"\n"
+
+
+def read_records(path: str) -> list[dict]:
+  """Every well-formed JSON line of a metrics file; a bad line is skipped with a warning."""
+  records = []
+  with open(path, errors="replace") as f:
+    for number, line in enumerate(f, 1):
+      if not line.strip():
+        continue
+      try:
+        record = json.loads(line)
+      except json.JSONDecodeError:
+        log.warning("warning: %s line %d is not a whole JSON record (cut short?); skipped",
+                    path, number)  # fmt: skip
+        continue
+      if isinstance(record, dict) and "step" in record:
+        records.append(record)
+  return records
 
 
 def eval_history(workdir: str) -> list[dict]:
@@ -29,19 +72,16 @@ def eval_history(workdir: str) -> list[dict]:
   """
   path = os.path.join(workdir, "metrics.jsonl")
   by_step = {}
-  if os.path.exists(path):
-    with open(path) as f:
-      for line in f:
-        record = json.loads(line)
-        if not any(k.startswith("eval/") for k in record):
-          continue
-        entry = {"step": record["step"]}
-        for key, value in record.items():
-          if key.startswith("eval/") and key.endswith("/accuracy"):
-            entry[key.split("/")[1] + "_accuracy"] = value
-          elif key.startswith("validators/"):
-            entry.setdefault("validators", {})[key.split("/", 1)[1]] = value
-        by_step[record["step"]] = entry
+  for record in read_records(path) if os.path.exists(path) else []:
+    if not any(k.startswith("eval/") for k in record):
+      continue
+    entry = {"step": record["step"]}
+    for key, value in record.items():
+      if key.startswith("eval/") and key.endswith("/accuracy"):
+        entry[key.split("/")[1] + "_accuracy"] = value
+      elif key.startswith("validators/"):
+        entry.setdefault("validators", {})[key.split("/", 1)[1]] = value
+    by_step[record["step"]] = entry
   return [by_step[s] for s in sorted(by_step)]
 
 

@@ -1,8 +1,8 @@
 """PNG figures: DANN health curves, a t-SNE of source vs target features, accuracy vs labels."""
 
-import json
-
 import numpy as np
+
+from tljax import files, metrics
 
 
 def _pyplot():
@@ -14,9 +14,12 @@ def _pyplot():
   return plt
 
 
-def read_metrics(path: str) -> list[dict]:
-  with open(path) as f:
-    return [json.loads(line) for line in f if line.strip()]
+read_metrics = metrics.read_records
+
+
+def _save(fig, png_path: str, dpi: int) -> None:
+  with files.replacing(png_path) as tmp:
+    fig.savefig(tmp, dpi=dpi, format="png")
 
 
 def health_curves(
@@ -62,7 +65,7 @@ def health_curves(
       ax.legend(fontsize=7)
   fig.suptitle(title)
   fig.tight_layout()
-  fig.savefig(png_path, dpi=90)
+  _save(fig, png_path, dpi=90)
   plt.close(fig)
 
 
@@ -98,7 +101,7 @@ def tsne_plot(
   by_class.set_title("by class")
   fig.suptitle(title)
   fig.tight_layout()
-  fig.savefig(png_path, dpi=90)
+  _save(fig, png_path, dpi=90)
   plt.close(fig)
 
 
@@ -128,5 +131,5 @@ def accuracy_vs_labels(
   ax.legend()
   ax.set_title(title)
   fig.tight_layout()
-  fig.savefig(png_path, dpi=100)
+  _save(fig, png_path, dpi=100)
   plt.close(fig)

@@ -23,6 +23,10 @@ class CollapseMonitor:
   _chance_run: int = 0
   _perfect_run: int = 0
 
+  def state(self) -> dict:
+    """What a resumed run needs to continue counting pinned windows."""
+    return {"_chance_run": self._chance_run, "_perfect_run": self._perfect_run}
+
   def update(self, step: int, dacc_s: float, dacc_t: float) -> str | None:
     """A warning the first time a run of `windows` pinned windows completes."""
     accuracies = (dacc_s, dacc_t)

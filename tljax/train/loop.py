@@ -1,5 +1,6 @@
 """train_and_evaluate(config, workdir): the only impure code in tljax."""
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -9,10 +10,21 @@ import jax
 import ml_collections
 import numpy as np
 
-from tljax import checkpoint
+from tljax import checkpoint, files
 from tljax import metrics as metrics_lib
 from tljax.data import domains
-from tljax.train import build, diagnostics, evaluation, results, reverse, signals, splits, validate
+from tljax.errors import ConfigError
+from tljax.train import (
+  build,
+  diagnostics,
+  evaluation,
+  provenance,
+  results,
+  reverse,
+  signals,
+  splits,
+  validate,
+)
 from tljax.train import workdir as workdir_lib
 
 log = logging.getLogger("tljax")
@@ -24,6 +36,7 @@ def train_and_evaluate(
   workdir: str,
   allow_config_change: bool = False,
   data: splits.Domains | None = None,
+  allow_restart: bool = False,
 ) -> dict:
   """Trains `config.method` from source to target; writes results.json.
 
@@ -33,30 +46,43 @@ def train_and_evaluate(
   FloatingPointError (after recording it in results.json) if the loss stops
   being finite. `data` (from `splits.load_domains(config.data)`) saves
   reloading the splits when one process trains several configs on the same data.
+  `allow_restart` trains from step 0 when checkpoints exist but none can be read
+  (see `checkpoint.restore_latest`); without it that is an error.
   """
-  start_time = time.time()
   validate.validate_config(config)
+  primary = jax.process_index() == 0
+  with workdir_lib.locked(workdir) if primary else contextlib.nullcontext():
+    return _train_and_evaluate(config, workdir, allow_config_change, data, allow_restart)
+
+
+def _train_and_evaluate(config, workdir, allow_config_change, data, allow_restart) -> dict:
+  start_time = time.time()
   workdir_lib.check_workdir_config(config, workdir, allow_config_change)
   primary = jax.process_index() == 0
-  if primary:
-    os.makedirs(workdir, exist_ok=True)
-    workdir_lib.write_json(os.path.join(workdir, "config.json"), config.to_dict())
   data = data or splits.load_domains(config.data)
-  num_classes = int(data.source_train["label"].max()) + 1
+  num_classes = splits.num_classes(data)
   built = build.build(config, data.source_train["image"].shape[1:], num_classes)
+  if primary:  # The run can start: only now does the workdir record its config.
+    os.makedirs(workdir, exist_ok=True)
+    files.write_json(os.path.join(workdir, "config.json"), config.to_dict())
   manager = checkpoint.make_manager(workdir)
-  state, restored_step = checkpoint.restore_latest(manager, built.state)
+  state, restored_step = checkpoint.restore_latest(manager, built.state, allow_restart)
   start_step = int(restored_step or 0)
+  setup = provenance.record(config.parallel)
+  prior = workdir_lib.read_progress(workdir, restored_step)
   if restored_step is not None:
     log.info("resuming from checkpoint at step %d in %s", start_step, workdir)
+  resume_warnings = _check_resume(workdir, prior, setup, allow_config_change)
   streams = splits.training_streams(config, data, built.method.streams)
-  loop = _Loop(config, built, streams, evaluation.Evaluator(config, num_classes), data, manager)
+  evaluator = evaluation.Evaluator(config, num_classes)
+  loop = _Loop(config, built, streams, evaluator, data, manager, workdir, start_time, prior, setup)
+  loop.warnings += resume_warnings
   try:
-    state = loop.run(built.placement.put_state(state), start_step, workdir)
+    state = loop.run(built.placement.put_state(state), start_step)
   except FloatingPointError as e:
     if primary:
       failure = {"status": "diverged", "error": str(e), "config": config.to_dict()}
-      workdir_lib.write_json(os.path.join(workdir, "results.json"), failure)
+      files.write_json(os.path.join(workdir, "results.json"), failure)
     raise
   finally:
     manager.wait_until_finished()
@@ -75,21 +101,41 @@ def train_and_evaluate(
   manager.close()
   run = {
     "start_step": start_step,
-    "wall_seconds": round(time.time() - start_time, 2),
+    "wall_seconds": round(loop.elapsed(), 2),
     "labelled_train_examples": splits.labelled_examples(streams),
     "init_report": built.init_report,
     "warnings": loop.warnings,
   }
-  out = results.finished(config, state, final, pad, scores, history, run)
+  out = {**results.finished(config, state, final, pad, scores, history, run), **setup}
   if primary:
-    workdir_lib.write_json(os.path.join(workdir, "results.json"), out)
+    files.write_json(os.path.join(workdir, "results.json"), out)
     log.info("wrote %s", os.path.join(workdir, "results.json"))
   return out
 
 
+def _check_resume(workdir: str, prior: dict, setup: dict, allow_config_change: bool) -> list:
+  """Warnings for resuming under another setup; ConfigError if the batches would change."""
+  refuse, warn = provenance.resume_problems(prior, setup)
+  if refuse and not allow_config_change:
+    raise ConfigError(
+      f"workdir {workdir} was trained with another {refuse[0]}, and every batch depends on "
+      "the process count; resume it with the same number of processes, or pass "
+      "--allow_config_change to continue with other batches"
+    )
+  notes = [f"resumed under another setup: {'; '.join(refuse + warn)}"] if refuse + warn else []
+  for note in notes:
+    log.warning("warning: %s (bit-exact resumption is not guaranteed)", note)
+  return notes
+
+
 @dataclasses.dataclass
 class _Loop:
-  """The step loop: log, evaluate and checkpoint at their intervals."""
+  """The step loop: log, evaluate and checkpoint at their intervals.
+
+  `prior` is what the run had recorded at the checkpoint it resumes from
+  (`workdir.read_progress`): elapsed time, warnings and the collapse
+  monitor's state carry on from there.
+  """
 
   config: ml_collections.ConfigDict
   built: build.Built
@@ -97,19 +143,40 @@ class _Loop:
   evaluator: evaluation.Evaluator
   data: splits.Domains
   manager: object
-  warnings: list = dataclasses.field(default_factory=list)
+  workdir: str
+  start_time: float
+  prior: dict
+  setup: dict  # provenance.record(): recorded with every checkpoint.
 
   def __post_init__(self):
     self.monitor = diagnostics.CollapseMonitor(method=self.config.method.name)
+    self.monitor = dataclasses.replace(self.monitor, **self.prior.get("monitor", {}))
+    self.warnings = list(self.prior.get("warnings", []))
 
-  def run(self, state, start_step: int, workdir: str):
+  def elapsed(self) -> float:
+    """Seconds of this run across all its segments (resumes)."""
+    return self.prior.get("elapsed_seconds", 0.0) + time.time() - self.start_time
+
+  def run(self, state, start_step: int):
     """Trains to `train.num_steps`; see `train_and_evaluate` for what it raises."""
     with signals.noted() as received:
-      return self._run(state, start_step, workdir, received)
+      return self._run(state, start_step, received)
 
-  def _run(self, state, start_step: int, workdir: str, received: list):
+  def _save(self, state, step: int) -> None:
+    """A checkpoint of `state`, and what a resume from it needs besides the state."""
+    checkpoint.save(self.manager, self.built.placement.host_state(state))
+    if jax.process_index() == 0:
+      entry = {
+        "elapsed_seconds": round(self.elapsed(), 2),
+        "warnings": self.warnings,
+        "monitor": self.monitor.state(),
+        **self.setup,
+      }
+      workdir_lib.write_progress(self.workdir, step, entry)
+
+  def _run(self, state, start_step: int, received: list):
     tc, placement = self.config.train, self.built.placement
-    writer = metrics_lib.MetricWriter(workdir, enabled=jax.process_index() == 0)
+    writer = metrics_lib.MetricWriter(self.workdir, enabled=jax.process_index() == 0)
     labels = {**metrics_lib.LABELS, **self.built.method.labels}
     base_rng = jax.random.key(self.config.seed)
     batches = domains.batches(self.streams, start_step)
@@ -147,7 +214,7 @@ class _Loop:
         writer.write(step, results.history_entry(step, evals, scores, flat=True))
         last_time = time.time()  # Steps/s measures training alone.
       if checkpoint_now:
-        checkpoint.save(self.manager, placement.host_state(state))
+        self._save(state, step)
       if received:
         self.manager.wait_until_finished()
         raise signals.Preempted(received[0], step)

@@ -6,6 +6,7 @@ import jax
 import ml_collections
 
 from tljax import checkpoint
+from tljax.errors import ConfigError
 from tljax.models import torch_import
 
 log = logging.getLogger("tljax")
@@ -17,7 +18,8 @@ def load(model: ml_collections.ConfigDict, params, batch_stats):
   torchvision weights go into the classifier's backbone; a tljax checkpoint
   into every parameter it holds (it overrides the torch weights where both
   have one). Names matching `model.skip_load` keep their fresh initialisation.
-  `report` is None when nothing is loaded, else {"loaded", "skipped", "new"}.
+  `report` is None when nothing is loaded, else {"loaded", "skipped", "new", "unused"};
+  ConfigError if the weights fit nothing of the model.
   """
   pretrained = {}
   if model.torch_weights:
@@ -32,17 +34,38 @@ def load(model: ml_collections.ConfigDict, params, batch_stats):
   variables, report = checkpoint.init_from_pretrained(
     {"params": params, "batch_stats": batch_stats}, pretrained, tuple(model.skip_load)
   )
+  _check_something_loaded(model, report)
   source = " + ".join(filter(None, (model.torch_weights, model.init_checkpoint)))
   log.info(
-    "initialised from %s: %d arrays loaded, %d skipped (%s), %d not in the checkpoint (%s)",
+    "initialised from %s: %d arrays loaded, %d skipped (%s), %d not in the checkpoint (%s), "
+    "%d in it but not in the model (%s)",
     source,
     len(report["loaded"]),
     len(report["skipped"]),
     ", ".join(report["skipped"]) or "-",
     len(report["new"]),
     _summarise(report["new"]),
+    len(report["unused"]),
+    _summarise(report["unused"]),
   )
   return variables["params"], variables["batch_stats"], report
+
+
+def _check_something_loaded(model, report: dict) -> None:
+  """ConfigError when the weights fit nothing: training from scratch would pass for a fine-tune."""
+  backbone = [n for n in report["loaded"] if n.startswith("params/classifier/backbone/")]
+  unused = _summarise(report["unused"])
+  if model.torch_weights and not backbone:
+    raise ConfigError(
+      f"config.model.torch_weights={model.torch_weights!r}: none of its arrays fits the "
+      f"{model.name} backbone ({len(report['unused'])} unused: {unused}); give weights of "
+      "the same architecture (e.g. a torchvision resnet18 for model.name=resnet18)"
+    )
+  if model.init_checkpoint and not report["loaded"]:
+    raise ConfigError(
+      f"config.model.init_checkpoint={model.init_checkpoint!r}: none of its arrays fits this "
+      f"model ({len(report['unused'])} unused: {unused}); give a run of the same model.name"
+    )
 
 
 def loaded_mask(params, report: dict | None):

@@ -28,6 +28,7 @@ def init_summary(model, report: dict | None) -> dict | None:
     **{k: len(v) for k, v in report.items()},
     "skipped_names": report["skipped"],
     "new_names": report["new"],
+    "unused_names": report["unused"],
   }
 
 

@@ -9,7 +9,7 @@ import ml_collections
 import numpy as np
 
 from tljax.data import domains, pipeline
-from tljax.errors import ConfigError
+from tljax.errors import ConfigError, DataError
 from tljax.methods import base
 
 log = logging.getLogger("tljax")
@@ -129,3 +129,23 @@ def labelled_examples(streams: dict[str, domains.Stream]) -> int:
   """Labelled training examples across the streams (all processes)."""
   local = sum(len(s.arrays["label"]) for s in streams.values() if "label" in s.arrays)
   return local * jax.process_count()
+
+
+def num_classes(data: Domains) -> int:
+  """Classes of the run: those of the labelled source (0..max), checked against every split.
+
+  A label outside them in another split would be dropped from the confusion
+  matrix without a word; it is a DataError instead.
+  """
+  k = int(data.source_train["label"].max()) + 1
+  for name, arrays in vars(data).items():
+    if arrays is None or "label" not in arrays or not len(arrays["label"]):
+      continue
+    low, high = int(arrays["label"].min()), int(arrays["label"].max())
+    if low < 0 or high >= k:
+      bad = low if low < 0 else high
+      raise DataError(
+        f"{name} has label {bad}, outside the source's {k} classes 0..{k - 1}: the two "
+        "domains must share one label set (check config.data.source and .target)"
+      )
+  return k

@@ -12,40 +12,45 @@ from tljax.errors import ConfigError, DataError
 from tljax.methods import base
 from tljax.train import optim, parallel
 
+_POSITIVE = (lambda v: v > 0, "> 0")
+_NON_NEGATIVE = (lambda v: v >= 0, ">= 0")
+_FRACTION = (lambda v: 0 <= v < 1, "in [0, 1)")
+RANGES = {
+  "optim.lr": _POSITIVE,
+  "data.batch_size": _POSITIVE,
+  "data.eval_batch_size": _POSITIVE,
+  "data.image_size": _POSITIVE,
+  "data.channels": _POSITIVE,
+  "train.num_steps": _POSITIVE,
+  "train.log_every": _POSITIVE,
+  "train.eval_every": _POSITIVE,
+  "train.ckpt_every": _POSITIVE,
+  "data.source_val_size": _NON_NEGATIVE,
+  "data.target_labels_per_class": _NON_NEGATIVE,
+  "data.random_shift": _NON_NEGATIVE,
+  "train.reverse_dann_steps": _NON_NEGATIVE,
+  "optim.clip_norm": (lambda v: v >= 0, ">= 0 (0 turns clipping off)"),
+  "optim.weight_decay": _NON_NEGATIVE,
+  "optim.lr_alpha": _NON_NEGATIVE,
+  "optim.lr_beta": _NON_NEGATIVE,
+  "optim.l2sp_alpha": _NON_NEGATIVE,
+  "optim.l2sp_beta": _NON_NEGATIVE,
+  "optim.momentum": _FRACTION,
+  "train.ema_decay": _FRACTION,
+  "model.dropout": _FRACTION,
+}
+
 
 def validate_config(config: ml_collections.ConfigDict) -> None:
   """Raises ConfigError naming the first field that cannot work."""
   base.create(config, num_classes=2)  # The method checks its own fields.
   pipeline.check_dataset_name("source", config.data.source)
   pipeline.check_dataset_name("target", config.data.target)
-  positive = {
-    "optim.lr": config.optim.lr,
-    "data.batch_size": config.data.batch_size,
-    "data.eval_batch_size": config.data.eval_batch_size,
-    "train.num_steps": config.train.num_steps,
-    "train.log_every": config.train.log_every,
-    "train.eval_every": config.train.eval_every,
-    "train.ckpt_every": config.train.ckpt_every,
-  }
-  for field, value in positive.items():
-    if not value > 0:
-      raise ConfigError(f"config.{field}={value!r} must be > 0")
-  if config.data.source_val_size < 0:
-    raise ConfigError(f"config.data.source_val_size={config.data.source_val_size!r} must be >= 0")
-  if config.train.reverse_dann_steps < 0:
-    raise ConfigError(
-      f"config.train.reverse_dann_steps={config.train.reverse_dann_steps!r} must be >= 0"
-    )
-  if config.data.target_labels_per_class < 0:
-    raise ConfigError(
-      f"config.data.target_labels_per_class={config.data.target_labels_per_class!r} must be >= 0"
-    )
-  if config.data.random_shift < 0:
-    raise ConfigError(f"config.data.random_shift={config.data.random_shift!r} must be >= 0")
-  if not 0 <= config.train.ema_decay < 1:
-    raise ConfigError(f"config.train.ema_decay={config.train.ema_decay!r} must be in [0, 1)")
-  if not 0 <= config.model.dropout < 1:
-    raise ConfigError(f"config.model.dropout={config.model.dropout!r} must be in [0, 1)")
+  for field, (ok, must) in RANGES.items():
+    section, name = field.split(".")
+    value = config[section][name]
+    if not ok(value):
+      raise ConfigError(f"config.{field}={value!r} must be {must}")
   parallel.Placement(config.parallel)
   parallel.check_divisible(config.parallel, config.data.batch_size)
   k, count = config.data.target_labels_per_class, jax.process_count()
@@ -65,7 +70,7 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
       f"config.data.manual_dir: {manual_dir} does not exist; create it and put "
       "the dataset's files there (see the dataset's builder docstring)"
     )
-  models.build_classifier(config.model, num_classes=2)  # Checks names only.
+  check_image_size(config)
   for field in ("init_checkpoint", "torch_weights"):
     path = config.model[field]
     if path and not os.path.exists(os.path.expanduser(path)):
@@ -80,3 +85,24 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
         re.compile(pattern)
       except re.error as e:
         raise ConfigError(f"config.{field}: {pattern!r} is not a regex ({e})") from None
+
+
+def check_image_size(config: ml_collections.ConfigDict) -> None:
+  """ConfigError if the model cannot take `data.image_size` images (shapes only, no compile)."""
+  classifier = models.build_classifier(config.model, num_classes=2)  # Checks the names too.
+  size, channels = config.data.image_size, config.data.channels
+  images = jax.ShapeDtypeStruct((2, size, size, channels), jax.numpy.float32)
+  try:
+    variables = jax.eval_shape(lambda x: classifier.init(jax.random.key(0), x, False), images)
+    _, features = jax.eval_shape(lambda v, x: classifier.apply(v, x, False), variables, images)
+  except Exception as e:  # pylint: disable=broad-except  (any shape error of any backbone)
+    first = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
+    raise ConfigError(
+      f"config.data.image_size={size}: model {config.model.name!r} cannot take {size}x{size} "
+      f"images ({first}); use a larger image_size"
+    ) from None
+  if features.shape[-1] == 0:
+    raise ConfigError(
+      f"config.data.image_size={size}: model {config.model.name!r} leaves no features of "
+      f"{size}x{size} images; use a larger image_size"
+    )

@@ -1,0 +1,53 @@
+"""Files a reader can trust: whole or absent, never half-written; bad ones named, not fatal.
+
+Every file tljax writes for others to read (config.json, results.json,
+summaries, features, plots) goes through `replacing`: a uniquely named
+temporary file in the same directory, flushed and fsynced, then renamed over
+the target with `os.replace`, which is atomic on POSIX file systems. A crash
+leaves the old file or the new one, and two writers never share a temporary
+name. Standard library only (the benchmarks import it where JAX is absent).
+"""
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+
+log = logging.getLogger("tljax")
+
+
+@contextlib.contextmanager
+def replacing(path: str):
+  """Yields a temporary path beside `path`; on success it is fsynced and renamed to `path`."""
+  directory = os.path.dirname(os.path.abspath(path))
+  fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+  os.close(fd)
+  try:
+    yield tmp
+    with open(tmp, "rb+") as f:
+      os.fsync(f.fileno())
+    os.replace(tmp, path)
+  finally:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+
+
+def write_text(path: str, text: str) -> None:
+  with replacing(path) as tmp, open(tmp, "w") as f:
+    f.write(text)
+
+
+def write_json(path: str, obj) -> None:
+  with replacing(path) as tmp, open(tmp, "w") as f:
+    json.dump(obj, f, indent=2)
+
+
+def read_json(path: str) -> dict | None:
+  """The JSON object in `path`, or None with a warning naming the file if it cannot be read."""
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    log.warning("warning: skipping %s: %s: %s", path, type(e).__name__, e)
+    return None
