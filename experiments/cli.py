@@ -159,10 +159,11 @@ def exit_on_user_error(fn, *args):
   """Runs fn(*args); a ConfigError/DataError becomes one line and exit 2."""
   try:
     return fn(*args)
-  except (errors.ConfigError, errors.DataError) as e:
+  except (errors.ConfigError, errors.DataError, OSError) as e:
     if flags.FLAGS.is_parsed() and VERBOSE.value:
       raise
-    print(f"error: {e}", file=sys.stderr)
+    hint = " (--verbose shows where)" if isinstance(e, OSError) else ""
+    print(f"error: {e}{hint}", file=sys.stderr)
     sys.exit(2)
 
 

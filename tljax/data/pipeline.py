@@ -53,10 +53,13 @@ def load_split(
   tf.config.set_visible_devices([], "GPU")  # Keep the accelerators for JAX.
   data_dir = data_dir or default_data_dir()
   manual_dir = os.path.expanduser(manual_dir) if manual_dir else None
-  if name == "mnist" and builders.mnist.has_idx_files(manual_dir):
-    builder = builders.MnistFromIdx(data_dir=data_dir)
-  else:
-    builder = tfds.builder(name, data_dir=data_dir)
+  try:
+    if name == "mnist" and builders.mnist.has_idx_files(manual_dir):
+      builder = builders.MnistFromIdx(data_dir=data_dir)
+    else:
+      builder = tfds.builder(name, data_dir=data_dir)
+  except Exception as e:  # pylint: disable=broad-except  (e.g. a damaged dataset_info.json)
+    raise DataError(_damaged(name, os.path.join(data_dir, name), e)) from None
   try:
     builder.download_and_prepare(
       download_config=tfds.download.DownloadConfig(manual_dir=manual_dir)
@@ -83,5 +86,16 @@ def load_split(
   # Batches rather than batch_size=-1, which needs split sizes (mock data has none).
   index, count = shard
   part = split if count == 1 else tfds.even_splits(split, n=count, drop_remainder=False)[index]
-  chunks = list(tfds.as_numpy(builder.as_dataset(split=part, batch_size=8192)))
+  try:
+    chunks = list(tfds.as_numpy(builder.as_dataset(split=part, batch_size=8192)))
+  except (tf.errors.OpError, ValueError, OSError) as e:  # E.g. a damaged tfrecord file.
+    raise DataError(_damaged(name, builder.data_dir, e)) from None
   return {key: np.concatenate([c[key] for c in chunks]) for key in ("image", "label")}
+
+
+def _damaged(name: str, where: str, error: Exception) -> str:
+  first = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+  return (
+    f"the prepared copy of dataset {name!r} in {where} cannot be read "
+    f"({type(error).__name__}: {first}); delete that directory and rerun to prepare it again"
+  )

@@ -111,8 +111,14 @@ def read_state_dict(path: str) -> dict:
   if not os.path.exists(path):
     raise ConfigError(f"config.model.torch_weights={path!r} does not exist")
   if path.endswith(".npz"):
-    with np.load(path) as f:
-      return dict(f)
+    try:
+      with np.load(path, allow_pickle=False) as f:
+        return {k: np.asarray(f[k]) for k in f.files}
+    except (OSError, ValueError, EOFError) as e:  # Not a zip; object arrays; cut short.
+      raise ConfigError(
+        f"config.model.torch_weights={path!r} is not a readable .npz of numeric arrays "
+        f"({type(e).__name__}: {str(e)[:150]}); save it with np.savez(path, **arrays)"
+      ) from None
   try:
     import torch  # pylint: disable=g-import-not-at-top
   except ImportError:
@@ -120,5 +126,29 @@ def read_state_dict(path: str) -> dict:
       f"reading {path} needs torch; install it, or convert the file once to .npz "
       "(see tljax/models/torch_import.py)"
     ) from None
-  state_dict = torch.load(path, map_location="cpu", weights_only=True)
-  return {k: v.numpy() for k, v in state_dict.items()}
+  try:
+    state_dict = torch.load(path, map_location="cpu", weights_only=True)
+  except Exception as e:  # pylint: disable=broad-except  (torch raises many kinds)
+    raise ConfigError(
+      f"config.model.torch_weights={path!r} cannot be read by torch.load "
+      f"({type(e).__name__}: {str(e)[:150]})"
+    ) from None
+  return tensors_of(state_dict, path)
+
+
+def tensors_of(state_dict, path: str = "the file") -> dict:
+  """{name: float32-or-int numpy array} of a state dict, unwrapping timm/Lightning's wrappers.
+
+  `{"state_dict": {...}}` and `{"model": {...}}` are unwrapped; bfloat16 and
+  half tensors become float32 (numpy has no bfloat16); non-tensors are dropped.
+  """
+  for key in ("state_dict", "model"):
+    if isinstance(state_dict, dict) and isinstance(state_dict.get(key), dict):
+      state_dict = state_dict[key]
+  if not isinstance(state_dict, dict):
+    raise ConfigError(f"{path} holds a {type(state_dict).__name__}, not a state dict of tensors")
+  out = {}
+  for name, value in state_dict.items():
+    if hasattr(value, "is_floating_point"):
+      out[name] = (value.float() if value.is_floating_point() else value).numpy()
+  return out

@@ -5,16 +5,20 @@ With internet, tljax uses TFDS's own `mnist` builder. Offline, put the files
   train-images-idx3-ubyte.gz  train-labels-idx1-ubyte.gz
   t10k-images-idx3-ubyte.gz   t10k-labels-idx1-ubyte.gz
 
-(gzipped or not) in a directory and pass it as `config.data.manual_dir`.
+(gzipped or not; `train-images.idx3-ubyte`-style names with a dot work too)
+in a directory and pass it as `config.data.manual_dir`.
 `MnistFromIdx` writes the same dataset, under the same name and version, as
 TFDS's builder, so either one prepares `DATA_DIR/mnist/3.0.1` once.
 """
 
 import gzip
 import os
+import zlib
 
 import numpy as np
 import tensorflow_datasets as tfds
+
+from tljax.errors import DataError
 
 FILES = {
   "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -23,10 +27,12 @@ FILES = {
 
 
 def _find(directory: str, stem: str) -> str | None:
-  for name in (stem + ".gz", stem):
-    path = os.path.join(directory, name)
-    if os.path.exists(path):
-      return path
+  """The file of `stem` in `directory`: gzipped or not, '-idx' or '.idx' in the name."""
+  for base in (stem, stem.replace("-idx", ".idx")):
+    for name in (base + ".gz", base):
+      path = os.path.join(directory, name)
+      if os.path.exists(path):
+        return path
   return None
 
 
@@ -42,15 +48,26 @@ def has_idx_files(directory: str | None) -> bool:
 def read_idx(path: str) -> np.ndarray:
   """An IDX file (optionally gzipped) of unsigned bytes as a numpy array."""
   opener = gzip.open if path.endswith(".gz") else open
-  with opener(path, "rb") as f:
-    data = f.read()
-  if data[:2] != b"\0\0" or data[2] != 0x08:
-    raise ValueError(f"{path} is not an IDX file of unsigned bytes (magic {data[:4].hex()})")
+  try:
+    with opener(path, "rb") as f:
+      data = f.read()
+  except (EOFError, OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError.
+    raise DataError(
+      f"{path} cannot be read ({type(e).__name__}: {e}); it is damaged or cut short: "
+      "download it again"
+    ) from None
+  if len(data) < 4 or data[:2] != b"\0\0" or data[2] != 0x08:
+    raise DataError(
+      f"{path} is not an IDX file of unsigned bytes (magic {data[:4].hex() or 'none'}); "
+      "put the MNIST IDX files from yann.lecun.com's layout there"
+    )
   ndim = data[3]
   shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-  body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
+  body = np.frombuffer(data, np.uint8, offset=min(4 + 4 * ndim, len(data)))
   if body.size != int(np.prod(shape)):
-    raise ValueError(f"{path}: header says {shape} but holds {body.size} bytes")
+    raise DataError(
+      f"{path}: header says {shape} but holds {body.size} bytes; it is cut short: download it again"
+    )
   return body.reshape(shape)
 
 
@@ -61,7 +78,7 @@ def read_split(directory: str, split: str) -> tuple[np.ndarray, np.ndarray]:
   images = read_idx(_find(directory, images_stem))
   labels = read_idx(_find(directory, labels_stem))
   if len(images) != len(labels):
-    raise ValueError(f"{directory}: {len(images)} {split} images but {len(labels)} labels")
+    raise DataError(f"{directory}: {len(images)} {split} images but {len(labels)} labels")
   return images, labels
 
 
