@@ -98,3 +98,58 @@ def test_sigkill_at_two_steps_then_resume_is_bit_identical(tiny_config, tmp_path
   ]
   assert step == 60
   jax.tree.map(np.testing.assert_array_equal, state_killed, state_whole)
+
+
+_DIE_DURING_SAVE = """
+import os, signal, sys
+import orbax.checkpoint as ocp
+from absl import app
+
+original = ocp.CheckpointManager.save
+
+
+def save_then_die(self, step, *args, **kwargs):
+  out = original(self, step, *args, **kwargs)  # Returns while the async write is in flight.
+  if step == 8:
+    os.kill(os.getpid(), signal.SIGKILL)
+  return out
+
+
+ocp.CheckpointManager.save = save_then_die
+from experiments import cli, dann
+
+sys.argv = ["dann", *sys.argv[1:]]
+app.run(dann.main, flags_parser=cli.parse_flags)
+"""
+
+
+def test_sigkill_during_a_checkpoint_write_then_resume_is_bit_identical(tiny_config, tmp_path):
+  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+
+  tiny_config.train.num_steps, tiny_config.train.ckpt_every = 16, 4
+  tiny_config.train.eval_every = 1000
+  killed, whole = tmp_path / "killed", tmp_path / "whole"
+  args = [
+    "--config=configs/dann_digits.py:tiny",
+    f"--workdir={killed}",
+    f"--config.data.data_dir={tiny_config.data.data_dir}",
+    "--config.train.num_steps=16",
+    "--config.train.ckpt_every=4",
+    "--config.train.eval_every=1000",
+    "--noxla_cpu_fast",
+  ]
+  env = {**os.environ, "JAX_DISABLE_MOST_OPTIMIZATIONS": "true"}
+  proc = subprocess.run(
+    [sys.executable, "-c", _DIE_DURING_SAVE, *args], cwd=ROOT, env=env, capture_output=True
+  )
+  assert proc.returncode == -signal.SIGKILL
+  left = sorted(os.listdir(killed / "checkpoints"))
+  assert "4" in left and "8" not in left  # Step 8 was cut off mid-write: never committed.
+  resumed = loop.train_and_evaluate(tiny_config, str(killed))
+  assert resumed["resumed_from_step"] == 4
+  loop.train_and_evaluate(tiny_config, str(whole))
+  (state_killed, step), (state_whole, _) = [
+    helpers.final_state(tiny_config, workdir) for workdir in (killed, whole)
+  ]
+  assert step == 16
+  jax.tree.map(np.testing.assert_array_equal, state_killed, state_whole)

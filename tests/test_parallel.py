@@ -10,9 +10,12 @@ devices) is off by orders of magnitude more.
 
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -87,3 +90,30 @@ def test_two_process_run_reads_shards_and_evaluates_the_whole_test_split(data_di
   # Each process evaluated its 150 test images; the confusion matrices were summed.
   assert results["final"]["target_test"]["num_examples"] == 300
   assert "eval step" not in logs[1]  # Only process 0 logs.
+
+
+def test_sigterm_to_one_of_two_processes_stops_both_at_the_same_step(data_dir, tmp_path):
+  """JAX's preemption service tells every process; all save the same step and exit 75."""
+  with socket.socket() as s:
+    s.bind(("localhost", 0))
+    port = s.getsockname()[1]
+  procs = []
+  for i in range(2):
+    cmd = [
+      sys.executable, "-m", "experiments.dann", "--config", "configs/dann_digits.py:tiny",
+      f"--config.data.data_dir={data_dir}", f"--workdir={tmp_path}", "--config.parallel=sharded",
+      f"--coordinator_address=localhost:{port}", "--num_processes=2", f"--process_id={i}",
+      "--config.train.num_steps=1000000", "--config.train.ckpt_every=1000000",
+    ]  # fmt: skip
+    procs.append(subprocess.Popen(cmd, cwd=ROOT, env=_env(2), stderr=subprocess.PIPE, text=True))
+  deadline = time.time() + 180
+  while not (tmp_path / "metrics.jsonl").exists() and time.time() < deadline:
+    time.sleep(0.2)  # Both are training once process 0 has logged.
+  procs[1].send_signal(signal.SIGTERM)  # Only process 1 is told.
+  steps = []
+  for proc in procs:
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 75, err[-3000:]
+    steps.append(int(re.search(r"stopped by signal 15 at step (\d+)", err).group(1)))
+  assert steps[0] == steps[1]
+  assert str(steps[0]) in os.listdir(tmp_path / "checkpoints")

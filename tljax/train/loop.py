@@ -159,7 +159,7 @@ class _Loop:
 
   def run(self, state, start_step: int):
     """Trains to `train.num_steps`; see `train_and_evaluate` for what it raises."""
-    with signals.noted() as received:
+    with signals.noted(signals.caught_signals()) as received:
       return self._run(state, start_step, received)
 
   def _save(self, state, step: int) -> None:
@@ -188,7 +188,8 @@ class _Loop:
       )
       pending.append(placement.metrics(step_metrics))
       # Also check before every checkpoint, so no non-finite state is saved.
-      checkpoint_now = step % tc.ckpt_every == 0 or step == tc.num_steps or bool(received)
+      stop = signals.preempted(step, received)
+      checkpoint_now = step % tc.ckpt_every == 0 or step == tc.num_steps or stop is not None
       if step % tc.log_every == 0 or checkpoint_now:
         scalars = metrics_lib.mean_metrics(jax.device_get(pending))
         pending = []
@@ -215,9 +216,9 @@ class _Loop:
         last_time = time.time()  # Steps/s measures training alone.
       if checkpoint_now:
         self._save(state, step)
-      if received:
+      if stop is not None:
         self.manager.wait_until_finished()
-        raise signals.Preempted(received[0], step)
+        raise signals.Preempted(stop, step)
     return state
 
   def _check_health(self, step: int, scalars: dict) -> None:
