@@ -11,6 +11,18 @@ import pytest  # pylint: disable=g-import-not-at-top
 jax.config.update("jax_disable_most_optimizations", True)
 
 
+@pytest.fixture(autouse=True)
+def _keep_xla_flags():
+  """Entry points called in-process add XLA flags to os.environ; later subprocesses
+  must start with this process's own flags, or their maths differs from ours."""
+  before = os.environ.get("XLA_FLAGS")
+  yield
+  if before is None:
+    os.environ.pop("XLA_FLAGS", None)
+  else:
+    os.environ["XLA_FLAGS"] = before
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory):
   """A TFDS data dir holding the embedded digits and digits_m datasets."""

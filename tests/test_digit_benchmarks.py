@@ -1,6 +1,7 @@
 """MNIST from IDX files, MNIST-M, USPS and the SVHN/USPS pipelines (mock data)."""
 
 import gzip
+import os
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import tensorflow_datasets as tfds
 
 from tljax.data import domains, pipeline
 from tljax.data.builders import blending, mnist, mnist_m, usps
+from tljax.errors import DataError
 from tljax.methods import base
 from tljax.train import splits
 
@@ -51,8 +53,14 @@ def test_read_idx_round_trip_and_bad_magic(idx_dir, tmp_path):
   np.testing.assert_array_equal(images, arrays["train"][0])
   np.testing.assert_array_equal(labels, arrays["train"][1])
   (tmp_path / "bad").write_bytes(b"\x00\x00\x0d\x01" + (3).to_bytes(4, "big") + b"abc")
-  with pytest.raises(ValueError, match="not an IDX file of unsigned bytes"):
+  with pytest.raises(DataError, match="not an IDX file of unsigned bytes"):
     mnist.read_idx(str(tmp_path / "bad"))
+  # A dotted name (train-images.idx3-ubyte) is found too.
+  dotted = tmp_path / "dotted"
+  dotted.mkdir()
+  for name in os.listdir(directory):
+    os.link(os.path.join(directory, name), dotted / name.replace("-idx", ".idx"))
+  np.testing.assert_array_equal(mnist.read_split(str(dotted), "train")[0], images)
 
 
 @pytest.mark.parametrize("split", ["train", "test"])

@@ -143,11 +143,14 @@ def test_a_damaged_results_file_is_named_and_skipped(tmp_path, caplog):
 
 def test_a_start_that_fails_to_load_data_leaves_no_config(tiny_config, tmp_path):
   workdir = tmp_path / "run"
-  empty = tmp_path / "no_mnist"
-  empty.mkdir()
+  damaged = tmp_path / "mnist"
+  damaged.mkdir()
+  for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+               "t10k-labels-idx1-ubyte"):  # fmt: skip
+    (damaged / name).write_bytes(b"not an IDX file")
   bad = tiny_config.copy_and_resolve_references()
-  bad.data.source, bad.data.manual_dir = "mnist", str(empty)
-  with pytest.raises(DataError):
+  bad.data.source, bad.data.manual_dir = "mnist", str(damaged)
+  with pytest.raises(DataError, match="is not an IDX file"):
     loop.train_and_evaluate(bad, str(workdir))
   assert not (workdir / "config.json").exists()
   assert loop.train_and_evaluate(tiny_config, str(workdir))["steps"] == 6  # Not "another config".

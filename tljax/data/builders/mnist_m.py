@@ -24,7 +24,7 @@ import os
 import numpy as np
 import tensorflow_datasets as tfds
 
-from tljax.data.builders import blending, mnist
+from tljax.data.builders import blending, digests, mnist
 
 BSDS500_URL = (
   "http://www.eecs.berkeley.edu/Research/Projects/CS/vision/grouping/BSR/BSR_bsds500.tgz"
@@ -76,7 +76,9 @@ class MnistM(tfds.core.GeneratorBasedBuilder):
   def _photos(self, dl_manager) -> list[np.ndarray]:
     if self.builder_config.name == "offline":
       return offline_photos()
-    return bsds500_photos(os.fspath(dl_manager.download_and_extract(BSDS500_URL)))
+    archive = dl_manager.download(BSDS500_URL)
+    digests.check(BSDS500_URL, archive)
+    return bsds500_photos(os.fspath(dl_manager.extract(archive)))
 
   def _split_generators(self, dl_manager):
     photos = self._photos(dl_manager)

@@ -10,6 +10,8 @@ import bz2
 import numpy as np
 import tensorflow_datasets as tfds
 
+from tljax.data.builders import digests
+
 URLS = {
   "train": "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/multiclass/usps.bz2",
   "test": "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/multiclass/usps.t.bz2",
@@ -51,6 +53,8 @@ class Usps(tfds.core.GeneratorBasedBuilder):
 
   def _split_generators(self, dl_manager):
     paths = dl_manager.download(URLS)
+    for split, path in paths.items():
+      digests.check(URLS[split], path)
     return {split: self._generate_examples(path) for split, path in paths.items()}
 
   def _generate_examples(self, path):
