@@ -28,7 +28,7 @@ import numpy as np
 from experiments import cli, finished_run, summarize
 from tljax import files
 from tljax.analysis import transfer
-from tljax.errors import DataError
+from tljax.errors import ConfigError, DataError
 
 BASELINES = ("source_only", "target_only")
 
@@ -82,52 +82,78 @@ def analyse_runs(workdir: str, reverse_dann_steps: int = 0) -> None:
   With `reverse_dann_steps`, also the final checkpoint's network-level reverse
   validation score (`validators.reverse_dann`) for runs with a source_val split.
   """
-  from tljax.analysis import plots as plots_lib  # pylint: disable=g-import-not-at-top
-  from tljax.train import evaluation  # pylint: disable=g-import-not-at-top
+  from tljax.train import workdir as workdir_lib  # pylint: disable=g-import-not-at-top
 
   for path in sorted(glob.glob(os.path.join(workdir, "**", "results.json"), recursive=True)):
     run = os.path.dirname(path)
-    results = files.read_json(path)  # A damaged file is named and skipped.
-    if results is None or results.get("status") != "finished":
-      continue
-    r = results
-    title = f"{r['source']} → {r['target']}, {r['method']}, seed {r['seed']}"
-    if not os.path.exists(os.path.join(run, "health.png")):
-      plots_lib.health_curves(
-        os.path.join(run, "metrics.jsonl"),
-        os.path.join(run, "health.png"),
-        title,
-        evals=_evaluations(results),
-      )
-    need_tsne = not os.path.exists(os.path.join(run, "tsne.png"))
-    need_reverse = bool(
-      reverse_dann_steps
-      and results.get("validators")
-      and "reverse_dann" not in results["validators"]
-    )
-    if "proxy_a_distance" in results and not need_tsne and not need_reverse:
-      continue
     try:
-      config, state, data, evaluator = finished_run.load(run, results)
-    except DataError as e:  # E.g. its checkpoints were deleted: tabulate it, analyse the rest.
+      with workdir_lib.locked(run):  # Not while a run (or another report) writes there.
+        _analyse_run(run, path, reverse_dann_steps)
+    except ConfigError as e:
       print(f"warning: not analysing {run}: {e}", file=sys.stderr)
-      continue
-    if "proxy_a_distance" not in results:
-      results["proxy_a_distance"] = evaluation.domain_discrepancy(
-        evaluator, state, data, config.seed
-      )
-    if need_reverse:
-      add_reverse_dann(results, config, evaluator, state, data, reverse_dann_steps)
-    files.write_json(path, results)
-    if need_tsne:
-      first = lambda a: {k: v[:1000] for k, v in a.items()}  # noqa: E731
-      plots_lib.tsne_plot(
-        *[(evaluator.outputs(state, first(a))[1], first(a)["label"])
-          for a in (data.source_test, data.target_test)],
-        png_path=os.path.join(run, "tsne.png"),
-        title=f"{title}: test features",
-      )  # fmt: skip
-    print(f"analysed {run}", file=sys.stderr)
+
+
+def _analyse_run(run: str, path: str, reverse_dann_steps: int) -> None:
+  """`analyse_runs` for one run, under its workdir's lock."""
+  from tljax.analysis import plots as plots_lib  # pylint: disable=g-import-not-at-top
+  from tljax.train import evaluation  # pylint: disable=g-import-not-at-top
+
+  results = files.read_json(path)  # A damaged file is named and skipped.
+  if results is None or results.get("status") != "finished":
+    return
+  r = results
+  drawn = {}
+  title = f"{r['source']} → {r['target']}, {r['method']}, seed {r['seed']}"
+  if not os.path.exists(os.path.join(run, "health.png")):
+    plots_lib.health_curves(
+      os.path.join(run, "metrics.jsonl"),
+      os.path.join(run, "health.png"),
+      title,
+      evals=_evaluations(results),
+    )
+    drawn["report/health"] = os.path.join(run, "health.png")
+  need_tsne = not os.path.exists(os.path.join(run, "tsne.png"))
+  need_reverse = bool(
+    reverse_dann_steps and results.get("validators") and "reverse_dann" not in results["validators"]
+  )
+  if "proxy_a_distance" in results and not need_tsne and not need_reverse:
+    _to_tensorboard(run, r["steps"], drawn)
+    return
+  try:
+    config, state, data, evaluator = finished_run.load(run, results)
+  except DataError as e:  # E.g. its checkpoints were deleted: tabulate it, analyse the rest.
+    print(f"warning: not analysing {run}: {e}", file=sys.stderr)
+    return
+  if "proxy_a_distance" not in results:
+    results["proxy_a_distance"] = evaluation.domain_discrepancy(evaluator, state, data, config.seed)
+  if need_reverse:
+    add_reverse_dann(results, config, evaluator, state, data, reverse_dann_steps)
+  files.write_json(path, results)
+  if need_tsne:
+    first = lambda a: {k: v[:1000] for k, v in a.items()}  # noqa: E731
+    plots_lib.tsne_plot(
+      *[(evaluator.outputs(state, first(a))[1], first(a)["label"])
+        for a in (data.source_test, data.target_test)],
+      png_path=os.path.join(run, "tsne.png"),
+      title=f"{title}: test features",
+    )  # fmt: skip
+    drawn["report/tsne"] = os.path.join(run, "tsne.png")
+  _to_tensorboard(run, r["steps"], drawn)
+  print(f"analysed {run}", file=sys.stderr)
+
+
+def _to_tensorboard(run: str, step: int, pngs: dict) -> None:
+  """The figures just drawn, as images in the run's TensorBoard events too."""
+  if not pngs:
+    return
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+
+  from tljax import metrics  # pylint: disable=g-import-not-at-top
+
+  board = metrics.TensorBoard(run)
+  if board:
+    board.images(step, {tag: np.asarray(Image.open(p).convert("RGB")) for tag, p in pngs.items()})
+    board.close()
 
 
 def add_reverse_dann(results: dict, config, evaluator, state, data, steps: int) -> None:

@@ -50,6 +50,10 @@ def test_analysis_recomputes_a_missing_pad_identically_and_draws_pngs(tiny_confi
   for png in ("health.png", "tsne.png"):
     assert (workdir / png).read_bytes().startswith(b"\x89PNG")
   assert "No source_only runs" not in (tmp_path / "report.md").read_text()
+  from tests.test_tensorboard import _events  # pylint: disable=g-import-not-at-top
+
+  tags = _events(workdir)  # The figures in TensorBoard too, at the final step.
+  assert tags["report/health"] == [6] and tags["report/tsne"] == [6]
 
 
 def test_an_older_runs_config_is_read_onto_todays_defaults():

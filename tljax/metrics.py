@@ -1,4 +1,4 @@
-"""Metric logging: one JSON line per log step, plus readable progress lines."""
+"""Metric logging: JSON lines and TensorBoard events per log step, plus progress lines."""
 
 import json
 import logging
@@ -10,22 +10,27 @@ log = logging.getLogger("tljax")
 
 
 class MetricWriter:
-  """Appends `{"step": s, name: value, ...}` lines to `workdir/metrics.jsonl`.
+  """Appends `{"step": s, name: value, ...}` lines to `workdir/metrics.jsonl`,
+  and writes the same scalars (and images) as TensorBoard events in `workdir`.
 
   Each record is one `write` of a whole line to a file opened for appending.
   A line cut short earlier (power cut, full disk) is ended with a newline
   before the first new record, so it stays one bad line that readers skip
-  (`read_records`) instead of swallowing the next record.
+  (`read_records`) instead of swallowing the next record. A resumed run adds
+  an event file whose steps continue the same curves (`tensorboard --logdir`).
   """
 
   def __init__(self, workdir: str, enabled: bool = True):
     self.path = os.path.join(workdir, "metrics.jsonl")
     self.enabled = enabled
     self._checked_tail = False
+    self._board = TensorBoard(workdir) if enabled else None
 
   def write(self, step: int, scalars: dict) -> None:
     if not self.enabled:
       return
+    if self._board:
+      self._board.scalars(step, scalars)
     record = {"step": int(step), **{k: _plain(v) for k, v in scalars.items()}}
     line = json.dumps(record) + "\n"
     if not self._checked_tail:
@@ -36,6 +41,57 @@ class MetricWriter:
       os.write(fd, line.encode())
     finally:
       os.close(fd)
+
+  def write_images(self, step: int, images: dict) -> None:
+    """{tag: uint8 [H, W, 3]} images, TensorBoard only."""
+    if self.enabled and self._board:
+      self._board.images(step, images)
+
+  def close(self) -> None:
+    if self._board:
+      self._board.close()
+
+
+class TensorBoard:
+  """Event files through clu's `metric_writers.SummaryWriter` (tf.summary underneath).
+
+  clu and TensorFlow are imported here, not at module import, so the core
+  runs without them; if they are missing the run goes on with a warning.
+  """
+
+  def __init__(self, logdir: str):
+    try:
+      from clu import metric_writers  # pylint: disable=g-import-not-at-top
+    except ImportError as e:
+      log.warning("warning: no TensorBoard events (%s); pip install clu tensorboard", e)
+      self._writer = None
+      return
+    self._writer = metric_writers.SummaryWriter(logdir)
+
+  def __bool__(self) -> bool:
+    return self._writer is not None
+
+  def scalars(self, step: int, scalars: dict) -> None:
+    numbers = {k: float(np.asarray(v)) for k, v in scalars.items() if np.ndim(v) == 0}
+    self._writer.write_scalars(int(step), numbers)
+    self._writer.flush()
+
+  def images(self, step: int, images: dict) -> None:
+    self._writer.write_images(int(step), {k: np.asarray(v)[None] for k, v in images.items()})
+    self._writer.flush()
+
+  def close(self) -> None:
+    if self._writer is not None:
+      self._writer.close()
+
+
+def confusion_image(confusion, cell: int = 12) -> np.ndarray:
+  """A confusion matrix [K, K] (rows: true class) as uint8 [K*cell, K*cell, 3]: white is 0,
+  dark blue a row's whole mass, each row normalised."""
+  counts = np.asarray(confusion, np.float64)
+  share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+  colour = np.array([255.0, 255.0, 255.0]) - share[..., None] * np.array([225.0, 180.0, 80.0])
+  return np.repeat(np.repeat(colour, cell, axis=0), cell, axis=1).astype(np.uint8)
 
 
 def _ends_mid_line(path: str) -> bool:

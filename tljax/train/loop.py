@@ -97,6 +97,8 @@ def _train_and_evaluate(config, workdir, allow_config_change, data, allow_restar
   )
   scores = loop.validate(state, int(state.step), final=True)
   history = results.history(workdir, int(state.step), final, scores)
+  loop.write_eval(int(state.step), final, scores)  # The final evaluation, logged as the others.
+  loop.writer.close()
   manager.wait_until_finished()
   manager.close()
   run = {
@@ -149,6 +151,7 @@ class _Loop:
   setup: dict  # provenance.record(): recorded with every checkpoint.
 
   def __post_init__(self):
+    self.writer = metrics_lib.MetricWriter(self.workdir, enabled=jax.process_index() == 0)
     self.monitor = diagnostics.CollapseMonitor(method=self.config.method.name)
     self.monitor = dataclasses.replace(self.monitor, **self.prior.get("monitor", {}))
     self.warnings = list(self.prior.get("warnings", []))
@@ -176,7 +179,7 @@ class _Loop:
 
   def _run(self, state, start_step: int, received: list):
     tc, placement = self.config.train, self.built.placement
-    writer = metrics_lib.MetricWriter(self.workdir, enabled=jax.process_index() == 0)
+    writer = self.writer
     labels = {**metrics_lib.LABELS, **self.built.method.labels}
     base_rng = jax.random.key(self.config.seed)
     batches = domains.batches(self.streams, start_step)
@@ -212,7 +215,7 @@ class _Loop:
         )
         evaluation.log_eval(step, evals)
         scores = self.validate(local_state, step)
-        writer.write(step, results.history_entry(step, evals, scores, flat=True))
+        self.write_eval(step, evals, scores)
         last_time = time.time()  # Steps/s measures training alone.
       if checkpoint_now:
         self._save(state, step)
@@ -220,6 +223,16 @@ class _Loop:
         self.manager.wait_until_finished()
         raise signals.Preempted(stop, step)
     return state
+
+  def write_eval(self, step: int, evals: dict, scores: dict | None) -> None:
+    """An evaluation: accuracies and validator scores, and confusion images for TensorBoard."""
+    self.writer.write(step, results.history_entry(step, evals, scores, flat=True))
+    self.writer.write_images(
+      step,
+      {
+        f"eval/{k}/confusion": metrics_lib.confusion_image(v["confusion"]) for k, v in evals.items()
+      },
+    )
 
   def _check_health(self, step: int, scalars: dict) -> None:
     """Warns when an adversarial method's domain classifier collapses."""
