@@ -65,8 +65,8 @@ def test_two_processes_of_four_devices_match_one_of_eight(tmp_path):
   _assert_close(tmp_path / "sharded_2x4.npz", tmp_path / "sharded_1x8.npz")
 
 
-def test_two_process_run_reads_shards_and_evaluates_the_whole_test_split(data_dir, tmp_path):
-  """The CLI on 2 processes x 2 devices: each reads half of every split, results cover all."""
+def _two_process_cli(data_dir, workdir, *overrides) -> list[subprocess.Popen]:
+  """The tiny config's CLI on 2 local processes x 2 CPU devices, sharded."""
   with socket.socket() as s:
     s.bind(("localhost", 0))
     port = s.getsockname()[1]
@@ -74,11 +74,19 @@ def test_two_process_run_reads_shards_and_evaluates_the_whole_test_split(data_di
   for i in range(2):
     cmd = [
       sys.executable, "-m", "experiments.dann", "--config", "configs/dann_digits.py:tiny",
-      f"--config.data.data_dir={data_dir}", f"--workdir={tmp_path}", "--config.parallel=sharded",
+      f"--config.data.data_dir={data_dir}", f"--workdir={workdir}", "--config.parallel=sharded",
       f"--coordinator_address=localhost:{port}", "--num_processes=2", f"--process_id={i}",
-      "--config.train.eval_every=6", "--config.train.ckpt_every=6",
+      *overrides,
     ]  # fmt: skip
     procs.append(subprocess.Popen(cmd, cwd=ROOT, env=_env(2), stderr=subprocess.PIPE, text=True))
+  return procs
+
+
+def test_two_process_run_reads_shards_and_evaluates_the_whole_test_split(data_dir, tmp_path):
+  """The CLI on 2 processes x 2 devices: each reads half of every split, results cover all."""
+  procs = _two_process_cli(
+    data_dir, tmp_path, "--config.train.eval_every=6", "--config.train.ckpt_every=6"
+  )
   logs = []
   for proc in procs:
     _, err = proc.communicate(timeout=240)
@@ -94,18 +102,9 @@ def test_two_process_run_reads_shards_and_evaluates_the_whole_test_split(data_di
 
 def test_sigterm_to_one_of_two_processes_stops_both_at_the_same_step(data_dir, tmp_path):
   """JAX's preemption service tells every process; all save the same step and exit 75."""
-  with socket.socket() as s:
-    s.bind(("localhost", 0))
-    port = s.getsockname()[1]
-  procs = []
-  for i in range(2):
-    cmd = [
-      sys.executable, "-m", "experiments.dann", "--config", "configs/dann_digits.py:tiny",
-      f"--config.data.data_dir={data_dir}", f"--workdir={tmp_path}", "--config.parallel=sharded",
-      f"--coordinator_address=localhost:{port}", "--num_processes=2", f"--process_id={i}",
-      "--config.train.num_steps=1000000", "--config.train.ckpt_every=1000000",
-    ]  # fmt: skip
-    procs.append(subprocess.Popen(cmd, cwd=ROOT, env=_env(2), stderr=subprocess.PIPE, text=True))
+  procs = _two_process_cli(
+    data_dir, tmp_path, "--config.train.num_steps=1000000", "--config.train.ckpt_every=1000000"
+  )
   deadline = time.time() + 180
   while not (tmp_path / "metrics.jsonl").exists() and time.time() < deadline:
     time.sleep(0.2)  # Both are training once process 0 has logged.

@@ -29,24 +29,11 @@ def mk_mmd2(source, target, estimator: str = "linear", multipliers=PAPER_MULTIPL
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(kernels.MMDMethod):
   """DAN: source cross-entropy + multi-kernel MMD between the domains' features."""
 
-  streams = (base.SOURCE, base.TARGET)
   defaults = {"trade_off": 1.0, "estimator": "linear"}
   labels = {"mmd": "mmd"}
 
-  trade_off: float = 1.0
-  estimator: str = "linear"
-
-  @classmethod
-  def create(cls, setup: base.Setup) -> "Method":
-    return cls(
-      trade_off=setup.get("trade_off", base.NON_NEGATIVE),
-      estimator=setup.get("estimator", base.one_of(kernels.ESTIMATORS)),
-    )
-
-  def loss(self, out):
-    cls_loss, metrics = base.supervised(out, base.SOURCE)
-    mmd = mk_mmd2(out.features[base.SOURCE], out.features[base.TARGET], self.estimator)
-    return cls_loss + self.trade_off * mmd, {**metrics, "mmd": mmd}
+  def discrepancy(self, out):
+    return mk_mmd2(out.features[base.SOURCE], out.features[base.TARGET], self.estimator)

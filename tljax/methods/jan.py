@@ -42,29 +42,18 @@ def jmmd2(source: tuple, target: tuple, estimator: str = "linear") -> jax.Array:
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(kernels.MMDMethod):
   """JAN: source cross-entropy + joint MMD of (features, predictions)."""
 
-  streams = (base.SOURCE, base.TARGET)
   defaults = {"trade_off": 1.0, "estimator": "unbiased"}
   labels = {"jmmd": "jmmd"}
 
-  trade_off: float = 1.0
   estimator: str = "unbiased"
 
-  @classmethod
-  def create(cls, setup: base.Setup) -> "Method":
-    return cls(
-      trade_off=setup.get("trade_off", base.NON_NEGATIVE),
-      estimator=setup.get("estimator", base.one_of(kernels.ESTIMATORS)),
-    )
-
-  def loss(self, out):
-    cls_loss, metrics = base.supervised(out, base.SOURCE)
+  def discrepancy(self, out):
     s, t = base.SOURCE, base.TARGET
-    jmmd = jmmd2(
+    return jmmd2(
       (out.features[s], jax.nn.softmax(out.logits[s])),
       (out.features[t], jax.nn.softmax(out.logits[t])),
       self.estimator,
     )
-    return cls_loss + self.trade_off * jmmd, {**metrics, "jmmd": jmmd}

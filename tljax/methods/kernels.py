@@ -16,8 +16,12 @@ with the mean taken over the pooled batch z = [S; T] and treated as a
 constant (no gradient), as in DAN's and JAN's released code.
 """
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
+
+from tljax.methods import base
 
 ESTIMATORS = ("linear", "unbiased", "biased")
 
@@ -65,3 +69,31 @@ def mmd2(kernel: jax.Array, num_source: int, estimator: str = "linear") -> jax.A
     h = k_ss[i, j] + k_tt[i, j] - k_st[i, j] - k_st[j, i]
     return h.mean()
   raise ValueError(f"unknown MMD estimator {estimator!r}; choose one of {list(ESTIMATORS)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class MMDMethod(base.Method):
+  """Source cross-entropy + trade_off * an MMD between the domains (DAN's, JAN's).
+
+  Subclasses set `defaults`, `labels` (one metric) and `discrepancy(out)`.
+  """
+
+  streams = (base.SOURCE, base.TARGET)
+
+  trade_off: float = 1.0
+  estimator: str = "linear"
+
+  @classmethod
+  def create(cls, setup: base.Setup) -> "MMDMethod":
+    return cls(
+      trade_off=setup.get("trade_off", base.NON_NEGATIVE),
+      estimator=setup.get("estimator", base.one_of(ESTIMATORS)),
+    )
+
+  def discrepancy(self, out) -> jax.Array:
+    raise NotImplementedError
+
+  def loss(self, out):
+    cls_loss, metrics = base.supervised(out, base.SOURCE)
+    mmd = self.discrepancy(out)
+    return cls_loss + self.trade_off * mmd, {**metrics, next(iter(self.labels)): mmd}
