@@ -37,6 +37,9 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.image_size = 28  # Height = width; the loaded data must match.
   config.data.channels = 3
   config.data.random_shift = 0  # Train-time translation by up to this many pixels.
+  # Strong views (self_training): shift by up to this many pixels, grey square of this side.
+  config.data.strong_shift = 4
+  config.data.cutout = 8
   # Labelled source examples held out of training for label-free validators.
   config.data.source_val_size = 0
   # target_only: train on this many labelled target images per class (0: all).

@@ -16,7 +16,7 @@ import numpy as np
 from configs import dann_digits
 from tljax import models
 from tljax.data import domains
-from tljax.methods import base
+from tljax.methods import augment, base
 from tljax.train import (
   StepHParams,
   confusion_summary,
@@ -47,9 +47,11 @@ def main() -> None:
   method = base.create(config, num_classes)  # Reads and checks config.method.<name>.
   classifier = models.build_classifier(config.model, num_classes)
   tx, lr_schedule = make_optimizer(config.optim, args.steps)
-  image_shape = data.source_train["image"].shape[1:]
+  image_shape = data.source_train["input"].shape[1:]
   state = create_train_state(jax.random.key(config.seed), classifier, method, tx, image_shape)
-  hparams = StepHParams(random_shift=config.data.random_shift, ema_decay=config.train.ema_decay)
+  hparams = StepHParams(
+    augment=augment.Images(shift=config.data.random_shift), ema_decay=config.train.ema_decay
+  )
   step = jax.jit(
     functools.partial(
       train_step, method=method, classifier=classifier, tx=tx, lr_schedule=lr_schedule,

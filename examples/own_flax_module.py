@@ -20,7 +20,7 @@ import numpy as np
 
 from configs import dann_digits
 from tljax.data import domains
-from tljax.methods import base
+from tljax.methods import augment, base
 from tljax.train import (
   StepHParams,
   confusion_summary,
@@ -67,12 +67,12 @@ def main() -> None:
   model = SmallNet(num_classes)
   method = base.create(config, num_classes)  # DANN's discriminator: config.model's widths.
   tx, lr_schedule = make_optimizer(config.optim, args.steps)
-  image_shape = data.source_train["image"].shape[1:]
+  image_shape = data.source_train["input"].shape[1:]
   state = create_train_state(jax.random.key(0), model, method, tx, image_shape)
   step = jax.jit(
     functools.partial(
       train_step, method=method, classifier=model, tx=tx, lr_schedule=lr_schedule,
-      hparams=StepHParams(random_shift=2),
+      hparams=StepHParams(augment=augment.Images(shift=2)),
     ),
     donate_argnums=(0,),
   )  # fmt: skip

@@ -39,7 +39,7 @@ def synthetic_batch(config, streams, rng: np.random.Generator) -> dict:
   size, channels, bs = config.data.image_size, config.data.channels, config.data.batch_size
   batch = {}
   for name in streams:
-    batch[name] = {"image": rng.integers(0, 256, (bs, size, size, channels), dtype=np.uint8)}
+    batch[name] = {"input": rng.integers(0, 256, (bs, size, size, channels), dtype=np.uint8)}
     if base.LABELLED[name]:
       batch[name]["label"] = rng.integers(0, 10, (bs,))
   return batch

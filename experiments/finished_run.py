@@ -19,13 +19,10 @@ def stored_config(stored: dict):
 
 
 def migrate(stored: dict) -> dict:
-  """A config stored before methods had sections: `method.trade_off` etc. were DANN's."""
-  method = stored.get("method", {})
-  flat = {k: v for k, v in method.items() if k != "name" and not isinstance(v, dict)}
-  if not flat:
-    return stored
-  kept = {k: v for k, v in method.items() if k not in flat}
-  return {**stored, "method": {**kept, "dann": {**kept.get("dann", {}), **flat}}}
+  """A config stored by older tljax, in today's fields (`tljax.train.workdir.upgrade`)."""
+  from tljax.train import workdir  # pylint: disable=g-import-not-at-top
+
+  return workdir.upgrade(stored)
 
 
 def results(run: str) -> dict:
@@ -53,6 +50,6 @@ def load(run: str, finished: dict, data=None):
   config = stored_config(finished["config"])
   data = data or splits.load_domains(config.data)
   num_classes = splits.num_classes(data)
-  state = build.build(config, data.source_train["image"].shape[1:], num_classes).state
+  state = build.build(config, data.source_train["input"].shape[1:], num_classes).state
   state = checkpoint.restore_step(run, finished["steps"], state)
   return config, state, data, evaluation.Evaluator(config, num_classes)

@@ -13,40 +13,51 @@ import os
 import jax
 import numpy as np
 
-from configs import dann_digits
+from configs import dann_digits, dann_sentiment
 from tljax import methods
 from tljax.train import build, parallel
 
 STEPS, BATCH = 3, 16
 
 
-def global_batch(step: int, size: int, streams=("source", "target")) -> dict:
-  """The same global batch in every process and mode."""
+def global_batch(step: int, size: int, streams=("source", "target"), model: str = "tiny") -> dict:
+  """The same global batch in every process and mode: images, bags of n-grams or token ids."""
   rng = np.random.default_rng(step)
   batch = {}
   for name in streams:
-    batch[name] = {"image": rng.integers(0, 256, (BATCH, size, size, 3), dtype=np.uint8)}
+    if model == "text_bag":
+      batch[name] = {"input": (rng.random((BATCH, size)) < 0.05).astype(np.float32)}
+    elif model == "text_conv":
+      batch[name] = {"input": rng.integers(0, size, (BATCH, 12)).astype(np.int32)}
+    else:
+      batch[name] = {"input": rng.integers(0, 256, (BATCH, size, size, 3), dtype=np.uint8)}
     if name != "target":
       batch[name]["label"] = rng.integers(0, 3, (BATCH,))
   return batch
 
 
 def run(mode: str, model: str, method: str = "dann") -> dict:
-  config = dann_digits.get_config("tiny")
-  config.model.name = model
+  if model.startswith("text"):
+    config = dann_sentiment.get_config("tiny,conv" if model == "text_conv" else "tiny")
+    size = config.data.text.vocab_size
+    shape = (size,) if model == "text_bag" else (12,)
+  else:
+    config = dann_digits.get_config("tiny")
+    config.model.name = model
+    size = 28 if model == "dann_digits" else 12
+    shape = (size, size, 3)
   config.method.name = method
-  size = 28 if model == "dann_digits" else 12
   config.parallel = mode
   config.data.batch_size = BATCH
   # Under pmap each device draws its own random shifts (rng folded with the
   # device index), so the maths equals single-device only without them.
   config.data.random_shift = 0
-  built = build.build(config, (size, size, 3), num_classes=3)
+  built = build.build(config, shape, num_classes=3)
   step_fn, placement = built.train_step, built.placement
   state = placement.put_state(built.state)
   rng = jax.random.key(0)
   for step in range(STEPS):
-    batch = global_batch(step, size, built.method.streams)
+    batch = global_batch(step, size, built.method.streams, model)
     rows = parallel.process_rows(batch, jax.process_index(), jax.process_count())
     state, _ = step_fn(state, placement.put_batch(rows), rng)
   host = placement.host_state(state)
@@ -58,7 +69,7 @@ def main():
   parser = argparse.ArgumentParser()
   parser.add_argument("--modes", default="single,pmap,sharded")
   parser.add_argument("--out", required=True)
-  parser.add_argument("--model", default="tiny", help="tiny or dann_digits")
+  parser.add_argument("--model", default="tiny", help="tiny, dann_digits, text_bag or text_conv")
   parser.add_argument("--tag", default="")
   parser.add_argument("--methods", default="dann", help="comma-separated, or 'all'")
   parser.add_argument("--coordinator", default=None)

@@ -18,8 +18,8 @@ from tljax.data.builders import blending, digits
 )
 def test_splits_shapes_dtypes_and_labels(data_dir, name, split, size, channels):
   arrays = pipeline.load_split(name, split, data_dir=data_dir)
-  assert arrays["image"].shape == (size, 28, 28, channels)
-  assert arrays["image"].dtype == np.uint8
+  assert arrays["input"].shape == (size, 28, 28, channels)
+  assert arrays["input"].dtype == np.uint8
   counts = np.bincount(arrays["label"], minlength=10)
   assert counts.sum() == size and len(counts) == 10
   assert counts.min() >= size // 20  # Every class is present in quantity.
@@ -34,7 +34,7 @@ def test_domains_and_splits_are_disjoint():
 def test_target_is_the_source_digit_blended_with_a_photo(data_dir):
   # digits_m pixels are |patch - digit|, so where the digit is black (0) the
   # photo shows through and the image is far from gray.
-  target = pipeline.load_split("digits_m", "test", data_dir=data_dir)["image"]
+  target = pipeline.load_split("digits_m", "test", data_dir=data_dir)["input"]
   spread = target.astype(int).max(-1) - target.astype(int).min(-1)
   assert spread.mean() > 10  # Colourful, unlike the gray source.
 

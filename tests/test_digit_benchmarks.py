@@ -67,9 +67,9 @@ def test_read_idx_round_trip_and_bad_magic(idx_dir, tmp_path):
 def test_mnist_from_manual_dir_holds_the_idx_images(idx_dir, tmp_path, split):
   directory, arrays = idx_dir
   loaded = pipeline.load_split("mnist", split, data_dir=str(tmp_path), manual_dir=directory)
-  assert loaded["image"].shape == (SIZES[split], 28, 28, 1) and loaded["image"].dtype == np.uint8
+  assert loaded["input"].shape == (SIZES[split], 28, 28, 1) and loaded["input"].dtype == np.uint8
   # TFDS stores examples in its own order: compare as sets of (image, label).
-  got = np.concatenate([loaded["image"].reshape(SIZES[split], -1), loaded["label"][:, None]], 1)
+  got = np.concatenate([loaded["input"].reshape(SIZES[split], -1), loaded["label"][:, None]], 1)
   want = np.concatenate([arrays[split][0].reshape(SIZES[split], -1), arrays[split][1][:, None]], 1)
   np.testing.assert_array_equal(_sorted_rows(got), _sorted_rows(want))
 
@@ -79,9 +79,9 @@ def test_mnist_m_offline_is_ganins_blend_of_the_mnist_digits(idx_dir, tmp_path):
   loaded = pipeline.load_split(
     "mnist_m/offline", "test", data_dir=str(tmp_path), manual_dir=directory
   )
-  assert loaded["image"].shape == (SIZES["test"], 28, 28, 3)
+  assert loaded["input"].shape == (SIZES["test"], 28, 28, 3)
   want = blending.blend_with_patches(arrays["test"][0], mnist_m.offline_photos(), seed=1)
-  np.testing.assert_array_equal(_sorted_rows(loaded["image"]), _sorted_rows(want))
+  np.testing.assert_array_equal(_sorted_rows(loaded["input"]), _sorted_rows(want))
   np.testing.assert_array_equal(np.sort(loaded["label"]), np.sort(arrays["test"][1]))
 
 
@@ -119,13 +119,13 @@ def test_benchmark_pipelines_on_mock_data(config_name, size, channels, tmp_path)
   with tfds.testing.mock_data(num_examples=16):
     data = splits._load_domains(config.data)  # pylint: disable=protected-access
   for arrays in (data.source_train, data.source_test, data.target_train, data.target_test):
-    assert arrays["image"].shape == (16, size, size, channels)
-    assert arrays["image"].dtype == np.uint8
+    assert arrays["input"].shape == (16, size, size, channels)
+    assert arrays["input"].dtype == np.uint8
     assert arrays["label"].min() >= 0 and arrays["label"].max() < 10
   streams = splits.training_streams(config, data, (base.SOURCE, base.TARGET))
   batch = next(domains.batches(streams))
   bs = config.data.batch_size
-  assert batch["source"]["image"].shape == (bs, size, size, channels)
+  assert batch["source"]["input"].shape == (bs, size, size, channels)
   assert batch["source"]["label"].shape == (bs,)
-  assert set(batch["target"]) == {"image"}  # Target labels never reach the step.
-  assert batch["target"]["image"].shape == (bs, size, size, channels)
+  assert set(batch["target"]) == {"input"}  # Target labels never reach the step.
+  assert batch["target"]["input"].shape == (bs, size, size, channels)

@@ -64,11 +64,11 @@ def test_baselines_run(tiny_config, tmp_path):
 
 
 def test_images_are_resized_to_the_configured_size(tiny_config):
-  original = splits.load_domains(tiny_config.data).source_test["image"]
+  original = splits.load_domains(tiny_config.data).source_test["input"]
   tiny_config.data.image_size = 32
   data = splits.load_domains(tiny_config.data)
-  assert data.source_train["image"].shape[1:] == (32, 32, 3)
-  resized = data.source_test["image"]
+  assert data.source_train["input"].shape[1:] == (32, 32, 3)
+  resized = data.source_test["input"]
   assert resized.shape == (len(original), 32, 32, 3) and resized.dtype == np.uint8
   # Bilinear resizing keeps each image: mean brightness moves by under 2 levels.
   diff = resized.mean(axis=(1, 2, 3)) - original.mean(axis=(1, 2, 3))
@@ -146,5 +146,5 @@ def test_source_val_is_held_out_of_source_train(tiny_config):
   split = splits.load_domains(tiny_config.data)
   assert len(split.source_val["label"]) == 100
   assert len(split.source_train["label"]) == len(full.source_train["label"]) - 100
-  rows = lambda a: {x.tobytes() for x in a["image"]}  # noqa: E731
+  rows = lambda a: {x.tobytes() for x in a["input"]}  # noqa: E731
   assert not rows(split.source_val) & rows(split.source_train)

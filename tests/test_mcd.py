@@ -7,7 +7,7 @@ import numpy as np
 from configs import dann_digits
 from experiments import bench
 from tljax import models
-from tljax.methods import base, mcd, update
+from tljax.methods import augment, base, mcd, update
 from tljax.train import optim
 from tljax.train import state as state_lib
 
@@ -26,7 +26,7 @@ def _setup():
   classifier = models.build_classifier(config.model, 10)
   tx, lr_schedule = optim.make_optimizer(config.optim, config.train.num_steps)
   state = state_lib.create_train_state(jax.random.key(0), classifier, method, tx, (28, 28, 3))
-  step = update.Step(classifier, tx, lr_schedule, 0, 0.0, None)
+  step = update.Step(classifier, tx, lr_schedule, augment.Images(), 0.0, None)
   batch = bench.synthetic_batch(config, method.streams, np.random.default_rng(0))
   # Phase A first, so every parameter has momentum that a later phase could leak.
   state, _ = _phase(method._phase_a, step)(state, batch, jax.random.key(1))  # pylint: disable=protected-access

@@ -85,7 +85,7 @@ def _train(config, steps=3):
   for _ in range(steps):
     batch = {
       "target_labelled": {
-        "image": rng.integers(0, 256, (6, *SHAPE), dtype=np.uint8),
+        "input": rng.integers(0, 256, (6, *SHAPE), dtype=np.uint8),
         "label": rng.integers(0, 3, (6,)),
       }
     }
@@ -147,12 +147,12 @@ def test_l2sp_needs_a_pretrained_init():
 
 def test_labels_per_class_draws_k_of_every_class():
   labels = np.repeat(np.arange(4), 10)
-  arrays = {"image": np.arange(40), "label": labels}
+  arrays = {"input": np.arange(40), "label": labels}
   picked = splits.per_class(arrays, 3, seed=0)
   np.testing.assert_array_equal(np.bincount(picked["label"]), [3, 3, 3, 3])
-  np.testing.assert_array_equal(picked["label"], labels[picked["image"]])
-  np.testing.assert_array_equal(picked["image"], splits.per_class(arrays, 3, seed=0)["image"])
-  assert not np.array_equal(picked["image"], splits.per_class(arrays, 3, seed=1)["image"])
+  np.testing.assert_array_equal(picked["label"], labels[picked["input"]])
+  np.testing.assert_array_equal(picked["input"], splits.per_class(arrays, 3, seed=0)["input"])
+  assert not np.array_equal(picked["input"], splits.per_class(arrays, 3, seed=1)["input"])
   assert splits.per_class(arrays, 0, seed=0) is arrays
   with pytest.raises(ConfigError, match="target_labels_per_class=11"):
     splits.per_class(arrays, 11, seed=0)

@@ -14,7 +14,7 @@ def test_reverse_dann_ranks_true_pseudo_labels_above_shuffled_ones(data_dir):
   data = splits.load_domains(config.data)
   target = {k: v[:1000] for k, v in data.target_train.items()}
   shuffled = dict(target, label=np.random.default_rng(0).permutation(target["label"]))
-  unlabelled = data.source_train["image"]
+  unlabelled = data.source_train["input"]
   score = lambda t: reverse.reverse_accuracy(config, t, unlabelled, data.source_val, 100)  # noqa: E731
   right, useless = score(target), score(shuffled)
   # Right pseudo-labels: a reverse network that transfers back to the source

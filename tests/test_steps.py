@@ -40,10 +40,10 @@ def _batch(seed=0, n=6, size=12):
   rng = np.random.default_rng(seed)
   return {
     "source": {
-      "image": rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
+      "input": rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
       "label": rng.integers(0, 3, (n,)),
     },
-    "target": {"image": rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8)},
+    "target": {"input": rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8)},
   }
 
 
@@ -97,7 +97,7 @@ def test_source_only_ignores_target_and_reports_no_domain_metrics():
   state, step, _ = _build(method="source_only")
   batch = _batch(0)
   new_a, metrics = step(state, batch, jax.random.key(0))
-  batch["target"]["image"] = 255 - batch["target"]["image"]
+  batch["target"]["input"] = 255 - batch["target"]["input"]
   new_b, _ = step(state, batch, jax.random.key(0))
   assert "domain_loss" not in metrics
   jax.tree.map(np.testing.assert_array_equal, new_a.params, new_b.params)
@@ -119,7 +119,7 @@ def test_eval_step_counts_only_unmasked_rows():
   batch = _batch(3, n=5)["source"]
   batch["mask"] = np.array([1, 1, 1, 0, 0], np.float32)
   confusion = steps.eval_step(state, batch, classifier=classifier, num_classes=3)["confusion"]
-  logits, _ = classifier.apply({"params": state.params["classifier"]}, batch["image"], train=False)
+  logits, _ = classifier.apply({"params": state.params["classifier"]}, batch["input"], train=False)
   predicted = np.argmax(logits, -1)
   expected = np.zeros((3, 3))
   for label, pred in zip(batch["label"][:3], predicted[:3]):

@@ -1,8 +1,9 @@
 """TFDS -> numpy arrays for one split, with clear errors for missing data.
 
-The digit datasets are small enough to hold in memory as uint8, which makes
-batching a pure function of (seed, step) and so resumable exactly; see
-`domains.py`.
+The digit and sentiment datasets are small enough to hold in memory (images
+as uint8, sentences as bytes), which makes batching a pure function of
+(seed, step) and so resumable exactly; see `domains.py`. Text becomes model
+input in `tljax/data/text.py`.
 """
 
 import os
@@ -16,6 +17,18 @@ from tljax.errors import ConfigError, DataError
 EMBEDDED = ("digits", "digits_m")
 KNOWN_DATASETS = EMBEDDED + ("mnist", "mnist_m/offline", "mnist_m/bsds500", "svhn_cropped", "usps")
 NEEDS_MNIST = ("mnist", "mnist_m/offline", "mnist_m/bsds500")
+# Text: sentences of four genres; offline they need the archive in config.data.manual_dir.
+TEXT_DATASETS = (
+  "sentiment/tweets",
+  "sentiment/movies",
+  "sentiment/products",
+  "sentiment/editorials",
+)
+KNOWN_DATASETS += TEXT_DATASETS
+
+
+def is_text(name: str) -> bool:
+  return name in TEXT_DATASETS
 
 
 def check_dataset_name(field: str, name: str) -> None:
@@ -43,7 +56,7 @@ def load_split(
   nearly equal parts of the split (`tfds.even_splits`): one per process.
 
   Returns:
-    {"image": uint8 [N, H, W, C], "label": int64 [N]}.
+    {"input": uint8 images [N, H, W, C] or bytes sentences [N], "label": int64 [N]}.
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
@@ -73,6 +86,9 @@ def load_split(
       "; offline, put the four MNIST IDX files (train-images-idx3-ubyte.gz, ...) in a directory "
       "and pass --config.data.manual_dir=DIR"
       if name in NEEDS_MNIST
+      else "; offline, put hutto_ICWSM_2014.tar.gz in a directory and pass "
+      "--config.data.manual_dir=DIR"
+      if is_text(name)
       else ""
     )
     raise DataError(
@@ -90,7 +106,11 @@ def load_split(
     chunks = list(tfds.as_numpy(builder.as_dataset(split=part, batch_size=8192)))
   except (tf.errors.OpError, ValueError, OSError) as e:  # E.g. a damaged tfrecord file.
     raise DataError(_damaged(name, builder.data_dir, e)) from None
-  return {key: np.concatenate([c[key] for c in chunks]) for key in ("image", "label")}
+  input_key, label_key = builder.info.supervised_keys
+  return {
+    "input": np.concatenate([c[input_key] for c in chunks]),
+    "label": np.concatenate([c[label_key] for c in chunks]),
+  }
 
 
 def _damaged(name: str, where: str, error: Exception) -> str:

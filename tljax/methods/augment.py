@@ -1,7 +1,46 @@
-"""On-device augmentation, driven by the step's `aug_rng`."""
+"""On-device augmentation, driven by the step's `aug_rng`.
+
+Methods ask the step's `Augment` for views and never see what the input is:
+`weak(x, rng)` makes the default view of every stream, `strong(x, rng)` the
+second view of self-training. `Images` and `Text` are the two kinds.
+"""
+
+import dataclasses
 
 import jax
 import jax.numpy as jnp
+
+
+@dataclasses.dataclass(frozen=True)
+class Images:
+  """Weak: a random shift of up to `shift` px; strong: `strong_augment`."""
+
+  shift: int = 0
+  strong_shift: int = 4
+  cutout: int = 8
+
+  def weak(self, x: jax.Array, rng: jax.Array) -> jax.Array:
+    return random_shift(x, rng, self.shift)
+
+  def strong(self, x: jax.Array, rng: jax.Array) -> jax.Array:
+    return strong_augment(x, rng, self.strong_shift, self.cutout)
+
+
+@dataclasses.dataclass(frozen=True)
+class Text:
+  """Weak: the input as it is; strong: each entry (n-gram or token) dropped with prob. `drop`."""
+
+  drop: float = 0.1
+
+  def weak(self, x: jax.Array, rng: jax.Array) -> jax.Array:
+    del rng
+    return x
+
+  def strong(self, x: jax.Array, rng: jax.Array) -> jax.Array:
+    return jnp.where(jax.random.bernoulli(rng, 1.0 - self.drop, x.shape), x, 0)
+
+
+Augment = Images | Text
 
 
 def random_shift(images: jax.Array, rng: jax.Array, max_shift: int) -> jax.Array:

@@ -5,14 +5,16 @@ into a jitted step) made by `Method.create(setup)`, which reads and checks
 its fields under `config.method.<name>`. The shared code asks it:
 
 - `streams`: the data it reads; the loop builds exactly these streams and the
-  batch has one entry per stream: `SOURCE` {"image", "label"} (labelled
-  source), `TARGET` {"image"} (unlabelled target), `TARGET_LABELLED`
-  {"image", "label"} (labelled target: the oracle).
+  batch has one entry per stream: `SOURCE` {"input", "label"} (labelled
+  source), `TARGET` {"input"} (unlabelled target), `TARGET_LABELLED`
+  {"input", "label"} (labelled target: the oracle).
 - `init(rng, logits, features)`: its extra networks' params and batch_stats
   and any non-trained state (`state.method_state`), given the classifier's
   outputs on a dummy batch.
-- `views(batch, rng, max_shift)`: the named image groups of its one
-  training-mode forward pass; by default each image stream, randomly shifted.
+- `views(batch, rng, augment)`: the named input groups of its one
+  training-mode forward pass; by default each stream's inputs through
+  `augment.weak` (`tljax.methods.augment`: images or text, the method need
+  not know which).
 - `loss(out)`: its objective and metrics from that pass (`update.Forward`:
   logits and features per view, `out.apply` for its extra networks).
 - `update(state, batch, rng, step)`: one train step; the default takes one
@@ -33,7 +35,7 @@ import ml_collections
 
 from tljax import methods
 from tljax.errors import ConfigError
-from tljax.methods import augment, classification, update
+from tljax.methods import classification, update
 
 SOURCE, TARGET, TARGET_LABELLED = "source", "target", "target_labelled"
 LABELLED = {SOURCE: True, TARGET: False, TARGET_LABELLED: True}
@@ -107,9 +109,9 @@ class Method:
     del rng, logits, features
     return Extras()
 
-  def views(self, batch: dict, rng: jax.Array, max_shift: int) -> dict[str, jax.Array]:
-    """Images of the forward pass by name: every stream, shifted by up to `max_shift` px."""
-    return shifted_streams(batch, self.streams, rng, max_shift)
+  def views(self, batch: dict, rng: jax.Array, augment) -> dict[str, jax.Array]:
+    """Inputs of the forward pass by name: every stream through `augment.weak`."""
+    return augmented_streams(batch, self.streams, rng, augment)
 
   def loss(self, out: update.Forward) -> tuple[jax.Array, dict[str, jax.Array]]:
     """(scalar loss to minimise, metrics) from one forward pass."""
@@ -120,14 +122,12 @@ class Method:
     return update.gradient_update(self, state, batch, rng, step)
 
 
-def shifted_streams(batch: dict, streams, rng: jax.Array, max_shift: int) -> dict:
-  """Each stream's images, randomly shifted together (one draw per image)."""
-  images = [batch[s]["image"] for s in streams]
-  shifted = augment.random_shift(
-    images[0] if len(images) == 1 else jnp.concatenate(images), rng, max_shift
-  )
-  ends = [sum(len(x) for x in images[: i + 1]) for i in range(len(images))]
-  return {s: shifted[end - len(x) : end] for s, x, end in zip(streams, images, ends)}
+def augmented_streams(batch: dict, streams, rng: jax.Array, augment) -> dict:
+  """Each stream's inputs through `augment.weak`, all in one call (one draw per example)."""
+  inputs = [batch[s]["input"] for s in streams]
+  augmented = augment.weak(inputs[0] if len(inputs) == 1 else jnp.concatenate(inputs), rng)
+  ends = [sum(len(x) for x in inputs[: i + 1]) for i in range(len(inputs))]
+  return {s: augmented[end - len(x) : end] for s, x, end in zip(streams, inputs, ends)}
 
 
 def supervised(out: update.Forward, stream: str) -> tuple[jax.Array, dict[str, jax.Array]]:

@@ -76,10 +76,10 @@ class Method(base.Method):
   def init(self, rng, logits, features) -> base.Extras:
     return self.inner.init(rng, logits, features)
 
-  def views(self, batch, rng, max_shift):
+  def views(self, batch, rng, augment):
     if base.TARGET in self.inner.streams:
-      return self.inner.views(batch, rng, max_shift)
-    return base.shifted_streams(batch, self.streams, rng, max_shift)
+      return self.inner.views(batch, rng, augment)
+    return base.augmented_streams(batch, self.streams, rng, augment)
 
   def loss(self, out):
     loss, metrics = self.inner.loss(out)

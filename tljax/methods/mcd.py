@@ -102,7 +102,7 @@ class Method(base.Method):
   def _phase_a(self, state, batch, rng, step):
     """All parameters, on the source cross-entropy of both heads."""
     forward_rng, method_rng, aug_rng = jax.random.split(rng, 3)
-    views = base.shifted_streams(batch, (base.SOURCE,), aug_rng, step.random_shift)
+    views = base.augmented_streams(batch, (base.SOURCE,), aug_rng, step.augment)
 
     def loss_fn(params):
       out = update.forward(step, state, params, views, batch, forward_rng, method_rng)
@@ -116,7 +116,7 @@ class Method(base.Method):
   def _phase_b(self, state, batch, rng, step):
     """The heads only: fit the source, disagree on the target (features held fixed)."""
     forward_rng, method_rng, aug_rng = jax.random.split(rng, 3)
-    views = base.shifted_streams(batch, self.streams, aug_rng, step.random_shift)
+    views = base.augmented_streams(batch, self.streams, aug_rng, step.augment)
     fixed = update.forward(step, state, state.params, views, batch, forward_rng, method_rng)
     features = {k: jax.lax.stop_gradient(v) for k, v in fixed.features.items()}
 
@@ -139,7 +139,7 @@ class Method(base.Method):
   def _phase_c(self, state, batch, rng, step):
     """The generator only: make the heads agree on the target."""
     forward_rng, method_rng, aug_rng = jax.random.split(rng, 3)
-    views = base.shifted_streams(batch, (base.TARGET,), aug_rng, step.random_shift)
+    views = base.augmented_streams(batch, (base.TARGET,), aug_rng, step.augment)
 
     def loss_fn(params):
       out = update.forward(step, state, params, views, batch, forward_rng, method_rng)

@@ -6,11 +6,12 @@ as in Transfer-Learning-Library's `fixmatch.py`.
     L = L_task(source) + trade_off * mean_i 1[max p_i >= τ] CE(logits(strong(x_i)), argmax p_i),
     p_i = softmax(logits(weak(x_i)))   (no gradient)
 
-Each target image is seen twice in the one forward pass: a weakly augmented
-view (the run's random shift) that proposes a pseudo-label, kept only where
-its confidence reaches the threshold τ, and a strongly augmented view
-(`augment.strong_augment`: larger shift, colour gains and inversion, cutout)
-trained to predict it.
+Each target input is seen twice in the one forward pass: a weakly augmented
+view (the step's `augment.weak`: for images the run's random shift) that
+proposes a pseudo-label, kept only where its confidence reaches the threshold
+τ, and a strongly augmented view (`augment.strong`: for images a larger shift,
+colour gains and inversion and cutout, `config.data.strong_shift` and
+`.cutout`; for text n-grams or tokens dropped) trained to predict it.
 
 Recipe: Transfer-Learning-Library's domain-adaptation FixMatch (τ = 0.9,
 trade-off 1; FixMatch's semi-supervised recipe uses τ = 0.95). Changed: its
@@ -23,7 +24,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from tljax.methods import augment, base, classification
+from tljax.methods import base, classification
 
 STRONG = "target_strong"
 
@@ -41,29 +42,23 @@ class Method(base.Method):
   """Source cross-entropy + pseudo-label consistency between weak and strong target views."""
 
   streams = (base.SOURCE, base.TARGET)
-  defaults = {"trade_off": 1.0, "threshold": 0.9, "strong_shift": 4, "cutout": 8}
+  defaults = {"trade_off": 1.0, "threshold": 0.9}
   labels = {"self_training_loss": "st", "pseudo_label_rate": "kept"}
 
   trade_off: float = 1.0
   threshold: float = 0.9
-  strong_shift: int = 4
-  cutout: int = 8
 
   @classmethod
   def create(cls, setup: base.Setup) -> "Method":
     return cls(
       trade_off=setup.get("trade_off", base.NON_NEGATIVE),
       threshold=setup.get("threshold", base.PROBABILITY),
-      strong_shift=setup.get("strong_shift", base.NON_NEGATIVE_INT),
-      cutout=setup.get("cutout", base.NON_NEGATIVE_INT),
     )
 
-  def views(self, batch, rng, max_shift):
+  def views(self, batch, rng, augment):
     weak_rng, strong_rng = jax.random.split(rng)
-    views = base.shifted_streams(batch, self.streams, weak_rng, max_shift)
-    views[STRONG] = augment.strong_augment(
-      batch[base.TARGET]["image"], strong_rng, self.strong_shift, self.cutout
-    )
+    views = base.augmented_streams(batch, self.streams, weak_rng, augment)
+    views[STRONG] = augment.strong(batch[base.TARGET]["input"], strong_rng)
     return views
 
   def loss(self, out):

@@ -22,7 +22,7 @@ class Step(NamedTuple):
   classifier: nn.Module
   tx: optax.GradientTransformation
   lr_schedule: Callable[[jax.Array], jax.Array]
-  random_shift: int  # Max. translation of the default views, in pixels.
+  augment: Any  # `tljax.methods.augment.Images` or `.Text`: the views' augmentation.
   ema_decay: float  # Evaluation weights: EMA of the classifier's params (0: none).
   axis_name: str | None  # Set under pmap: then gradients and metrics are averaged.
 
@@ -91,7 +91,7 @@ def forward(step: Step, state, params, views: dict, batch: dict, rng, method_rng
 def gradient_update(method, state, batch: dict, rng: jax.Array, step: Step):
   """The default update: one gradient of `method.loss`, one optimizer step."""
   forward_rng, method_rng, aug_rng = jax.random.split(rng, 3)
-  views = method.views(batch, aug_rng, step.random_shift)
+  views = method.views(batch, aug_rng, step.augment)
 
   def loss_fn(params):
     out = forward(step, state, params, views, batch, forward_rng, method_rng)

@@ -12,6 +12,7 @@ from tljax.models.backbones import DigitsConvNet
 from tljax.models.conv import IMPLS
 from tljax.models.heads import Classifier
 from tljax.models.resnet import ResNet
+from tljax.models.text import BagOfWordsNet, TokenConvNet
 from tljax.models.tiny import TinyConvNet
 
 BACKBONES = {
@@ -20,7 +21,10 @@ BACKBONES = {
   "resnet18": ResNet,
   "resnet34": ResNet,
   "resnet50": ResNet,
+  "text_bag": BagOfWordsNet,
+  "text_conv": TokenConvNet,
 }
+TEXT_MODELS = {"text_bag": "bag", "text_conv": "tokens"}  # Name -> config.data.text.representation.
 CHOICES = {
   "input_norm": ("scale", "per_image", "imagenet"),
   "norm": ("none", "batch"),
@@ -46,7 +50,11 @@ def build_classifier(model: ml_collections.ConfigDict, num_classes: int) -> nn.M
   check_choice("model", "name", model.name, BACKBONES)
   for field, valid in CHOICES.items():
     check_choice("model", field, model[field], valid)
-  if model.name == "tiny":
+  if model.name == "text_bag":
+    backbone = BagOfWordsNet(hidden=model.text_hidden)
+  elif model.name == "text_conv":
+    backbone = TokenConvNet(vocab_size=model.vocab_size, width=model.text_hidden)
+  elif model.name == "tiny":
     backbone = TinyConvNet(input_norm=model.input_norm)
   elif model.name.startswith("resnet"):  # Always BatchNorm, whatever model.norm says.
     backbone = ResNet(

@@ -6,7 +6,8 @@ import jax
 import ml_collections
 
 from tljax import models
-from tljax.methods import base
+from tljax.data import pipeline
+from tljax.methods import augment, base
 from tljax.train import optim, parallel, pretrained, steps
 from tljax.train import state as state_lib
 
@@ -45,9 +46,7 @@ def build(config: ml_collections.ConfigDict, image_shape, num_classes: int) -> B
     optim_config, config.train.num_steps, pretrained.loaded_mask(params, report)
   )
   state = state_lib.new_train_state(params, batch_stats, tx, method_state)
-  hparams = steps.StepHParams(
-    random_shift=config.data.random_shift, ema_decay=config.train.ema_decay
-  )
+  hparams = steps.StepHParams(augment=augmentation(config.data), ema_decay=config.train.ema_decay)
   train_step = placement.compile(
     steps.make_train_step(
       method=method, classifier=classifier, tx=tx, lr_schedule=lr_schedule, hparams=hparams
@@ -57,3 +56,10 @@ def build(config: ml_collections.ConfigDict, image_shape, num_classes: int) -> B
     lambda s, b: steps.eval_step(s, b, classifier=classifier, num_classes=num_classes)
   )
   return Built(state, train_step, eval_step, placement, report, method)
+
+
+def augmentation(data: ml_collections.ConfigDict) -> augment.Augment:
+  """The views' augmentation for the run's kind of input (`tljax.methods.augment`)."""
+  if pipeline.is_text(data.source):
+    return augment.Text(drop=data.text.strong_drop)
+  return augment.Images(shift=data.random_shift, strong_shift=data.strong_shift, cutout=data.cutout)

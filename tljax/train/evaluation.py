@@ -62,10 +62,10 @@ class Evaluator:
     self.batch_size = config.data.eval_batch_size
 
   def outputs(self, state, arrays: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(logits [N, K], features [N, D]) for `arrays["image"]`."""
+    """(logits [N, K], features [N, D]) for `arrays["input"]`."""
     logits, features = [], []
-    for batch in domains.eval_batches({"image": arrays["image"]}, self.batch_size):
-      out = self._apply(state.ema_params, state.batch_stats["classifier"], batch["image"])
+    for batch in domains.eval_batches({"input": arrays["input"]}, self.batch_size):
+      out = self._apply(state.ema_params, state.batch_stats["classifier"], batch["input"])
       keep = batch["mask"] > 0
       logits.append(np.asarray(out[0])[keep])
       features.append(np.asarray(out[1])[keep])
@@ -77,17 +77,25 @@ def _first(arrays: dict, n: int = SUBSET) -> dict:
 
 
 def domain_discrepancy(evaluator: Evaluator, state, data, seed: int) -> dict:
-  """Proxy A-distance between source_test and target_test, in features and pixels."""
+  """Proxy A-distance between source_test and target_test, in features and in the input.
+
+  The input is the pixels (key "pixels") for images, the bag of n-grams (key
+  "inputs") for text; token ids have no input-space distance.
+  """
   source, target = _first(data.source_test), _first(data.target_test)
-  pixels = lambda a: a["image"].reshape(len(a["image"]), -1) / 255.0  # noqa: E731
+  is_image = source["input"].dtype == np.uint8
+  scale = 255.0 if is_image else 1.0
+  inputs = lambda a: a["input"].reshape(len(a["input"]), -1) / scale  # noqa: E731
   features = lambda a: evaluator.outputs(state, a)[1]  # noqa: E731
   pad = discrepancy.proxy_a_distance
-  return {
+  out = {
     "features": round(pad(features(source), features(target), seed=seed), 4),
-    "pixels": round(pad(pixels(source), pixels(target), seed=seed), 4),
     "classifier": discrepancy.CLASSIFIER,
-    "data": f"source_test vs target_test, first {SUBSET} images of each",
+    "data": f"source_test vs target_test, first {SUBSET} examples of each",
   }
+  if is_image or np.issubdtype(source["input"].dtype, np.floating):  # Not token ids.
+    out["pixels" if is_image else "inputs"] = round(pad(inputs(source), inputs(target), seed), 4)
+  return out
 
 
 def validator_scores(evaluator: Evaluator, state, data, seed: int) -> dict:

@@ -61,7 +61,7 @@ def _train_and_evaluate(config, workdir, allow_config_change, data, allow_restar
   primary = jax.process_index() == 0
   data = data or splits.load_domains(config.data)
   num_classes = splits.num_classes(data)
-  built = build.build(config, data.source_train["image"].shape[1:], num_classes)
+  built = build.build(config, data.source_train["input"].shape[1:], num_classes)
   if primary:  # The run can start: only now does the workdir record its config.
     os.makedirs(workdir, exist_ok=True)
     files.write_json(os.path.join(workdir, "config.json"), config.to_dict())
@@ -91,9 +91,9 @@ def _train_and_evaluate(config, workdir, allow_config_change, data, allow_restar
   evaluation.log_eval(int(state.step), final)
   pad = evaluation.domain_discrepancy(loop.evaluator, state, data, config.seed)
   log.info(
-    "proxy A-distance source_test vs target_test: features %.3f, pixels %.3f",
+    "proxy A-distance source_test vs target_test: features %.3f, %s",
     pad["features"],
-    pad["pixels"],
+    ", ".join(f"{k} {pad[k]:.3f}" for k in ("pixels", "inputs") if k in pad),
   )
   scores = loop.validate(state, int(state.step), final=True)
   history = results.history(workdir, int(state.step), final, scores)

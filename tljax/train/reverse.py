@@ -47,17 +47,17 @@ def reverse_accuracy(
 
   Args:
     config: the evaluated run's config (model, optimizer, data recipe).
-    pseudo_labelled: {"image", "label"} target images with predicted labels.
+    pseudo_labelled: {"input", "label"} target images with predicted labels.
     unlabelled: source training images [N, H, W, C] (their labels unused).
-    validation: {"image", "label"} labelled source validation images.
+    validation: {"input", "label"} labelled source validation images.
     num_steps: training steps of the reverse network.
   """
   rev = reverse_config(config, num_steps)
   num_classes = int(max(pseudo_labelled["label"].max(), validation["label"].max())) + 1
-  built = build.build(rev, pseudo_labelled["image"].shape[1:], num_classes)
+  built = build.build(rev, pseudo_labelled["input"].shape[1:], num_classes)
   streams = {
     base.SOURCE: domains.Stream(pseudo_labelled, rev.data.batch_size, rev.seed),
-    base.TARGET: domains.Stream({"image": unlabelled}, rev.data.batch_size, rev.seed + 1),
+    base.TARGET: domains.Stream({"input": unlabelled}, rev.data.batch_size, rev.seed + 1),
   }
   state, rng = built.state, jax.random.key(rev.seed)
   for _, batch in zip(range(num_steps), domains.batches(streams)):
@@ -69,8 +69,8 @@ def reverse_accuracy(
 
 def reverse_validation(config, evaluator, state, data, num_steps: int) -> float:
   """The DANN paper's reverse validation score of `state` (see the module docstring)."""
-  target = {"image": data.target_train["image"][:MAX_IMAGES]}
+  target = {"input": data.target_train["input"][:MAX_IMAGES]}
   logits, _ = evaluator.outputs(state, target)
-  pseudo_labelled = {"image": target["image"], "label": logits.argmax(-1)}
-  unlabelled = data.source_train["image"][:MAX_IMAGES]
+  pseudo_labelled = {"input": target["input"], "label": logits.argmax(-1)}
+  unlabelled = data.source_train["input"][:MAX_IMAGES]
   return reverse_accuracy(config, pseudo_labelled, unlabelled, data.source_val, num_steps)

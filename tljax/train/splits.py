@@ -8,7 +8,7 @@ from jax.experimental import multihost_utils
 import ml_collections
 import numpy as np
 
-from tljax.data import domains, pipeline
+from tljax.data import domains, pipeline, text
 from tljax.errors import ConfigError, DataError
 from tljax.methods import base
 
@@ -50,23 +50,32 @@ def load_domains(data: ml_collections.ConfigDict) -> Domains:
 
 
 def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 1)) -> Domains:
-  def load(name, split):
+  def load(name, split, part=shard):
     arrays = pipeline.load_split(
-      name, split, data_dir=data.data_dir, manual_dir=data.manual_dir, shard=shard
+      name, split, data_dir=data.data_dir, manual_dir=data.manual_dir, shard=part
     )
-    arrays["image"] = domains.match_channels(arrays["image"], data.channels)
-    arrays["image"] = domains.resize_images(arrays["image"], data.image_size)
+    if not pipeline.is_text(name):
+      arrays["input"] = domains.match_channels(arrays["input"], data.channels)
+      arrays["input"] = domains.resize_images(arrays["input"], data.image_size)
     return arrays
 
   val_size = data.source_val_size // shard[1]  # Each process holds out its part.
   source_train, source_val = split_off(load(data.source, data.train_split), val_size)
-  return Domains(
+  loaded = Domains(
     source_train=source_train,
     source_test=load(data.source, data.test_split),
     target_train=load(data.target, data.train_split),
     target_test=load(data.target, data.test_split),
     source_val=source_val,
   )
+  if pipeline.is_text(data.source):
+    # The vocabulary sees both domains' whole training text (every process the same), no labels.
+    fitting = [load(name, data.train_split, (0, 1))["input"] for name in (data.source, data.target)]
+    vectorize = text.fit(np.concatenate(fitting), data.text)
+    for arrays in vars(loaded).values():
+      if arrays is not None:
+        arrays["input"] = vectorize(arrays["input"])
+  return loaded
 
 
 def split_off(arrays: dict, size: int) -> tuple[dict, dict | None]:
@@ -116,7 +125,7 @@ def training_streams(config, data: Domains, streams) -> dict[str, domains.Stream
     if name == base.SOURCE:
       out[name] = domains.Stream(data.source_train, bs, seed, shard)
     elif name == base.TARGET:  # Labels never enter a batch: adaptation cannot read them.
-      out[name] = domains.Stream({"image": data.target_train["image"]}, bs, seed + 1, shard)
+      out[name] = domains.Stream({"input": data.target_train["input"]}, bs, seed + 1, shard)
     elif name == base.TARGET_LABELLED:
       k = config.data.target_labels_per_class // count  # Per process; validate_config checks.
       out[name] = domains.Stream(per_class(data.target_train, k, seed), bs, seed, shard)

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import optax
 
 Params = Any  # nested dict of arrays
-Batch = dict[str, Any]  # {"source": {"image", "label"}, "target": {"image"}}
+Batch = dict[str, Any]  # {"source": {"input", "label"}, "target": {"input"}}
 Metrics = dict[str, jax.Array]  # flat dict of scalar arrays
 
 

@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from tljax.methods import augment as augment_lib
 from tljax.methods import base, update
 from tljax.train import schedules
 from tljax.train.state import Batch, Metrics, TrainState
@@ -25,7 +26,8 @@ class StepHParams:
   method object (`tljax.methods.base.Method`).
   """
 
-  random_shift: int = 0  # Train-time translation of the images, in pixels.
+  # The views' augmentation: `augment.Images(shift=2)` (train-time translation) or `.Text()`.
+  augment: augment_lib.Augment = augment_lib.Images()
   ema_decay: float = 0.0  # Evaluation weights: EMA of the classifier's params.
 
 
@@ -49,9 +51,7 @@ def train_step(
   rng = jax.random.fold_in(rng, state.step)
   if axis_name is not None:
     rng = jax.random.fold_in(rng, jax.lax.axis_index(axis_name))
-  step = update.Step(
-    classifier, tx, lr_schedule, hparams.random_shift, hparams.ema_decay, axis_name
-  )
+  step = update.Step(classifier, tx, lr_schedule, hparams.augment, hparams.ema_decay, axis_name)
   return method.update(state, batch, rng, step)
 
 
@@ -67,13 +67,13 @@ def eval_step(
   Uses `state.ema_params`, the classifier's params themselves unless the
   train step averages them (`StepHParams.ema_decay`).
 
-  `batch = {"image", "label", "mask"}`; `mask` is 0 for padding rows, so a
+  `batch = {"input", "label", "mask"}`; `mask` is 0 for padding rows, so a
   split of any size evaluates exactly. Sum the counts over batches and read
   accuracy and per-class recall with `confusion_summary`.
   """
   logits, _ = classifier.apply(
     update.variables(state.ema_params, state.batch_stats["classifier"]),
-    batch["image"],
+    batch["input"],
     train=False,
   )
   predicted = jax.nn.one_hot(jnp.argmax(logits, -1), num_classes)

@@ -7,7 +7,7 @@ import jax
 import ml_collections
 
 from tljax import models
-from tljax.data import pipeline
+from tljax.data import pipeline, text
 from tljax.errors import ConfigError, DataError
 from tljax.methods import base
 from tljax.train import optim, parallel
@@ -28,6 +28,8 @@ RANGES = {
   "data.source_val_size": _NON_NEGATIVE,
   "data.target_labels_per_class": _NON_NEGATIVE,
   "data.random_shift": _NON_NEGATIVE,
+  "data.strong_shift": _NON_NEGATIVE,
+  "data.cutout": _NON_NEGATIVE,
   "train.reverse_dann_steps": _NON_NEGATIVE,
   "optim.clip_norm": (lambda v: v >= 0, ">= 0 (0 turns clipping off)"),
   "optim.weight_decay": _NON_NEGATIVE,
@@ -70,7 +72,10 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
       f"config.data.manual_dir: {manual_dir} does not exist; create it and put "
       "the dataset's files there (see the dataset's builder docstring)"
     )
-  check_image_size(config)
+  if check_modality(config) == "text":
+    check_text(config)
+  else:
+    check_image_size(config)
   for field in ("init_checkpoint", "torch_weights"):
     path = config.model[field]
     if path and not os.path.exists(os.path.expanduser(path)):
@@ -85,6 +90,46 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
         re.compile(pattern)
       except re.error as e:
         raise ConfigError(f"config.{field}: {pattern!r} is not a regex ({e})") from None
+
+
+def check_modality(config: ml_collections.ConfigDict) -> str:
+  """ "text" or "images": what both domains hold; ConfigError if they differ or the model cannot."""
+  kinds = {
+    f: "text" if pipeline.is_text(config.data[f]) else "images" for f in ("source", "target")
+  }
+  if kinds["source"] != kinds["target"]:
+    raise ConfigError(
+      f"config.data.source={config.data.source!r} is {kinds['source']} but config.data.target="
+      f"{config.data.target!r} is {kinds['target']}: both domains must be images or both text"
+    )
+  is_text_model = config.model.name in models.TEXT_MODELS
+  if is_text_model != (kinds["source"] == "text"):
+    valid = sorted(models.TEXT_MODELS) if kinds["source"] == "text" else "an image model"
+    raise ConfigError(
+      f"config.model.name={config.model.name!r} cannot read {kinds['source']}; use {valid}"
+    )
+  return kinds["source"]
+
+
+def check_text(config: ml_collections.ConfigDict) -> None:
+  """ConfigError unless config.data.text exists, is valid and matches the text model."""
+  if "text" not in config.data:
+    raise ConfigError(
+      f"config.data.source={config.data.source!r} is text, but the config has no data.text "
+      "section; start from configs/dann_sentiment.py"
+    )
+  text.check(config.data.text)
+  wants = models.TEXT_MODELS[config.model.name]
+  if config.data.text.representation != wants:
+    raise ConfigError(
+      f"config.model.name={config.model.name!r} reads text.representation={wants!r}, not "
+      f"config.data.text.representation={config.data.text.representation!r}"
+    )
+  if wants == "tokens" and config.model.vocab_size != config.data.text.vocab_size + 2:
+    raise ConfigError(
+      f"config.model.vocab_size={config.model.vocab_size} must be config.data.text.vocab_size + 2 "
+      f"= {config.data.text.vocab_size + 2} (the words, padding and unknown)"
+    )
 
 
 def check_image_size(config: ml_collections.ConfigDict) -> None:

@@ -53,6 +53,32 @@ def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
   return out
 
 
+# Fields added since runs first stored their config, with the value that behaves as before.
+ADDED = {"data": {"strong_shift": 4, "cutout": 8}}
+
+
+def upgrade(stored: dict) -> dict:
+  """A config stored by older tljax, in today's fields.
+
+  Before methods had sections, `method.trade_off` etc. were DANN's; before
+  text, self-training's strong image views were `method.self_training.
+  strong_shift` and `.cutout` (now `data.strong_shift` and `data.cutout`);
+  fields added since (`ADDED`) take the value that reproduces the old code.
+  """
+  method = dict(stored.get("method", {}))
+  self_training = method.get("self_training", {})
+  moved = {k: v for k, v in self_training.items() if k in ADDED["data"]}
+  if moved:
+    method["self_training"] = {k: v for k, v in self_training.items() if k not in moved}
+  data = {**ADDED["data"], **stored.get("data", {}), **moved} if "data" in stored else None
+  stored = {**stored, "method": method, **({"data": data} if data else {})}
+  flat = {k: v for k, v in method.items() if k != "name" and not isinstance(v, dict)}
+  if not flat:
+    return stored
+  kept = {k: v for k, v in method.items() if k not in flat}
+  return {**stored, "method": {**kept, "dann": {**kept.get("dann", {}), **flat}}}
+
+
 def check_workdir_config(
   config,
   workdir: str,
@@ -70,7 +96,7 @@ def check_workdir_config(
       "restore it, or use another --workdir"
     )
   new = json.loads(json.dumps(config.to_dict()))  # Tuples -> lists, as on disk.
-  diffs = _differences(old, new)
+  diffs = _differences(upgrade(old), new)
   if diffs:
     raise ConfigError(
       f"workdir {workdir} holds a run of another config ({'; '.join(diffs[:3])}); {fix}"

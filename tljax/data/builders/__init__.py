@@ -1,13 +1,15 @@
 """TFDS builders for datasets missing from the catalog.
 
 Importing this package registers them with TFDS (`tfds.builder("digits_m")`,
-`tfds.builder("mnist_m/offline")`, `tfds.builder("usps")`). `MnistFromIdx` is
+`tfds.builder("mnist_m/offline")`, `tfds.builder("usps")`,
+`tfds.builder("sentiment/tweets")`). `MnistFromIdx` is
 not registered: it prepares TFDS's own `mnist` from local IDX files.
 """
 
 from tljax.data.builders.digits import Digits, DigitsM
 from tljax.data.builders.mnist import MnistFromIdx
 from tljax.data.builders.mnist_m import MnistM
+from tljax.data.builders.sentiment import Sentiment
 from tljax.data.builders.usps import Usps
 
-__all__ = ["Digits", "DigitsM", "MnistFromIdx", "MnistM", "Usps"]
+__all__ = ["Digits", "DigitsM", "MnistFromIdx", "MnistM", "Sentiment", "Usps"]

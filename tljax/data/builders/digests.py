@@ -22,6 +22,11 @@ PINNED = {
     "md5",
     "8ea070ee2aca1ac39742fdd1ef5ed118",
   ),
+  # Measured on the package from PyPI (it holds the sentiment ratings' archive).
+  "https://files.pythonhosted.org/packages/source/v/vaderSentiment/vaderSentiment-3.3.2.tar.gz": (
+    "sha256",
+    "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9",
+  ),
 }
 
 

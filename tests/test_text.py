@@ -1,0 +1,201 @@
+"""Text: the sentiment builder, the vectorizer, text models and methods on text."""
+
+import io
+import os
+import subprocess
+import sys
+import tarfile
+
+import jax
+import numpy as np
+import pytest
+
+from configs import dann_sentiment
+from tljax import methods
+from tljax.data import pipeline, text
+from tljax.data.builders import sentiment
+from tljax.errors import ConfigError, DataError
+from tljax.train import build, splits, validate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# (rating, sentence) per genre; |rating| < 0.5 must be dropped.
+ROWS = {
+  "tweets": [(2.5, "love this day!"), (-1.2, "awful traffic again"), (0.3, "just lunch"),
+             (1.0, "so happy for you"), (-2.0, "worst phone ever"), (-0.4, "meh"),
+             (0.6, "not bad at all"), (-0.8, "tired and sad")],
+  "movies": [(3.0, "a brilliant film"), (-3.1, "a boring dull film"), (0.1, "the film runs long"),
+             (2.2, "great acting"), (-1.5, "terrible plot twist"), (1.9, "moving and funny"),
+             (-0.7, "the ending drags"), (0.5, "zzzonlytest worth a look")],
+}  # fmt: skip
+
+
+def write_archive(directory, nested: bool = False) -> str:
+  """hutto_ICWSM_2014.tar.gz with two genres (or the PyPI package holding it)."""
+
+  def add(archive, name, data: bytes):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    archive.addfile(info, io.BytesIO(data))
+
+  inner = io.BytesIO()
+  with tarfile.open(fileobj=inner, mode="w:gz") as archive:
+    for genre, rows in ROWS.items():
+      lines = [f"{i + 1}\t{r}\t{s}" for i, (r, s) in enumerate(rows)]
+      add(archive, f"hutto_ICWSM_2014/{sentiment.GENRES[genre]}", "\r\n".join(lines).encode())
+  path = os.path.join(directory, sentiment.PACKAGE if nested else sentiment.ARCHIVE)
+  with open(path, "wb") as f:
+    if not nested:
+      f.write(inner.getvalue())
+      return path
+  with tarfile.open(path, "w:gz") as package:
+    add(package, f"vaderSentiment-3.3.2/additional_resources/{sentiment.ARCHIVE}", inner.getvalue())
+  return path
+
+
+def test_threshold_drops_near_zero_and_labels_by_sign():
+  rows = sentiment.labelled(sentiment.parse_ground_truth("1\t0.49\ta\n2\t-0.5\tb\n3\t0.5\tc\n"))
+  assert [(i, label) for i, _, _, label in rows] == [("2", 0), ("3", 1)]
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_builder_splits_counts_and_keeps_raw_text(tmp_path, nested):
+  manual = tmp_path / "manual"
+  manual.mkdir()
+  write_archive(manual, nested)
+  kept = [(r, s) for r, s in ROWS["movies"] if abs(r) >= sentiment.THRESHOLD]
+  got = {
+    split: pipeline.load_split(
+      "sentiment/movies", split, data_dir=str(tmp_path / "tfds"), manual_dir=str(manual)
+    )
+    for split in ("train", "test")
+  }
+  assert len(got["test"]["label"]) == round(sentiment.TEST_FRACTION * len(kept))
+  assert len(got["train"]["label"]) + len(got["test"]["label"]) == len(kept)
+  by_text = {s: int(r > 0) for r, s in kept}
+  for arrays in got.values():
+    for sentence, label in zip(arrays["input"], arrays["label"]):
+      assert by_text[sentence.decode()] == label  # Raw text, label = sign of the rating.
+  assert "the film runs long" not in by_text  # Rated 0.1: dropped.
+
+
+def test_missing_archive_offline_is_one_line_naming_the_manual_dir(tmp_path, monkeypatch):
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
+  def offline(self, url):
+    raise OSError(f"no network for {url}")  # At once: TFDS would retry a real URL for minutes.
+
+  monkeypatch.setattr(tfds.download.DownloadManager, "download", offline)
+  with pytest.raises(DataError, match="config.data.manual_dir") as error:
+    pipeline.load_split("sentiment/tweets", "train", data_dir=str(tmp_path), manual_dir=None)
+  assert "\n" not in str(error.value)
+
+
+def test_vocabulary_top_k_by_document_frequency_and_deterministic():
+  config = text.defaults()
+  config.vocab_size, config.ngrams = 3, 2
+  sentences = [b"good good film", b"good plot", b"bad film", b"film noir"]
+  vectorize = text.fit(sentences, config)
+  # Document frequency: film 3, good 2, then ties at 1 broken alphabetically.
+  assert list(vectorize.vocabulary) == ["film", "good", "bad"]
+  bags = vectorize(sentences)
+  np.testing.assert_array_equal(bags[0], [1, 1, 0])  # Binary presence, not counts.
+  np.testing.assert_array_equal(bags, text.fit(sentences, config)(sentences))
+
+
+def test_tfidf_rows_are_unit_and_tokens_pad_and_mark_unknown():
+  config = text.defaults()
+  config.weighting = "tfidf"
+  bags = text.fit([b"a b", b"a c"], config)([b"a b c", b"zzz"])
+  np.testing.assert_allclose(np.linalg.norm(bags[0]), 1.0, rtol=1e-6)
+  assert not bags[1].any()
+  config.representation, config.max_len = "tokens", 4
+  tokens = text.fit([b"a a b"], config)
+  np.testing.assert_array_equal(tokens([b"b a zzz"]), [[3, 2, text.UNKNOWN, text.PAD]])
+
+
+def test_no_test_text_and_no_labels_reach_the_vocabulary(tmp_path, monkeypatch):
+  manual = tmp_path / "manual"
+  manual.mkdir()
+  write_archive(manual)
+  config = dann_sentiment.get_config("tiny")
+  config.data.update(data_dir=str(tmp_path / "tfds"), manual_dir=str(manual))
+  fitted = []
+  real_fit = text.fit
+  monkeypatch.setattr(
+    text, "fit", lambda s, c: fitted.append((list(s), real_fit(s, c))) or fitted[-1][1]
+  )
+  data = splits.load_domains(config.data)
+  load = lambda name, split: pipeline.load_split(name, split, data_dir=config.data.data_dir)  # noqa: E731
+  genres = ("sentiment/movies", "sentiment/tweets")
+  train = [s for name in genres for s in load(name, "train")["input"]]
+  test = [s for name in genres for s in load(name, "test")["input"]]
+  sentences, vectorizer = fitted[0]
+  assert sorted(sentences) == sorted(train)  # Both domains' training text only, never labels.
+  train_words = {w for s in train for w in text.tokenize(s)}
+  test_only = {w for s in test for w in text.tokenize(s)} - train_words
+  assert test_only and not test_only & set(vectorizer.vocabulary)
+  for arrays in (data.source_train, data.source_test, data.target_train, data.target_test):
+    assert arrays["input"].shape[1:] == (config.data.text.vocab_size,)
+    assert arrays["input"].dtype == np.float32
+
+
+def test_text_configs_validate_and_mismatches_are_one_line_errors():
+  config = dann_sentiment.get_config()
+  validate.validate_config(config)
+  validate.validate_config(dann_sentiment.get_config("conv"))
+  config.data.target = "digits_m"
+  with pytest.raises(ConfigError, match="both domains must be images or both text"):
+    validate.validate_config(config)
+  config = dann_sentiment.get_config()
+  config.model.name = "dann_digits"
+  with pytest.raises(ConfigError, match="cannot read text; use"):
+    validate.validate_config(config)
+  config = dann_sentiment.get_config()
+  config.data.text.representation = "tokens"
+  with pytest.raises(ConfigError, match="reads text.representation='bag'"):
+    validate.validate_config(config)
+  config = dann_sentiment.get_config("conv")
+  config.data.text.vocab_size = 100
+  with pytest.raises(ConfigError, match=r"config.model.vocab_size=5002 must be"):
+    validate.validate_config(config)
+
+
+@pytest.mark.parametrize("model", ["text_bag", "text_conv"])
+def test_every_method_takes_a_step_on_text(model):
+  """The methods never see what the input is: the same files run on text."""
+  config = dann_sentiment.get_config("tiny,conv" if model == "text_conv" else "tiny")
+  vocab = config.data.text.vocab_size
+  rng = np.random.default_rng(0)
+  for name in methods.names():
+    config.method.name = name
+    shape = (vocab,) if model == "text_bag" else (10,)
+    built = build.build(config, shape, num_classes=2)
+    batch = {}
+    for stream in built.method.streams:
+      inputs = (
+        (rng.random((8, vocab)) < 0.1).astype(np.float32)
+        if model == "text_bag"
+        else rng.integers(0, vocab, (8, 10)).astype(np.int32)
+      )
+      batch[stream] = {"input": inputs}
+      if stream != "target":
+        batch[stream]["label"] = rng.integers(0, 2, 8)
+    state, metrics = built.train_step(built.state, batch, jax.random.key(0))
+    assert all(np.isfinite(float(v)) for v in metrics.values()), (name, metrics)
+
+
+def test_dann_on_text_sharded_8_devices_matches_one_device(tmp_path):
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
+  env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"
+  for model in ("text_bag", "text_conv"):
+    cmd = [sys.executable, "-m", "tests.parallel_worker", "--out", str(tmp_path),
+           "--modes", "single,sharded", "--methods", "dann,self_training", "--model", model,
+           "--tag", model]  # fmt: skip
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("dann", "self_training"):
+      single = np.load(tmp_path / f"{name}_single_1x8{model}.npz")
+      sharded = np.load(tmp_path / f"{name}_sharded_1x8{model}.npz")
+      for key in single.files:
+        np.testing.assert_allclose(single[key], sharded[key], rtol=1e-4, atol=5e-5, err_msg=key)
