@@ -45,9 +45,12 @@ def parse_grid(specs: list[str], config) -> list[tuple[str, list]]:
     cast = type(current) if current is not None else str
     if cast is bool:
       cast = lambda v: v.lower() in ("1", "true", "yes")  # noqa: E731
+    names = [directory_name(v) for v in values.split(",")]
     for value in values.split(","):  # Each value names a directory under --workdir.
-      if not value or "/" in value or value in (".", "..") or "\x00" in value:
+      if not value or value in (".", "..") or "\x00" in value:
         raise ConfigError(f"--grid {spec!r}: {value!r} cannot name a run directory")
+    if len(set(names)) < len(names):
+      raise ConfigError(f"--grid {spec!r}: two values name the same run directory ({names})")
     grid.append((key, [cast(v) for v in values.split(",")]))
   return grid
 
@@ -56,6 +59,11 @@ def get_field(config, dotted: str):
   for part in dotted.split("."):
     config = config[part]
   return config
+
+
+def directory_name(value) -> str:
+  """A grid value as one path segment: dataset names like sentiment/tweets -> sentiment_tweets."""
+  return str(value).replace("/", "_")
 
 
 def set_field(config, dotted: str, value) -> None:
@@ -73,7 +81,7 @@ def points(config, grid):
     with point.unlocked():
       for key, value in zip(keys, values):
         set_field(point, key, value)
-    yield os.path.join(*[f"{k}={v}" for k, v in zip(keys, values)]), point
+    yield os.path.join(*[f"{k}={directory_name(v)}" for k, v in zip(keys, values)]), point
 
 
 def main(argv):

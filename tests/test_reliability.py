@@ -10,7 +10,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from experiments import finished_run, summarize
+from configs import dann_digits
+from experiments import finished_run, summarize, sweep
 from tljax import checkpoint, files, metrics
 from tljax.errors import ConfigError, DataError
 from tljax.train import loop, splits
@@ -184,8 +185,11 @@ def test_sweep_refuses_a_finished_run_of_another_config(data_dir, tmp_path):
   second = _cli("sweep", *base, "--config.optim.lr=0.05")
   assert second.returncode == 2, second.stderr[-2000:]
   assert "holds a run of another config (optim.lr: 0.01 -> 0.05)" in _errors(second)[0]
-  bad_grid = _cli("sweep", *base[:3], "--grid=method.name=../escape")
+  bad_grid = _cli("sweep", *base[:3], "--grid=method.name=..")
   assert bad_grid.returncode == 2 and "cannot name a run directory" in _errors(bad_grid)[0]
+  # A value with slashes (a TFDS name) is one directory inside the workdir, never a path.
+  points = sweep.points(dann_digits.get_config("tiny"), [("data.target", ["../../x", "a/b"])])
+  assert [name for name, _ in points] == ["data.target=.._.._x", "data.target=a_b"]
 
 
 # 10. A resume remembers elapsed time, warnings and where the run ran.
