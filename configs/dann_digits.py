@@ -4,9 +4,16 @@ Needs no network: both datasets are built from data scikit-learn bundles.
 
     python -m experiments.dann --config configs/dann_digits.py
 
-Baselines on the same network and budget:
+Any method: --config.method.name=NAME (tljax/methods/NAME.py), e.g.
     --config.method.name=source_only   (no domain loss)
     --config.method.name=target_only   (trained on labelled target: the oracle)
+    --config.method.name=self_training (pseudo-labels, FixMatch-style)
+
+Expected (docs/results.md, method benchmark: 3 seeds, final checkpoint):
+target test accuracy DANN 0.553 ± 0.019 (seed 0: 0.550), source only 0.519 ±
+0.010, target only 0.962 ± 0.002, self-training 0.889 ± 0.027; about 2 min per
+run on a 2-core x86 CPU. The recipe (per-image standardised input, ±2 px
+shifts, a 500-500 domain classifier) changes three things from the paper's.
 
 The paper's plain recipe is `--config configs/dann_digits.py:paper`.
 Arguments (after the colon, comma-separated): `paper`, `tiny`.

@@ -50,13 +50,10 @@ def get_config(arg=None):
     config.model.name = "text_conv"
     config.model.text_hidden = 128
   if args.tiny:
-    config.data.source_val_size = 0
-    config.data.text.vocab_size = 200
-    config.model.text_hidden = 8
-    config.data.batch_size = 8
-    config.train.num_steps = 6
-    config.train.log_every = 2
-    config.train.eval_every = config.train.ckpt_every = 3
+    model = config.model.name
+    common.shrink_for_tests(config)
+    config.model.name, config.model.text_hidden = model, 8
+    config.data.text.vocab_size, config.data.source_val_size = 200, 0
   # text_conv's embedding rows: every word id, padding and unknown (validate checks it).
   config.model.vocab_size = config.data.text.vocab_size + 2
   return config

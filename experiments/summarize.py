@@ -93,15 +93,21 @@ def validator_table(results: list[tuple[str, dict]], group_by: list[str]) -> str
   """Per validator: the setting it picks for each seed, and that setting's accuracy.
 
   For every seed, each label-free validator compares the final checkpoints of
-  the settings (values of `group_by`) by its own score; the row gives the
+  the settings (values of `group_by`; runs that train on target labels are
+  not candidates) by its own score; the row gives the
   mean ± std over seeds of the target test accuracy of what it picked. The
   `oracle` row picks by target test accuracy itself: an upper bound.
   """
   from tljax.analysis import validators  # pylint: disable=g-import-not-at-top
+  from tljax.methods import base  # pylint: disable=g-import-not-at-top
+
+  def reads_target_labels(r) -> bool:  # The oracle: not a choice a user without labels has.
+    method = base.create(finished_run.stored_config(r["config"]), num_classes=2)
+    return base.TARGET_LABELLED in method.streams
 
   by_seed = {}
   for _, r in results:
-    if r.get("validators"):
+    if r.get("validators") and not reads_target_labels(r):
       setting = tuple(_field(r, key) for key in group_by)
       by_seed.setdefault(r["seed"], []).append((setting, r))
   if not by_seed:

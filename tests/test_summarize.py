@@ -73,3 +73,16 @@ def test_validator_table_picks_per_seed_by_each_score(tmp_path):
   assert "seed 0: 1.0; seed 1: 1.0 | 0.650 ± 0.212" in by_name["iwcv"]
   assert "seed 0: 0.1; seed 1: 0.1 | 0.650 ± 0.071" in by_name["info_max"]
   assert "seed 0: 1.0; seed 1: 0.1 | 0.750 ± 0.071" in by_name["oracle"]
+
+
+def test_validators_never_pick_a_run_that_trained_on_target_labels(tmp_path):
+  """target_only reads target labels: no label-free pick may choose it, however it scores."""
+  for method, acc, score in (("dann", 0.6, 0.1), ("target_only", 0.95, 0.9)):
+    _write(tmp_path, method, 0, acc)
+    path = tmp_path / method / "trade_off=1.0" / "seed0" / "results.json"
+    result = json.loads(path.read_text())
+    result["validators"] = {"info_max": score}
+    path.write_text(json.dumps(result))
+  rows = summarize.validator_table(summarize.load_results([str(tmp_path)]), ["method.name"])
+  assert "| info_max | seed 0: dann | 0.600 ± " in rows
+  assert "| oracle | seed 0: dann | 0.600 ± " in rows  # Among the label-free choices.
