@@ -15,7 +15,6 @@ import itertools
 import os
 
 from absl import app, flags
-import numpy as np
 
 from experiments import cli
 from tljax import files
@@ -27,22 +26,11 @@ GENRES = ("tweets", "movies", "products", "editorials")
 
 def score_pair(data_config) -> dict:
   """Source-trained logistic regression's accuracy on source and target test."""
-  from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
-
+  from tljax.analysis import baselines  # pylint: disable=g-import-not-at-top
   from tljax.train import splits  # pylint: disable=g-import-not-at-top
 
-  data = splits.load_domains(data_config)
-  flat = lambda a: a["input"].reshape(len(a["input"]), -1).astype(np.float32)  # noqa: E731
-  model = LogisticRegression(C=1.0, max_iter=2000)
-  model.fit(flat(data.source_train), data.source_train["label"])
-  accuracy = lambda a: float((model.predict(flat(a)) == a["label"]).mean())  # noqa: E731
-  return {
-    "source": data_config.source,
-    "target": data_config.target,
-    "classifier": "sklearn LogisticRegression(C=1, max_iter=2000) on the run's input",
-    "source_test_accuracy": round(accuracy(data.source_test), 4),
-    "target_test_accuracy": round(accuracy(data.target_test), 4),
-  }
+  scores = baselines.source_trained_logreg(splits.load_domains(data_config))
+  return {"source": data_config.source, "target": data_config.target, **scores}
 
 
 def main(argv):

