@@ -70,7 +70,10 @@ def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 
   )
   if pipeline.is_text(data.source):
     # The vocabulary sees both domains' whole training text (every process the same), no labels.
-    fitting = [load(name, data.train_split, (0, 1))["input"] for name in (data.source, data.target)]
+    if shard[1] == 1:  # Already in memory: source train (with its held-out part) and target train.
+      fitting = [a["input"] for a in (source_train, source_val, loaded.target_train) if a]
+    else:
+      fitting = [load(n, data.train_split, (0, 1))["input"] for n in (data.source, data.target)]
     vectorize = text.fit(np.concatenate(fitting), data.text)
     for arrays in vars(loaded).values():
       if arrays is not None:
