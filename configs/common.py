@@ -48,6 +48,16 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.eval_batch_size = 500
   config.data.data_dir = config_dict.placeholder(str)  # TFDS data dir.
   config.data.manual_dir = config_dict.placeholder(str)  # TFDS manual dir.
+  # Image files (folder:PATH, office31/..., ...): "memory" decodes a split once and holds it;
+  # "stream" decodes each batch's files on host threads; "auto" streams when the decoded
+  # split would pass 1 GB or random_crop is on.
+  config.data.load = "auto"
+  config.data.random_crop = False  # Streamed train images: random resized crop + flip.
+  config.data.test_fraction = 0.2  # folder:PATH without train/ and test/: held-out share.
+  # Class names match the domains' labels: rename ("automobile:car,...") and/or keep only
+  # the classes both domains have ("common"; "same" requires equal class sets).
+  config.data.rename_classes = ""
+  config.data.classes = "same"
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "dann_digits"

@@ -41,3 +41,16 @@ def tiny_config(data_dir):
   config = dann_digits.get_config("tiny")
   config.data.data_dir = data_dir
   return config
+
+
+@pytest.fixture(scope="session")
+def digit_folders(data_dir, tmp_path_factory):
+  """The embedded digits and digits_m written as PNG class folders: {name: root}."""
+  from tljax.data import folders, pipeline  # pylint: disable=g-import-not-at-top
+
+  root = tmp_path_factory.mktemp("folders")
+  for name in ("digits", "digits_m"):
+    names = pipeline.class_names(name, data_dir)
+    for split in ("train", "test"):
+      folders.write_split(pipeline.load_split(name, split, data_dir=data_dir), root / name, split, names)
+  return {name: str(root / name) for name in ("digits", "digits_m")}

@@ -58,10 +58,12 @@ def _wait_for_checkpoint(workdir, at_least: int, proc, timeout: float = 120) -> 
   raise TimeoutError(f"no checkpoint >= {at_least} in {workdir}")
 
 
-def test_sigkill_at_two_steps_then_resume_is_bit_identical(tiny_config, tmp_path):
+def test_sigkill_at_two_steps_then_resume_is_bit_identical(tiny_config, digit_folders, tmp_path):
   """Killed twice without warning, the run still ends where an uninterrupted one does.
 
-  The subprocesses run the same XLA configuration as this test process (no
+  The data are image folders streamed from the files with random resized
+  crops, so resuming also rebuilds the streamed batches and their crops. The
+  subprocesses run the same XLA configuration as this test process (no
   fast-CPU flag, most optimisations off), so their steps are bit-comparable.
   """
   from tljax.train import loop  # pylint: disable=g-import-not-at-top
@@ -70,8 +72,15 @@ def test_sigkill_at_two_steps_then_resume_is_bit_identical(tiny_config, tmp_path
   tiny_config.train.ckpt_every = 4
   tiny_config.train.log_every = 4
   tiny_config.train.eval_every = 1000
+  tiny_config.data.source = f"folder:{digit_folders['digits']}"
+  tiny_config.data.target = f"folder:{digit_folders['digits_m']}"
+  tiny_config.data.load, tiny_config.data.random_crop = "stream", True
   overrides = [
     f"--config.data.data_dir={tiny_config.data.data_dir}",
+    f"--config.data.source={tiny_config.data.source}",
+    f"--config.data.target={tiny_config.data.target}",
+    "--config.data.load=stream",
+    "--config.data.random_crop=True",
     "--config.train.num_steps=60",
     "--config.train.ckpt_every=4",
     "--config.train.log_every=4",

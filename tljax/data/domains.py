@@ -1,15 +1,21 @@
 """Source/target pairing: infinite seeded streams, zipped per step.
 
+Streamed images (`images.FileImages`) draw their random crops from
+(seed, step) too.
+
 Example `i` of a stream's infinite sequence is example `perm_e[i % n]` of its
 split, with a fresh permutation `perm_e` for each epoch `e = i // n` drawn from
 (seed, e). The batch for a step is therefore a pure function of the step, so a
 run resumed at step `s` sees exactly the batches it would have seen.
 """
 
+import collections
+import concurrent.futures
 from typing import Iterator
 
 import numpy as np
 
+from tljax.data import images
 from tljax.errors import DataError
 
 
@@ -71,15 +77,33 @@ class Stream:
         for e in np.unique(positions // self.size)
       ]
     )
-    return {k: v[idx] for k, v in self.arrays.items()}
+    crops = np.random.default_rng([*self.key, step, 7]) if self.streamed else None
+    return {k: images.read(v, idx, crops) for k, v in self.arrays.items()}
+
+  @property
+  def streamed(self) -> bool:
+    """True when images are decoded from files per batch (`images.FileImages`)."""
+    return any(isinstance(v, images.FileImages) for v in self.arrays.values())
 
 
-def batches(streams: dict[str, Stream], start_step: int = 0) -> Iterator[dict]:
-  """Yields `{name: that stream's batch}` for each step from `start_step`."""
+def batches(streams: dict[str, Stream], start_step: int = 0, prefetch: int = 2) -> Iterator[dict]:
+  """Yields `{name: that stream's batch}` for each step from `start_step`.
+
+  Streamed images are read `prefetch` steps ahead on a host thread; each
+  batch is still the pure function of its step that `Stream.batch` is.
+  """
   step = start_step
-  while True:
-    yield {name: stream.batch(step) for name, stream in streams.items()}
-    step += 1
+  make = lambda s: {name: stream.batch(s) for name, stream in streams.items()}  # noqa: E731
+  if not any(stream.streamed for stream in streams.values()):
+    while True:
+      yield make(step)
+      step += 1
+  with concurrent.futures.ThreadPoolExecutor(1, "tljax-prefetch") as ahead:
+    pending = collections.deque(ahead.submit(make, step + i) for i in range(prefetch))
+    while True:
+      pending.append(ahead.submit(make, step + len(pending)))
+      yield pending.popleft().result()
+      step += 1
 
 
 def eval_batches(arrays: dict[str, np.ndarray], batch_size: int) -> Iterator[dict]:
@@ -88,7 +112,7 @@ def eval_batches(arrays: dict[str, np.ndarray], batch_size: int) -> Iterator[dic
   for start in range(0, n, batch_size):
     stop = min(start + batch_size, n)
     pad = batch_size - (stop - start)
-    batch = {k: v[start:stop] for k, v in arrays.items()}
+    batch = {k: np.asarray(v[start:stop]) for k, v in arrays.items()}
     batch = {k: np.concatenate([v, np.repeat(v[-1:], pad, 0)]) for k, v in batch.items()}
     batch["mask"] = np.concatenate([np.ones(stop - start), np.zeros(pad)]).astype(np.float32)
     yield batch

@@ -6,11 +6,15 @@ as uint8, sentences as bytes), which makes batching a pure function of
 input in `tljax/data/text.py`.
 """
 
+import logging
 import os
 
 import numpy as np
 
+from tljax.data import benchmarks, domains, folders, images
 from tljax.errors import ConfigError, DataError
+
+log = logging.getLogger("tljax")
 
 # Datasets tljax knows how to pair; the embedded ones need no network, and
 # MNIST and MNIST-M/offline need only the MNIST IDX files (config.data.manual_dir).
@@ -32,10 +36,78 @@ def is_text(name: str) -> bool:
 
 
 def check_dataset_name(field: str, name: str) -> None:
-  if name not in KNOWN_DATASETS:
+  """ConfigError unless `name` is tljax's, an image folder, a benchmark or in TFDS's catalog."""
+  if name in KNOWN_DATASETS:
+    return
+  if folders.is_folder(name):
+    if not folders.folder_path(name):
+      raise ConfigError(f"config.data.{field}={name!r}: give the folder as folder:PATH")
+    return
+  if benchmarks.is_benchmark(name):
+    return benchmarks.check_name(field, name)
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
+  if name.split("/")[0].split(":")[0] not in tfds.list_builders():
     raise ConfigError(
-      f"config.data.{field}={name!r} is unknown; choose one of {list(KNOWN_DATASETS)}"
+      f"config.data.{field}={name!r} is unknown: not one of tljax's {list(KNOWN_DATASETS)}, "
+      "not folder:PATH, not a benchmark "
+      f"({', '.join(b + '/DOMAIN' for b in benchmarks.BENCHMARKS)}) and not in TFDS's catalog"
     )
+
+
+def load(name: str, split: str, data, shard: tuple[int, int] = (0, 1)) -> tuple[dict, list]:
+  """(arrays of this process's shard of `split`, the dataset's class names).
+
+  Images are uint8 [N, S, S, C] at `data.image_size` and `data.channels`: an
+  array, or `images.FileImages` (decoded per batch) for files streamed under
+  `data.load`. Sentences are bytes [N].
+  """
+  if folders.is_folder(name) or (
+    benchmarks.is_benchmark(name) and not benchmarks.uses_tfds(name, data.manual_dir)
+  ):
+    if folders.is_folder(name):
+      listing = folders.list_split(folders.folder_path(name), split, data.test_fraction)
+    else:
+      listing = benchmarks.list_split(name, split, data.manual_dir)
+    part = np.array_split(np.arange(len(listing.paths)), shard[1])[shard[0]]
+    files = images.FileImages(
+      listing.paths[part], data.image_size, data.channels, data.random_crop
+    )
+    return {"input": _in_memory_or_streamed(name, files, data), "label": listing.labels[part]}, list(listing.class_names)
+  arrays = load_split(name, split, data_dir=data.data_dir, manual_dir=data.manual_dir, shard=shard)
+  names = class_names(name, data.data_dir, data.manual_dir)
+  if not is_text(name):
+    arrays["input"] = domains.match_channels(arrays["input"], data.channels)
+    arrays["input"] = domains.resize_images(arrays["input"], data.image_size)
+  return arrays, names
+
+
+AUTO_MEMORY_BYTES = 1 << 30
+
+
+def _in_memory_or_streamed(name: str, files: "images.FileImages", data):
+  if data.load not in ("auto", "memory", "stream"):
+    raise ConfigError(f"config.data.load={data.load!r} must be 'auto', 'memory' or 'stream'")
+  size = int(np.prod(files.shape))
+  stream = data.load == "stream" or (
+    data.load == "auto" and (data.random_crop or size > AUTO_MEMORY_BYTES)
+  )
+  log.info(
+    "%s: %d images, %.2f GB decoded: %s",
+    name,
+    len(files),
+    size / 1e9,
+    "streamed from the files" if stream else "decoded into memory",
+  )
+  return files if stream else np.asarray(files)
+
+
+def class_names(name: str, data_dir: str | None = None, manual_dir: str | None = None) -> list[str]:
+  """The names of a prepared TFDS dataset's classes ("0".."9" for digits)."""
+  manual_dir = os.path.expanduser(manual_dir) if manual_dir else None
+  builder = _builder(name, data_dir or default_data_dir(), manual_dir)
+  label = builder.info.features[builder.info.supervised_keys[1]]
+  return list(label.names) if hasattr(label, "names") else [str(i) for i in range(label.num_classes)]
 
 
 def default_data_dir() -> str:
@@ -61,18 +133,10 @@ def load_split(
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
-  from tljax.data import builders  # noqa: F401  Registers tljax's TFDS builders.
-
   tf.config.set_visible_devices([], "GPU")  # Keep the accelerators for JAX.
   data_dir = data_dir or default_data_dir()
   manual_dir = os.path.expanduser(manual_dir) if manual_dir else None
-  try:
-    if name == "mnist" and builders.mnist.has_idx_files(manual_dir):
-      builder = builders.MnistFromIdx(data_dir=data_dir)
-    else:
-      builder = tfds.builder(name, data_dir=data_dir)
-  except Exception as e:  # pylint: disable=broad-except  (e.g. a damaged dataset_info.json)
-    raise DataError(_damaged(name, os.path.join(data_dir, name), e)) from None
+  builder = _builder(name, data_dir, manual_dir)
   try:
     builder.download_and_prepare(
       download_config=tfds.download.DownloadConfig(manual_dir=manual_dir)
@@ -106,11 +170,42 @@ def load_split(
     chunks = list(tfds.as_numpy(builder.as_dataset(split=part, batch_size=8192)))
   except (tf.errors.OpError, ValueError, OSError) as e:  # E.g. a damaged tfrecord file.
     raise DataError(_damaged(name, builder.data_dir, e)) from None
-  input_key, label_key = builder.info.supervised_keys
+  input_key, label_key = _supervised_keys(name, builder)
   return {
     "input": np.concatenate([c[input_key] for c in chunks]),
     "label": np.concatenate([c[label_key] for c in chunks]),
   }
+
+
+def _builder(name: str, data_dir: str, manual_dir: str | None):
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
+  from tljax.data import builders  # pylint: disable=g-import-not-at-top  Registers tljax's.
+
+  try:
+    if name == "mnist" and builders.mnist.has_idx_files(manual_dir):
+      return builders.MnistFromIdx(data_dir=data_dir)
+    return tfds.builder(name, data_dir=data_dir)
+  except Exception as e:  # pylint: disable=broad-except  (e.g. a damaged dataset_info.json)
+    raise DataError(_damaged(name, os.path.join(data_dir, name), e)) from None
+
+
+def _supervised_keys(name: str, builder) -> tuple[str, str]:
+  """(input, label) keys; ConfigError unless the dataset is classification of images or text."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
+  keys = builder.info.supervised_keys
+  features = builder.info.features
+  if (
+    not keys
+    or not isinstance(features[keys[1]], tfds.features.ClassLabel)
+    or not isinstance(features[keys[0]], (tfds.features.Image, tfds.features.Text))
+  ):
+    raise ConfigError(
+      f"dataset {name!r} is not image (or text) classification: its supervised keys are "
+      f"{keys} over features {list(features.keys()) if hasattr(features, 'keys') else features}"
+    )
+  return keys[0], keys[1]
 
 
 def _damaged(name: str, where: str, error: Exception) -> str:

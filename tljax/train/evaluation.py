@@ -76,16 +76,25 @@ def _first(arrays: dict, n: int = SUBSET) -> dict:
   return {k: v[:n] for k, v in arrays.items()}
 
 
+PIXELS_SIZE = 32  # Larger images are resized to this for the pixel-space distance.
+
+
+def _small(inputs: np.ndarray) -> np.ndarray:
+  if inputs.ndim == 4 and inputs.shape[1] > PIXELS_SIZE:
+    return domains.resize_images(inputs, PIXELS_SIZE)
+  return inputs
+
+
 def domain_discrepancy(evaluator: Evaluator, state, data, seed: int) -> dict:
   """Proxy A-distance between source_test and target_test, in features and in the input.
 
-  The input is the pixels (key "pixels") for images, the bag of n-grams (key
+  The input is the pixels (key "pixels"; at most 32x32) for images, the bag of n-grams (key
   "inputs") for text; token ids have no input-space distance.
   """
   source, target = _first(data.source_test), _first(data.target_test)
   is_image = source["input"].dtype == np.uint8
   scale = 255.0 if is_image else 1.0
-  inputs = lambda a: a["input"].reshape(len(a["input"]), -1) / scale  # noqa: E731
+  inputs = lambda a: _small(np.asarray(a["input"])).reshape(len(a["input"]), -1) / scale  # noqa: E731
   features = lambda a: evaluator.outputs(state, a)[1]  # noqa: E731
   pad = discrepancy.proxy_a_distance
   out = {

@@ -8,7 +8,7 @@ from jax.experimental import multihost_utils
 import ml_collections
 import numpy as np
 
-from tljax.data import domains, pipeline, text
+from tljax.data import classes, domains, pipeline, text
 from tljax.errors import ConfigError, DataError
 from tljax.methods import base
 
@@ -50,22 +50,26 @@ def load_domains(data: ml_collections.ConfigDict) -> Domains:
 
 
 def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 1)) -> Domains:
+  names = {}
+
   def load(name, split, part=shard):
-    arrays = pipeline.load_split(
-      name, split, data_dir=data.data_dir, manual_dir=data.manual_dir, shard=part
-    )
-    if not pipeline.is_text(name):
-      arrays["input"] = domains.match_channels(arrays["input"], data.channels)
-      arrays["input"] = domains.resize_images(arrays["input"], data.image_size)
+    arrays, names[name] = pipeline.load(name, split, data, part)
     return arrays
 
   val_size = data.source_val_size // shard[1]  # Each process holds out its part.
-  source_train, source_val = split_off(load(data.source, data.train_split), val_size)
+  source_train = load(data.source, data.train_split)
+  source_test = load(data.source, data.test_split)
+  target_train = load(data.target, data.train_split)
+  target_test = load(data.target, data.test_split)
+  to_source, to_target, _ = classes.align(
+    names[data.source], names[data.target], renames=data.rename_classes, mode=data.classes
+  )
+  source_train, source_val = split_off(classes.relabel(source_train, to_source), val_size)
   loaded = Domains(
     source_train=source_train,
-    source_test=load(data.source, data.test_split),
-    target_train=load(data.target, data.train_split),
-    target_test=load(data.target, data.test_split),
+    source_test=classes.relabel(source_test, to_source),
+    target_train=classes.relabel(target_train, to_target),
+    target_test=classes.relabel(target_test, to_target),
     source_val=source_val,
   )
   if pipeline.is_text(data.source):

@@ -54,7 +54,17 @@ def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
 
 
 # Fields added since runs first stored their config, with the value that behaves as before.
-ADDED = {"data": {"strong_shift": 4, "cutout": 8}}
+ADDED = {
+  "data": {
+    "strong_shift": 4,
+    "cutout": 8,
+    "load": "auto",
+    "random_crop": False,
+    "test_fraction": 0.2,
+    "rename_classes": "",
+    "classes": "same",
+  }
+}
 
 
 def upgrade(stored: dict) -> dict:
