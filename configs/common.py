@@ -100,6 +100,8 @@ def base_config() -> ml_collections.ConfigDict:
   config.train.eval_every = 500
   config.train.ckpt_every = 500
   config.train.ema_decay = 0.0  # > 0: evaluate an EMA of the classifier's weights.
+  # "bfloat16": training forward passes compute in bf16 on float32 params (mixed precision).
+  config.train.dtype = "float32"
   # > 0 (with data.source_val_size > 0): score the final model by the DANN paper's
   # reverse validation, a reverse DANN trained this many steps (tljax/train/reverse.py).
   config.train.reverse_dann_steps = 0

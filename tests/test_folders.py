@@ -189,3 +189,21 @@ def test_cifar10_to_stl10_trains_on_their_nine_shared_classes(tmp_path, monkeypa
     assert max(a["label"].max() for a in vars(data).values() if a) <= 8
     results = loop.train_and_evaluate(config, str(tmp_path / "run"), data=data)
   assert np.isfinite(results["final"]["target_test"]["accuracy"])
+
+
+def test_office31_config_trains_on_a_miniature_tree_of_the_real_layout(tmp_path):
+  from configs import dann_office31  # pylint: disable=g-import-not-at-top
+  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+
+  rng = np.random.default_rng(0)
+  for domain in ("amazon", "webcam"):
+    for c in benchmarks.OFFICE31_CLASSES[:3]:
+      for i in range(3):
+        size = tuple(int(v) for v in rng.integers(60, 120, 2))
+        pixels = rng.integers(0, 256, size + (3,), np.uint8)
+        _save(f"{tmp_path}/office31/{domain}/images/{c}/frame_{i:04d}.jpg", Image.fromarray(pixels))
+  config = dann_office31.get_config("tiny")
+  config.data.manual_dir = str(tmp_path / "office31")
+  results = loop.train_and_evaluate(config, str(tmp_path / "run"))
+  assert results["final"]["target_test"]["num_examples"] == 9
+  assert np.isfinite(results["final"]["target_test"]["accuracy"])

@@ -25,6 +25,7 @@ class Step(NamedTuple):
   augment: Any  # `tljax.methods.augment.Images` or `.Text`: the views' augmentation.
   ema_decay: float  # Evaluation weights: EMA of the classifier's params (0: none).
   axis_name: str | None  # Set under pmap: then gradients and metrics are averaged.
+  dtype: Any = None  # Compute dtype of training forward passes (jnp.bfloat16); None: params'.
 
 
 @dataclasses.dataclass
@@ -45,11 +46,17 @@ class Forward:
   batch: dict
   step: jax.Array
   rng: jax.Array
+  dtype: Any = None  # The step's compute dtype (`Step.dtype`).
 
   def apply(self, name: str, module: nn.Module, inputs: Any, rng: jax.Array | None = None):
     """`module` with `params[name]` on `inputs`, training mode."""
     out, self.batch_stats[name] = apply_train(
-      module, self.params[name], self.batch_stats[name], inputs, self.rng if rng is None else rng
+      module,
+      self.params[name],
+      self.batch_stats[name],
+      inputs,
+      self.rng if rng is None else rng,
+      self.dtype,
     )
     return out
 
@@ -58,16 +65,40 @@ def variables(params, batch_stats) -> dict:
   return {"params": params, "batch_stats": batch_stats} if batch_stats else {"params": params}
 
 
-def apply_train(module: nn.Module, params, batch_stats, inputs, rng: jax.Array):
-  """Training-mode forward pass: (outputs, updated BatchNorm statistics)."""
-  out, updates = module.apply(
-    variables(params, batch_stats),
-    inputs,
-    train=True,
-    mutable=["batch_stats"],
-    rngs={"dropout": rng},
+def apply_train(module: nn.Module, params, batch_stats, inputs, rng: jax.Array, dtype=None):
+  """Training-mode forward pass: (outputs, updated BatchNorm statistics).
+
+  With `dtype` (mixed precision), every submodule computes in `dtype` on a
+  cast copy of the float32 params, BatchNorm statistics stay float32, and
+  the outputs come back as float32, so losses and gradients are float32.
+  """
+  apply = lambda p, x: module.apply(  # noqa: E731
+    variables(p, batch_stats), x, train=True, mutable=["batch_stats"], rngs={"dropout": rng}
   )
-  return out, updates.get("batch_stats", batch_stats)
+  if dtype is None:
+    out, updates = apply(params, inputs)
+    return out, updates.get("batch_stats", batch_stats)
+  with nn.intercept_methods(_casting(dtype)):
+    out, updates = apply(cast(params, dtype), cast(inputs, dtype))
+  stats = updates.get("batch_stats", batch_stats)
+  return cast(out, jnp.float32), jax.tree.map(lambda new, old: new.astype(old.dtype), stats, batch_stats)
+
+
+def cast(tree, dtype):
+  """Floating leaves of `tree` as `dtype`; integer leaves (labels, uint8 pixels) as they are."""
+  return jax.tree.map(
+    lambda x: x.astype(dtype) if jnp.issubdtype(jnp.asarray(x).dtype, jnp.floating) else x, tree
+  )
+
+
+def _casting(dtype):
+  """A flax method interceptor: floating inputs of every submodule call as `dtype`."""
+
+  def interceptor(next_fun, args, kwargs, context):
+    del context
+    return next_fun(*cast(args, dtype), **kwargs)
+
+  return interceptor
 
 
 def forward(step: Step, state, params, views: dict, batch: dict, rng, method_rng) -> Forward:
@@ -76,7 +107,7 @@ def forward(step: Step, state, params, views: dict, batch: dict, rng, method_rng
   images = views[names[0]] if len(names) == 1 else jnp.concatenate([views[n] for n in names])
   stats = dict(state.batch_stats)
   (logits, features), stats["classifier"] = apply_train(
-    step.classifier, params["classifier"], stats["classifier"], images, rng
+    step.classifier, params["classifier"], stats["classifier"], images, rng, step.dtype
   )
   split_logits, split_features, start = {}, {}, 0
   for name in names:
@@ -84,7 +115,15 @@ def forward(step: Step, state, params, views: dict, batch: dict, rng, method_rng
     split_logits[name], split_features[name] = logits[start:end], features[start:end]
     start = end
   return Forward(
-    split_logits, split_features, params, stats, state.method_state, batch, state.step, method_rng
+    split_logits,
+    split_features,
+    params,
+    stats,
+    state.method_state,
+    batch,
+    state.step,
+    method_rng,
+    step.dtype,
   )
 
 

@@ -46,7 +46,9 @@ def build(config: ml_collections.ConfigDict, image_shape, num_classes: int) -> B
     optim_config, config.train.num_steps, pretrained.loaded_mask(params, report)
   )
   state = state_lib.new_train_state(params, batch_stats, tx, method_state)
-  hparams = steps.StepHParams(augment=augmentation(config.data), ema_decay=config.train.ema_decay)
+  hparams = steps.StepHParams(
+    augment=augmentation(config.data), ema_decay=config.train.ema_decay, dtype=config.train.dtype
+  )
   train_step = placement.compile(
     steps.make_train_step(
       method=method, classifier=classifier, tx=tx, lr_schedule=lr_schedule, hparams=hparams

@@ -29,6 +29,7 @@ class StepHParams:
   # The views' augmentation: `augment.Images(shift=2)` (train-time translation) or `.Text()`.
   augment: augment_lib.Augment = augment_lib.Images()
   ema_decay: float = 0.0  # Evaluation weights: EMA of the classifier's params.
+  dtype: str = "float32"  # Compute dtype; "bfloat16": mixed precision, float32 params and loss.
 
 
 def train_step(
@@ -51,7 +52,10 @@ def train_step(
   rng = jax.random.fold_in(rng, state.step)
   if axis_name is not None:
     rng = jax.random.fold_in(rng, jax.lax.axis_index(axis_name))
-  step = update.Step(classifier, tx, lr_schedule, hparams.augment, hparams.ema_decay, axis_name)
+  dtype = None if hparams.dtype == "float32" else jnp.dtype(hparams.dtype)
+  step = update.Step(
+    classifier, tx, lr_schedule, hparams.augment, hparams.ema_decay, axis_name, dtype
+  )
   return method.update(state, batch, rng, step)
 
 

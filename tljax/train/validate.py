@@ -53,6 +53,8 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
     value = config[section][name]
     if not ok(value):
       raise ConfigError(f"config.{field}={value!r} must be {must}")
+  if config.train.dtype not in ("float32", "bfloat16"):
+    raise ConfigError(f"config.train.dtype={config.train.dtype!r} must be 'float32' or 'bfloat16'")
   parallel.Placement(config.parallel)
   parallel.check_divisible(config.parallel, config.data.batch_size)
   k, count = config.data.target_labels_per_class, jax.process_count()

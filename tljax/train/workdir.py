@@ -63,7 +63,8 @@ ADDED = {
     "test_fraction": 0.2,
     "rename_classes": "",
     "classes": "same",
-  }
+  },
+  "train": {"dtype": "float32"},
 }
 
 
@@ -81,7 +82,9 @@ def upgrade(stored: dict) -> dict:
   if moved:
     method["self_training"] = {k: v for k, v in self_training.items() if k not in moved}
   data = {**ADDED["data"], **stored.get("data", {}), **moved} if "data" in stored else None
+  train = {**ADDED["train"], **stored["train"]} if "train" in stored else None
   stored = {**stored, "method": method, **({"data": data} if data else {})}
+  stored = {**stored, **({"train": train} if train else {})}
   flat = {k: v for k, v in method.items() if k != "name" and not isinstance(v, dict)}
   if not flat:
     return stored
