@@ -52,5 +52,7 @@ def digit_folders(data_dir, tmp_path_factory):
   for name in ("digits", "digits_m"):
     names = pipeline.class_names(name, data_dir)
     for split in ("train", "test"):
-      folders.write_split(pipeline.load_split(name, split, data_dir=data_dir), root / name, split, names)
+      folders.write_split(
+        pipeline.load_split(name, split, data_dir=data_dir), root / name, split, names
+      )
   return {name: str(root / name) for name in ("digits", "digits_m")}

@@ -4,8 +4,8 @@ import logging
 import os
 
 import numpy as np
-import pytest
 from PIL import Image
+import pytest
 
 from configs import dann_digits
 from tljax.data import benchmarks, classes, domains, folders, images, pipeline
@@ -24,7 +24,10 @@ def _mixed_tree(root) -> None:
     _save(f"{root}/{c}/grey.png", Image.fromarray(rng.integers(0, 255, (40, 30), np.uint8), "L"))
     rgba = np.zeros((20, 20, 4), np.uint8)  # Fully transparent: must come out white.
     _save(f"{root}/{c}/clear.png", Image.fromarray(rgba, "RGBA"))
-    _save(f"{root}/{c}/palette.png", Image.fromarray(rng.integers(0, 255, (16, 50, 3), np.uint8)).convert("P"))
+    _save(
+      f"{root}/{c}/palette.png",
+      Image.fromarray(rng.integers(0, 255, (16, 50, 3), np.uint8)).convert("P"),
+    )
     _save(f"{root}/{c}/photo.jpg", Image.fromarray(rng.integers(0, 255, (64, 48, 3), np.uint8)))
     _save(f"{root}/{c}/nested/deep.bmp", Image.fromarray(rng.integers(0, 255, (9, 9, 3), np.uint8)))
   with open(f"{root}/dog/broken.jpg", "wb") as f:
@@ -98,9 +101,7 @@ def test_classes_are_matched_by_name_renamed_and_cut_to_the_common_set():
       assert names[to_source[i]] == {"automobile": "car"}.get(c, c)
   assert to_source[CIFAR10.index("frog")] == -1 and to_target[STL10.index("monkey")] == -1
   assert names[to_target[STL10.index("car")]] == "car"
-  relabelled = classes.relabel(
-    {"input": np.arange(10), "label": np.arange(10)}, to_target
-  )
+  relabelled = classes.relabel({"input": np.arange(10), "label": np.arange(10)}, to_target)
   assert relabelled["input"].tolist() == [i for i in range(10) if STL10[i] != "monkey"]
   with pytest.raises(ConfigError, match="is not OLD:NEW"):
     classes.parse_renames("automobile")
@@ -111,7 +112,9 @@ def test_the_folder_path_reads_the_same_pixels_as_the_tfds_builder(data_dir, dig
   config.data.data_dir = data_dir
   for name in ("digits", "digits_m"):
     tfds_arrays, tfds_names = pipeline.load(name, "test", config.data)
-    folder_arrays, folder_names = pipeline.load(f"folder:{digit_folders[name]}", "test", config.data)
+    folder_arrays, folder_names = pipeline.load(
+      f"folder:{digit_folders[name]}", "test", config.data
+    )
     assert isinstance(folder_arrays["input"], np.ndarray)  # Small: decoded into memory.
     assert tfds_names == folder_names
     key = lambda a: sorted(  # noqa: E731  Order differs: compare as multisets.
@@ -133,7 +136,10 @@ def test_streamed_batches_are_a_pure_function_of_the_step(digit_folders, data_di
     np.testing.assert_array_equal(got["input"], wanted[step]["input"])
     np.testing.assert_array_equal(got["label"], wanted[step]["label"])
   assert not np.array_equal(wanted[0]["input"], np.asarray(arrays["input"][:0]))
-  crops = [images.FileImages(arrays["input"].paths[:8], 28, 3, True).read(np.random.default_rng(s)) for s in (0, 0, 1)]
+  crops = [
+    images.FileImages(arrays["input"].paths[:8], 28, 3, True).read(np.random.default_rng(s))
+    for s in (0, 0, 1)
+  ]
   np.testing.assert_array_equal(crops[0], crops[1])
   assert not np.array_equal(crops[0], crops[2])  # Another draw, other crops.
 
@@ -147,9 +153,13 @@ def test_benchmark_layouts_list_their_domains(tmp_path):
   test = benchmarks.list_split("office31/amazon", "test", str(tmp_path / "office31"))
   np.testing.assert_array_equal(test.paths, amazon.paths)  # The papers' protocol: all images.
   _save(f"{tmp_path}/home/Real World/Mug/1.jpg", Image.new("RGB", (8, 8)))
-  assert len(benchmarks.list_split("office_home/Real_World", "train", str(tmp_path / "home")).paths) == 1
+  assert (
+    len(benchmarks.list_split("office_home/Real_World", "train", str(tmp_path / "home")).paths) == 1
+  )
   _save(f"{tmp_path}/visda/validation/car/1.jpg", Image.new("RGB", (8, 8)))
-  assert benchmarks.list_split("visda2017/real", "test", str(tmp_path / "visda")).class_names == ("car",)
+  assert benchmarks.list_split("visda2017/real", "test", str(tmp_path / "visda")).class_names == (
+    "car",
+  )
   dn = tmp_path / "dn"
   for split, files in (("train", ["a/1.jpg", "b/2.jpg"]), ("test", ["b/3.jpg"])):
     for f in files:

@@ -124,9 +124,10 @@ def _domain_root(name: str, spec: Benchmark, manual_dir: str | None) -> str:
   for candidate in spec.domains[domain]:
     if where and os.path.isdir(os.path.join(where, candidate)):
       return os.path.join(where, candidate)
+  folder = os.path.join(manual_dir or "MANUAL_DIR", spec.domains[domain][0])
   raise DataError(
     f"dataset {name!r} needs the extracted {spec.source} in config.data.manual_dir "
-    f"(={manual_dir!r}), with the folder {os.path.join(manual_dir or 'MANUAL_DIR', spec.domains[domain][0])}"
+    f"(={manual_dir!r}), with the folder {folder}"
   )
 
 
@@ -154,7 +155,9 @@ def _check_classes(name: str, spec: Benchmark, found: tuple[str, ...]) -> None:
   """Warns if the extracted folders differ from the published class list."""
   if isinstance(spec.classes, int):
     if len(found) != spec.classes:
-      log.warning("%s: %d class folders, the published dataset has %d", name, len(found), spec.classes)
+      log.warning(
+        "%s: %d class folders, the published dataset has %d", name, len(found), spec.classes
+      )
     return
   missing, extra = sorted(set(spec.classes) - set(found)), sorted(set(found) - set(spec.classes))
   if missing or extra:

@@ -57,7 +57,9 @@ def list_split(root: str, split: str, test_fraction: float = 0.2) -> Listing:
   if os.path.isdir(os.path.join(root, "train")) and os.path.isdir(os.path.join(root, "test")):
     if split not in ("train", "test"):
       raise DataError(f"image folder {root!r} has the splits train and test, not {split!r}")
-    classes = sorted(set(_class_dirs(os.path.join(root, "train"))) | set(_class_dirs(os.path.join(root, "test"))))
+    classes = sorted(
+      set(_class_dirs(os.path.join(root, "train"))) | set(_class_dirs(os.path.join(root, "test")))
+    )
     return _listing(os.path.join(root, split), classes)
   whole = _listing(root, _class_dirs(root))
   if split == "all":
@@ -130,7 +132,9 @@ def _checked(paths: list[str], labels: list[int], class_names: tuple, where: str
       + (f" ({len(skipped)} files skipped)" if skipped else "")
     )
   if skipped:
-    log.warning("%s: skipped %d of %d files that are not readable images", where, len(skipped), len(paths))
+    log.warning(
+      "%s: skipped %d of %d files that are not readable images", where, len(skipped), len(paths)
+    )
   return Listing(
     paths=np.asarray(paths, dtype=object)[good],
     labels=np.asarray(labels, np.int64)[good],

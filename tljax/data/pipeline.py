@@ -70,10 +70,11 @@ def load(name: str, split: str, data, shard: tuple[int, int] = (0, 1)) -> tuple[
     else:
       listing = benchmarks.list_split(name, split, data.manual_dir)
     part = np.array_split(np.arange(len(listing.paths)), shard[1])[shard[0]]
-    files = images.FileImages(
-      listing.paths[part], data.image_size, data.channels, data.random_crop
-    )
-    return {"input": _in_memory_or_streamed(name, files, data), "label": listing.labels[part]}, list(listing.class_names)
+    files = images.FileImages(listing.paths[part], data.image_size, data.channels, data.random_crop)
+    return {
+      "input": _in_memory_or_streamed(name, files, data),
+      "label": listing.labels[part],
+    }, list(listing.class_names)
   arrays = load_split(name, split, data_dir=data.data_dir, manual_dir=data.manual_dir, shard=shard)
   names = class_names(name, data.data_dir, data.manual_dir)
   if not is_text(name):
@@ -107,7 +108,9 @@ def class_names(name: str, data_dir: str | None = None, manual_dir: str | None =
   manual_dir = os.path.expanduser(manual_dir) if manual_dir else None
   builder = _builder(name, data_dir or default_data_dir(), manual_dir)
   label = builder.info.features[builder.info.supervised_keys[1]]
-  return list(label.names) if hasattr(label, "names") else [str(i) for i in range(label.num_classes)]
+  return (
+    list(label.names) if hasattr(label, "names") else [str(i) for i in range(label.num_classes)]
+  )
 
 
 def default_data_dir() -> str:

@@ -155,7 +155,12 @@ class Method(base.Method):
     """(F1, F2) logits on fixed features: the classifier's own head, then head2."""
     stats = out.batch_stats["classifier"]
     f1, head_stats = update.apply_train(
-      self.head, out.params["classifier"]["head"], stats.get("head", {}), features, out.rng, out.dtype
+      self.head,
+      out.params["classifier"]["head"],
+      stats.get("head", {}),
+      features,
+      out.rng,
+      out.dtype,
     )
     if head_stats:
       out.batch_stats["classifier"] = {**stats, "head": head_stats}

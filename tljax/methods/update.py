@@ -81,7 +81,9 @@ def apply_train(module: nn.Module, params, batch_stats, inputs, rng: jax.Array, 
   with nn.intercept_methods(_casting(dtype)):
     out, updates = apply(cast(params, dtype), cast(inputs, dtype))
   stats = updates.get("batch_stats", batch_stats)
-  return cast(out, jnp.float32), jax.tree.map(lambda new, old: new.astype(old.dtype), stats, batch_stats)
+  return cast(out, jnp.float32), jax.tree.map(
+    lambda new, old: new.astype(old.dtype), stats, batch_stats
+  )
 
 
 def cast(tree, dtype):
