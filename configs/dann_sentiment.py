@@ -13,8 +13,8 @@ predictor and a linear domain classifier on those 50 features.
 Measured (docs/results.md, text: 3 seeds, final checkpoint), the default pair
 movies -> tweets: source only 0.661 ± 0.018, DANN 0.596 ± 0.030 (worse: negative
 transfer), trained on target 0.857 ± 0.003; DANN helps on movies -> products
-(+5.0 points) and products -> tweets (+6.8). About 25 s per run on a 2-core
-x86 CPU.
+(+5.0 points) and products -> tweets (+6.8). 13 s per run on average (at
+most 28 s) on a 2-core x86 CPU; the whole 12-pair table (108 runs) in 24 min.
 
 Genres: sentiment/{tweets,movies,products,editorials}. Baselines on the same
 network and budget: --config.method.name=source_only / target_only; every

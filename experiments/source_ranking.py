@@ -1,0 +1,62 @@
+"""Scores candidate pretrained runs on a labelled target split (no flags: importable by tests).
+
+See experiments/rank_sources.py for the command.
+"""
+
+import time
+
+import jax
+import numpy as np
+
+from experiments import finished_run
+from tljax.analysis import transferability
+
+
+def candidate_outputs(run: str, target: str, split: str, max_examples: int):
+  """(features [N, D], source-task probabilities [N, Z], labels [N]) of `run` on `target`."""
+  from tljax import checkpoint  # pylint: disable=g-import-not-at-top
+  from tljax.data import pipeline  # pylint: disable=g-import-not-at-top
+  from tljax.train import build, evaluation  # pylint: disable=g-import-not-at-top
+
+  finished = finished_run.results(run)
+  config = finished_run.stored_config(finished["config"])
+  arrays, _ = pipeline.load(target, split, config.data)
+  arrays = {k: v[:max_examples] for k, v in arrays.items()}
+  num_classes = len(finished["final"]["source_test"]["confusion"])
+  shape = tuple(np.asarray(arrays["input"][:1]).shape[1:])
+  state = build.build(config, shape, num_classes).state
+  state = checkpoint.restore_step(run, finished["steps"], state)
+  logits, features = evaluation.Evaluator(config, num_classes).outputs(state, arrays)
+  probs = np.asarray(jax.nn.softmax(logits, axis=-1), np.float64)
+  return features, probs, np.asarray(arrays["label"])
+
+
+def score(run: str, target: str, split: str = "train", max_examples: int = 5000) -> dict:
+  """{score name: value, "seconds": time to compute them all} for one candidate."""
+  start = time.perf_counter()
+  features, probs, labels = candidate_outputs(run, target, split, max_examples)
+  inputs = {"features": features, "probs": probs}
+  out = {name: fn(inputs[kind], labels) for name, (kind, fn) in transferability.SCORES.items()}
+  out = {k: round(float(v), 6) for k, v in out.items()}
+  return {**out, "examples": int(len(labels)), "seconds": round(time.perf_counter() - start, 2)}
+
+
+def kendall_tau(scores: list[float], accuracies: list[float]) -> float:
+  """Kendall's tau-b between a score and the fine-tuned accuracies."""
+  from scipy import stats  # pylint: disable=g-import-not-at-top
+
+  return round(float(stats.kendalltau(scores, accuracies).statistic), 4)
+
+
+def table(ranked: dict[str, dict]) -> str:
+  """Markdown: one row per candidate, best LogME first."""
+  names = list(transferability.SCORES)
+  rows = [
+    "| candidate | " + " | ".join(names) + " | seconds |",
+    "|---|" + "---|" * (len(names) + 1),
+  ]
+  order = sorted(ranked, key=lambda r: -ranked[r]["logme"])
+  for run in order:
+    s = ranked[run]
+    rows.append(f"| {run} | " + " | ".join(f"{s[n]:.4g}" for n in names) + f" | {s['seconds']} |")
+  return "\n".join(rows)
