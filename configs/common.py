@@ -58,6 +58,9 @@ def base_config() -> ml_collections.ConfigDict:
   # the classes both domains have ("common"; "same" requires equal class sets).
   config.data.rename_classes = ""
   config.data.classes = "same"
+  # > 0: keep source train images with probability sigmoid(bias * z(stroke mass)) (covariate
+  # shift by selection; tljax/data/selection.py).
+  config.data.source_selection_bias = 0.0
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "dann_digits"

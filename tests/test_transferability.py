@@ -70,3 +70,23 @@ def test_leep_and_nce_match_the_formulas_written_out():
   np.testing.assert_allclose(tr.nce(theta, labels), -h, rtol=1e-10)
   perfect = np.eye(3)[labels]  # Source predictions that are the target labels.
   assert tr.nce(perfect, labels) == 0.0 and abs(tr.leep(perfect, labels)) < 1e-12
+
+
+def test_rank_sources_scores_finished_runs_on_the_target(tiny_config, tmp_path):
+  from experiments import source_ranking  # pylint: disable=g-import-not-at-top
+  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+
+  runs = []
+  for steps in (3, 6):
+    tiny_config.train.num_steps = steps
+    loop.train_and_evaluate(tiny_config, str(tmp_path / f"steps{steps}"))
+    runs.append(str(tmp_path / f"steps{steps}"))
+  tiny_config.data.target = "digits_m"
+  ranked = {run: source_ranking.score(run, "digits_m", "test", max_examples=100) for run in runs}
+  for scores in ranked.values():
+    assert scores["examples"] == 100
+    assert all(np.isfinite(scores[name]) for name in tr.SCORES)
+    assert scores["nce"] <= 0 and scores["leep"] < 0  # Log-probabilities.
+  assert ranked[runs[0]] != ranked[runs[1]]
+  assert "| candidate | logme | leep | nce | h_score |" in source_ranking.table(ranked)
+  assert source_ranking.kendall_tau([1, 2, 3], [0.1, 0.2, 0.3]) == 1.0

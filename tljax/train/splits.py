@@ -8,7 +8,7 @@ from jax.experimental import multihost_utils
 import ml_collections
 import numpy as np
 
-from tljax.data import classes, domains, pipeline, text
+from tljax.data import classes, domains, pipeline, selection, text
 from tljax.errors import ConfigError, DataError
 from tljax.methods import base
 
@@ -64,7 +64,10 @@ def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 
   to_source, to_target, _ = classes.align(
     names[data.source], names[data.target], renames=data.rename_classes, mode=data.classes
   )
-  source_train, source_val = split_off(classes.relabel(source_train, to_source), val_size)
+  source_train = selection.biased_sample(
+    classes.relabel(source_train, to_source), data.source_selection_bias
+  )
+  source_train, source_val = split_off(source_train, val_size)
   loaded = Domains(
     source_train=source_train,
     source_test=classes.relabel(source_test, to_source),

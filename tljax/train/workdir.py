@@ -63,6 +63,7 @@ ADDED = {
     "test_fraction": 0.2,
     "rename_classes": "",
     "classes": "same",
+    "source_selection_bias": 0.0,
   },
   "train": {"dtype": "float32"},
 }
