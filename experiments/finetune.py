@@ -16,6 +16,8 @@
                    classifier on the penultimate features
      l2sp          finetune + L2-SP toward the pretrained weights
                    (`finetune.l2sp_alpha`)
+     lp_ft         linear probe, then finetune from the probe (Kumar et al. 2022)
+     bss           finetune + Batch Spectral Shrinkage (Chen et al. 2019)
 3. Writes WORKDIR/results.json (accuracy per mode and k, negative-transfer
    flags), summary.md and accuracy_vs_labels.png, and prints the summary.
 Finished runs are skipped on a rerun and unfinished ones resume.
@@ -34,7 +36,15 @@ from tljax import files
 _WORKDIR = flags.DEFINE_string("workdir", None, "Root of the pretraining and fine-tuning runs.")
 flags.mark_flags_as_required(["workdir"])
 
-MODES = ("target_only", "finetune", "linear_probe", "l2sp")
+MODES = ("target_only", "finetune", "linear_probe", "l2sp", "lp_ft", "bss")
+
+
+def ordered_modes(modes) -> list[str]:
+  """`modes` with lp_ft after the linear_probe it starts from (added if missing)."""
+  out = [m for m in modes if m != "lp_ft"]
+  if "lp_ft" in modes:
+    out += ([] if "linear_probe" in out else ["linear_probe"]) + ["lp_ft"]
+  return out
 
 
 def pretrain_config(config) -> ml_collections.ConfigDict:
@@ -49,15 +59,23 @@ def pretrain_config(config) -> ml_collections.ConfigDict:
   return pre
 
 
-def run_config(config, mode: str, k: int, seed: int, pretrained: str) -> ml_collections.ConfigDict:
-  """The config of one fine-tuning run; only the mode's fields differ from target_only."""
+def run_config(
+  config, mode: str, k: int, seed: int, pretrained: str, probe: str | None = None
+) -> ml_collections.ConfigDict:
+  """The config of one fine-tuning run; only the mode's fields differ from target_only.
+
+  lp_ft (Kumar et al. 2022) fine-tunes every weight starting from `probe`, the
+  finished linear_probe run of the same labels and seed: the pretrained
+  backbone with the probe's trained output layer. bss fine-tunes with Batch
+  Spectral Shrinkage (tljax/methods/bss.py).
+  """
   run = config.copy_and_resolve_references()
   with run.unlocked():
-    run.method.name = "target_only"
+    run.method.name = "bss" if mode == "bss" else "target_only"
     run.data.target_labels_per_class = k
     run.seed = seed
     if mode != "target_only":
-      run.model.init_checkpoint = pretrained
+      run.model.init_checkpoint = probe if mode == "lp_ft" else pretrained
     if mode == "linear_probe":
       run.model.freeze_backbone = True
       output_layer = len(run.model.head_hidden)
@@ -104,11 +122,13 @@ def main(argv):
       "pretraining on %s (%d steps) in %s", config.data.source, ft.pretrain_steps, pretrained
     )
     cli.train(pretrain_config(config), pretrained, data=data())
-  plan = [(k, mode, seed) for k in ft.labels_per_class for mode in ft.modes for seed in ft.seeds]
+  modes = ordered_modes(ft.modes)
+  plan = [(k, mode, seed) for k in ft.labels_per_class for mode in modes for seed in ft.seeds]
   runs = []
   for i, (k, mode, seed) in enumerate(plan):
     workdir = os.path.join(root, f"k={k}", mode, f"seed={seed}")
-    point = run_config(config, mode, k, seed, pretrained)
+    probe = os.path.join(root, f"k={k}", "linear_probe", f"seed={seed}")
+    point = run_config(config, mode, k, seed, pretrained, probe)
     if not reusable(point, workdir):
       log.info("[%d/%d] %d labels per class, %s, seed %d", i + 1, len(plan), k, mode, seed)
       cli.train(point, workdir, data=data())

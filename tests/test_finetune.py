@@ -93,3 +93,41 @@ def test_finetune_table_flags_negative_transfer():
   assert negative["mode"] == "linear_probe" and negative["worse_on_seeds"] == "1 of 2"
   np.testing.assert_allclose(negative["difference"], 0.67 - 0.71)
   assert sum(v.startswith("NEGATIVE TRANSFER: linear_probe") for v in table["verdicts"]) == 1
+
+
+def test_lp_ft_starts_from_the_probe_and_bss_runs(data_dir, tmp_path):
+  from configs import finetune_digits  # pylint: disable=g-import-not-at-top
+  from experiments import finetune  # pylint: disable=g-import-not-at-top
+  from tests import helpers  # pylint: disable=g-import-not-at-top
+  from tljax.train import build  # pylint: disable=g-import-not-at-top
+
+  workdir = tmp_path / "ft"
+  _run(
+    "finetune",
+    "--config=configs/finetune_digits.py:tiny",
+    f"--config.data.data_dir={data_dir}",
+    "--config.finetune.modes=('lp_ft', 'bss')",
+    "--config.finetune.labels_per_class=(1,)",
+    f"--workdir={workdir}",
+  )
+  results = json.load(open(workdir / "results.json"))
+  assert set(results["accuracy"]) == {"linear_probe", "lp_ft", "bss"}  # The probe ran first.
+  config = finetune_digits.get_config("tiny")
+  config.data.data_dir = data_dir
+  probe_dir = str(workdir / "k=1" / "linear_probe" / "seed=0")
+  probe_config = finetune.run_config(config, "linear_probe", 1, 0, str(workdir / "pretrain"))
+  probe_state, _ = helpers.final_state(probe_config, probe_dir)
+  point = finetune.run_config(config, "lp_ft", 1, 0, str(workdir / "pretrain"), probe_dir)
+  start = build.build(point, (28, 28, 3), 10).state.params["classifier"]
+  np.testing.assert_array_equal(  # Phase two's head is the trained probe's, not pretraining's.
+    start["head"]["Dense_2"]["kernel"],
+    probe_state.params["classifier"]["head"]["Dense_2"]["kernel"],
+  )
+  pretrained = build.build(
+    finetune.run_config(config, "finetune", 1, 0, str(workdir / "pretrain")), (28, 28, 3), 10
+  ).state.params["classifier"]
+  assert not np.array_equal(
+    start["head"]["Dense_2"]["kernel"], pretrained["head"]["Dense_2"]["kernel"]
+  )
+  bss_run = json.load(open(workdir / "k=1" / "bss" / "seed=0" / "results.json"))
+  assert bss_run["method"] == "bss" and bss_run["init"]["loaded"] > 0
