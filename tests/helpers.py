@@ -12,3 +12,17 @@ def final_state(config, workdir):
   restored, step = checkpoint.restore_latest(manager, state)
   manager.close()
   return restored, step
+
+
+def provide_teacher(config, image_shape, num_classes: int, workdir) -> None:
+  """For a method with a `teacher` field (distill): a saved source_only state of the model."""
+  section = config.method[config.method.name]
+  if "teacher" not in section:
+    return
+  teacher = config.copy_and_resolve_references()
+  teacher.method.name = "source_only"
+  manager = checkpoint.make_manager(str(workdir))
+  checkpoint.save(manager, build.build(teacher, image_shape, num_classes).state)
+  manager.wait_until_finished()
+  manager.close()
+  section.teacher = str(workdir)

@@ -9,11 +9,13 @@ count and XLA flags are fixed when JAX starts:
 
 import argparse
 import os
+import tempfile
 
 import jax
 import numpy as np
 
 from configs import dann_digits, dann_sentiment
+from tests import helpers
 from tljax import methods
 from tljax.train import build, parallel
 
@@ -52,6 +54,7 @@ def run(mode: str, model: str, method: str = "dann") -> dict:
   # Under pmap each device draws its own random shifts (rng folded with the
   # device index), so the maths equals single-device only without them.
   config.data.random_shift = 0
+  helpers.provide_teacher(config, shape, 3, tempfile.mkdtemp())
   built = build.build(config, shape, num_classes=3)
   step_fn, placement = built.train_step, built.placement
   state = placement.put_state(built.state)

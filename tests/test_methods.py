@@ -15,6 +15,7 @@ import pytest
 
 from configs import dann_digits
 from experiments import bench
+from tests import helpers
 from tljax import methods
 from tljax.errors import ConfigError
 from tljax.methods import base
@@ -35,9 +36,10 @@ def test_every_issue_method_is_registered_and_has_a_config_section():
 
 
 @pytest.mark.parametrize("name", methods.names())
-def test_method_steps_under_jit_with_finite_metrics_and_one_compile(name):
+def test_method_steps_under_jit_with_finite_metrics_and_one_compile(name, tmp_path):
   config = dann_digits.get_config("tiny")
   config.method.name = name
+  helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "teacher")
   built = build.build(config, (28, 28, 3), num_classes=10)
   batch = bench.synthetic_batch(config, built.method.streams, np.random.default_rng(0))
   state = built.state
