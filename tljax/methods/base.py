@@ -11,6 +11,8 @@ its fields under `config.method.<name>`. The shared code asks it:
 - `init(rng, logits, features)`: its extra networks' params and batch_stats
   and any non-trained state (`state.method_state`), given the classifier's
   outputs on a dummy batch.
+- `source_weights(source_inputs, target_inputs)`: per-example weights of the
+  labelled source, once before training (instance weighting); None by default.
 - `views(batch, rng, augment)`: the named input groups of its one
   training-mode forward pass; by default each stream's inputs through
   `augment.weak` (`tljax.methods.augment`: images or text, the method need
@@ -108,6 +110,15 @@ class Method:
     """Extra networks and state, from the classifier's outputs [N, K], [N, D]."""
     del rng, logits, features
     return Extras()
+
+  def source_weights(self, source_inputs, target_inputs):
+    """Weights [N] of the labelled source training examples, computed once before training.
+
+    Instance-weighting methods (kmm, kliep) return them from both training
+    sets' inputs; the source batches then carry them as `"weight"`. None: none.
+    """
+    del source_inputs, target_inputs
+    return None
 
   def views(self, batch: dict, rng: jax.Array, augment) -> dict[str, jax.Array]:
     """Inputs of the forward pass by name: every stream through `augment.weak`."""

@@ -73,7 +73,8 @@ def _train_and_evaluate(config, workdir, allow_config_change, data, allow_restar
   if restored_step is not None:
     log.info("resuming from checkpoint at step %d in %s", start_step, workdir)
   resume_warnings = _check_resume(workdir, prior, setup, allow_config_change)
-  streams = splits.training_streams(config, data, built.method.streams)
+  weights = built.method.source_weights(data.source_train["input"], data.target_train["input"])
+  streams = splits.training_streams(config, data, built.method.streams, weights)
   evaluator = evaluation.Evaluator(config, num_classes)
   loop = _Loop(config, built, streams, evaluator, data, manager, workdir, start_time, prior, setup)
   loop.warnings += resume_warnings

@@ -119,8 +119,12 @@ def per_class(arrays: dict, k: int, seed: int) -> dict:
   return {key: v[idx] for key, v in arrays.items()}
 
 
-def training_streams(config, data: Domains, streams) -> dict[str, domains.Stream]:
+def training_streams(
+  config, data: Domains, streams, source_weights=None
+) -> dict[str, domains.Stream]:
   """The streams a method reads (`Method.streams`): this process's rows of each batch.
+
+  `source_weights` [N] (`Method.source_weights`) ride along the source batches as "weight".
 
   SOURCE: labelled source train (seed); TARGET: target train images without
   their labels (seed + 1); TARGET_LABELLED: `data.target_labels_per_class`
@@ -133,7 +137,10 @@ def training_streams(config, data: Domains, streams) -> dict[str, domains.Stream
   out = {}
   for name in streams:
     if name == base.SOURCE:
-      out[name] = domains.Stream(data.source_train, bs, seed, shard)
+      arrays = data.source_train
+      if source_weights is not None:
+        arrays = {**arrays, "weight": np.asarray(source_weights, np.float32)}
+      out[name] = domains.Stream(arrays, bs, seed, shard)
     elif name == base.TARGET:  # Labels never enter a batch: adaptation cannot read them.
       out[name] = domains.Stream({"input": data.target_train["input"]}, bs, seed + 1, shard)
     elif name == base.TARGET_LABELLED:

@@ -1,0 +1,62 @@
+"""Shared by the instance-weighting methods (kmm.py, kliep.py): inputs, kernels, the loss.
+
+They weight each labelled source example once, before training, from the
+inputs of both training sets (`Method.source_weights`), and train on the
+weighted source risk. Images are compared as 8 x 8 average-pooled pixels
+per channel in [0, 1]; text bags as they are (token ids: not supported).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from tljax.errors import ConfigError
+from tljax.methods import base, classification
+
+SIDE = 8
+
+
+def pooled(inputs) -> np.ndarray:
+  """[N, D] float32 vectors of images [N, H, W, C] (pooled to 8 x 8) or bags [N, V]."""
+  x = np.asarray(inputs)
+  if x.ndim == 4:
+    n, h, w, c = x.shape
+    x = jax.image.resize(x.astype(np.float32) / 255.0, (n, SIDE, SIDE, c), "linear", antialias=True)
+    return np.asarray(x).reshape(n, -1)
+  if not np.issubdtype(x.dtype, np.floating):
+    raise ConfigError("instance weighting compares images or bags of words, not token ids")
+  return x.reshape(len(x), -1).astype(np.float32)
+
+
+def median_bandwidth(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
+  """The median pairwise distance over (up to 1,000 of) both sets: the usual kernel width."""
+  rng = np.random.default_rng(seed)
+  both = np.concatenate([a, b])
+  sample = both[rng.permutation(len(both))[:1000]]
+  d2 = ((sample[:, None] - sample[None]) ** 2).sum(-1)
+  return float(np.sqrt(np.median(d2[d2 > 0])))
+
+
+def gaussian(a: jax.Array, b: jax.Array, width: float) -> jax.Array:
+  """exp(-|a_i - b_j|^2 / (2 width^2)) [N, M]."""
+  d2 = (a**2).sum(1)[:, None] + (b**2).sum(1)[None] - 2 * a @ b.T
+  return jnp.exp(-jnp.maximum(d2, 0) / (2 * width**2))
+
+
+def effective_sample_size(w) -> float:
+  w = np.asarray(w, np.float64)
+  return float(w.sum() ** 2 / (len(w) * (w**2).sum()))
+
+
+def weighted_source_risk(out) -> tuple[jax.Array, dict]:
+  """Mean weight x cross-entropy on the source batch (weights from `batch["weight"]`)."""
+  logits, labels = out.logits[base.SOURCE], out.batch[base.SOURCE]["label"]
+  w = out.batch[base.SOURCE].get("weight", jnp.ones(labels.shape[0]))
+  w = w / jnp.maximum(w.mean(), 1e-12)
+  loss = (w * classification.cross_entropy(logits, labels)).mean()
+  ess = w.sum() ** 2 / (w.shape[0] * jnp.maximum((w**2).sum(), 1e-12))
+  return loss, {
+    "cls_loss": loss,
+    "accuracy": classification.correct(logits, labels).mean(),
+    "ess": ess,
+  }
