@@ -22,6 +22,9 @@ _CANDIDATES = flags.DEFINE_multi_string("candidates", [], "Finished run director
 _SPLIT = flags.DEFINE_string("split", "train", "Target split with labels.")
 _MAX = flags.DEFINE_integer("max_examples", 5000, "Target examples scored (the first ones).")
 _OUT = flags.DEFINE_string("out", "runs/ranking", "Where ranking.md and ranking.json go.")
+_FINETUNED = flags.DEFINE_multi_string(
+  "finetuned", [], "Validation: each candidate's experiments.finetune workdir, in order."
+)
 flags.mark_flags_as_required(["target"])
 
 
@@ -35,9 +38,23 @@ def main(argv):
     for run in candidates
   }
   text = source_ranking.table(ranked)
+  check = {}
+  if _FINETUNED.value:
+    if len(_FINETUNED.value) != len(candidates):
+      raise app.UsageError("give one --finetuned workdir per candidate, in the same order")
+    tuned = dict(zip(candidates, map(source_ranking.finetuned_accuracy, _FINETUNED.value)))
+    for run, (acc, seconds) in tuned.items():
+      ranked[run] |= {"finetuned_accuracy": round(acc, 4), "finetune_seconds": round(seconds, 1)}
+    check = source_ranking.validate(ranked, {r: a for r, (a, _) in tuned.items()})
+    text += "\n\n| score | Kendall tau | top-ranked | accuracy lost vs best |\n|---|---|---|---|\n"
+    text += "\n".join(
+      f"| {n} | {v['kendall_tau']} | {v['top_ranked']} | {v['accuracy_lost']} |"
+      for n, v in check.items()
+    )
   os.makedirs(_OUT.value, exist_ok=True)
   files.write_json(
-    os.path.join(_OUT.value, "ranking.json"), {"target": _TARGET.value, "scores": ranked}
+    os.path.join(_OUT.value, "ranking.json"),
+    {"target": _TARGET.value, "scores": ranked, "validation": check},
   )
   files.write_text(os.path.join(_OUT.value, "ranking.md"), text + "\n")
   print(text)

@@ -60,3 +60,40 @@ def table(ranked: dict[str, dict]) -> str:
     s = ranked[run]
     rows.append(f"| {run} | " + " | ".join(f"{s[n]:.4g}" for n in names) + f" | {s['seconds']} |")
   return "\n".join(rows)
+
+
+def finetuned_accuracy(finetune_dir: str) -> tuple[float, float]:
+  """(mean target test accuracy of its fine-tuned runs, their mean wall seconds) of an
+  experiments.finetune workdir with one label budget and the `finetune` mode."""
+  import json  # pylint: disable=g-import-not-at-top
+  import os  # pylint: disable=g-import-not-at-top
+
+  results = json.load(open(os.path.join(finetune_dir, "results.json")))
+  accs = [r["target_test_accuracy"] for r in results["runs"] if r["mode"] == "finetune"]
+  walls = []
+  for r in results["runs"]:
+    if r["mode"] == "finetune":
+      run = os.path.join(
+        finetune_dir,
+        f"k={r['labels_per_class'] if r['labels_per_class'] != 'all' else 0}",
+        "finetune",
+        f"seed={r['seed']}",
+      )
+      walls.append(json.load(open(os.path.join(run, "results.json")))["wall_seconds"])
+  return float(np.mean(accs)), float(np.mean(walls))
+
+
+def validate(ranked: dict[str, dict], accuracy: dict[str, float]) -> dict:
+  """Kendall's tau of each score with the fine-tuned accuracy, and what picking its top loses."""
+  runs = list(ranked)
+  best = max(accuracy[r] for r in runs)
+  out = {}
+  for name in transferability.SCORES:
+    scores = [ranked[r][name] for r in runs]
+    top = runs[int(np.argmax(scores))]
+    out[name] = {
+      "kendall_tau": kendall_tau(scores, [accuracy[r] for r in runs]),
+      "top_ranked": top,
+      "accuracy_lost": round(best - accuracy[top], 4),
+    }
+  return out

@@ -90,3 +90,6 @@ def test_rank_sources_scores_finished_runs_on_the_target(tiny_config, tmp_path):
   assert ranked[runs[0]] != ranked[runs[1]]
   assert "| candidate | logme | leep | nce | h_score |" in source_ranking.table(ranked)
   assert source_ranking.kendall_tau([1, 2, 3], [0.1, 0.2, 0.3]) == 1.0
+  fake = {"a": {n: 1.0 for n in tr.SCORES}, "b": {n: 2.0 for n in tr.SCORES}}
+  checked = source_ranking.validate(fake, {"a": 0.9, "b": 0.6})  # Every score ranks b first.
+  assert checked["logme"] == {"kendall_tau": -1.0, "top_ranked": "b", "accuracy_lost": 0.3}
