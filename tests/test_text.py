@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from configs import dann_sentiment
+from tests import helpers
 from tljax import methods
 from tljax.analysis import baselines
 from tljax.data import pipeline, text
@@ -170,7 +171,7 @@ def test_text_configs_validate_and_mismatches_are_one_line_errors():
 @pytest.mark.parametrize(
   "model, names", [("text_bag", methods.names()), ("text_conv", ["dann", "self_training", "mcd"])]
 )
-def test_every_method_takes_a_step_on_text(model, names):
+def test_every_method_takes_a_step_on_text(model, names, tmp_path):
   """The methods never see what the input is: the same files run on text (bags: all of them)."""
   config = dann_sentiment.get_config("tiny,conv" if model == "text_conv" else "tiny")
   vocab = config.data.text.vocab_size
@@ -178,6 +179,7 @@ def test_every_method_takes_a_step_on_text(model, names):
   for name in names:
     config.method.name = name
     shape = (vocab,) if model == "text_bag" else (10,)
+    helpers.provide_teacher(config, shape, 2, tmp_path / name)
     built = build.build(config, shape, num_classes=2)
     batch = {}
     for stream in built.method.streams:
