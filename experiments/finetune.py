@@ -28,63 +28,13 @@ import os
 import sys
 
 from absl import app, flags
-import ml_collections
 
 from experiments import cli, summarize
+from experiments.finetune_plan import MODES, ordered_modes, pretrain_config, run_config
 from tljax import files
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Root of the pretraining and fine-tuning runs.")
 flags.mark_flags_as_required(["workdir"])
-
-MODES = ("target_only", "finetune", "linear_probe", "l2sp", "lp_ft", "bss")
-
-
-def ordered_modes(modes) -> list[str]:
-  """`modes` with lp_ft after the linear_probe it starts from (added if missing)."""
-  out = [m for m in modes if m != "lp_ft"]
-  if "lp_ft" in modes:
-    out += ([] if "linear_probe" in out else ["linear_probe"]) + ["lp_ft"]
-  return out
-
-
-def pretrain_config(config) -> ml_collections.ConfigDict:
-  pre = config.copy_and_resolve_references()
-  with pre.unlocked():
-    pre.method.name = "source_only"
-    pre.train.num_steps = config.finetune.pretrain_steps
-    pre.train.eval_every = config.finetune.pretrain_steps
-    pre.train.ckpt_every = config.finetune.pretrain_steps
-    pre.seed = 0
-    del pre["finetune"]
-  return pre
-
-
-def run_config(
-  config, mode: str, k: int, seed: int, pretrained: str, probe: str | None = None
-) -> ml_collections.ConfigDict:
-  """The config of one fine-tuning run; only the mode's fields differ from target_only.
-
-  lp_ft (Kumar et al. 2022) fine-tunes every weight starting from `probe`, the
-  finished linear_probe run of the same labels and seed: the pretrained
-  backbone with the probe's trained output layer. bss fine-tunes with Batch
-  Spectral Shrinkage (tljax/methods/bss.py).
-  """
-  run = config.copy_and_resolve_references()
-  with run.unlocked():
-    run.method.name = "bss" if mode == "bss" else "target_only"
-    run.data.target_labels_per_class = k
-    run.seed = seed
-    if mode != "target_only":
-      run.model.init_checkpoint = probe if mode == "lp_ft" else pretrained
-    if mode == "linear_probe":
-      run.model.freeze_backbone = True
-      output_layer = len(run.model.head_hidden)
-      run.optim.param_groups = ((rf"^classifier/head/Dense_(?!{output_layer}/)", None),)
-    if mode == "l2sp":
-      run.optim.l2sp_alpha = config.finetune.l2sp_alpha
-      run.optim.l2sp_beta = config.finetune.l2sp_beta
-    del run["finetune"]
-  return run
 
 
 def main(argv):

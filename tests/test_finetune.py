@@ -97,7 +97,7 @@ def test_finetune_table_flags_negative_transfer():
 
 def test_lp_ft_starts_from_the_probe_and_bss_runs(data_dir, tmp_path):
   from configs import finetune_digits  # pylint: disable=g-import-not-at-top
-  from experiments import finetune  # pylint: disable=g-import-not-at-top
+  from experiments import finetune_plan as finetune  # pylint: disable=g-import-not-at-top
   from tests import helpers  # pylint: disable=g-import-not-at-top
   from tljax.train import build  # pylint: disable=g-import-not-at-top
 
