@@ -6,12 +6,16 @@ weighted source risk. Images are compared as 8 x 8 average-pooled pixels
 per channel in [0, 1]; text bags as they are (token ids: not supported).
 """
 
+import logging
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from tljax.errors import ConfigError
 from tljax.methods import base, classification
+
+log = logging.getLogger("tljax")
 
 SIDE = 8
 
@@ -60,3 +64,11 @@ def weighted_source_risk(out) -> tuple[jax.Array, dict]:
     "accuracy": classification.correct(logits, labels).mean(),
     "ess": ess,
   }
+
+
+def fit(name: str, solve, source_inputs, target_inputs) -> np.ndarray:
+  """`solve(source [Ns, D], target [Nt, D], kernel width)` on pooled inputs; logs the ESS."""
+  s, t = pooled(source_inputs), pooled(target_inputs)
+  w = solve(s, t, median_bandwidth(s, t))
+  log.info("%s: weights of %d source examples, ESS %.3f", name, len(w), effective_sample_size(w))
+  return w

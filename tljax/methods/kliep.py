@@ -14,15 +14,12 @@ KMM.
 """
 
 import dataclasses
-import logging
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from tljax.methods import base, instance_weights
-
-log = logging.getLogger("tljax")
 
 
 @jax.jit
@@ -74,15 +71,8 @@ class Method(base.Method):
     )
 
   def source_weights(self, source_inputs, target_inputs):
-    s, t = instance_weights.pooled(source_inputs), instance_weights.pooled(target_inputs)
-    width = instance_weights.median_bandwidth(s, t)
-    w = kliep_weights(s, t, width, self.centres, self.iterations)
-    log.info(
-      "kliep: weights of %d source examples, ESS %.3f",
-      len(w),
-      instance_weights.effective_sample_size(w),
-    )
-    return w
+    solve = lambda s, t, width: kliep_weights(s, t, width, self.centres, self.iterations)  # noqa: E731
+    return instance_weights.fit("kliep", solve, source_inputs, target_inputs)
 
   def loss(self, out):
     return instance_weights.weighted_source_risk(out)

@@ -14,15 +14,12 @@ few tens of thousands it stops fitting in memory (KLIEP scales further).
 """
 
 import dataclasses
-import logging
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from tljax.methods import base, instance_weights
-
-log = logging.getLogger("tljax")
 
 
 def project(v: jax.Array, upper: float, low_sum: float, high_sum: float) -> jax.Array:
@@ -95,15 +92,8 @@ class Method(base.Method):
     )
 
   def source_weights(self, source_inputs, target_inputs):
-    s, t = instance_weights.pooled(source_inputs), instance_weights.pooled(target_inputs)
-    width = instance_weights.median_bandwidth(s, t)
-    w = kmm_weights(s, t, width, self.upper, iterations=self.iterations)
-    log.info(
-      "kmm: weights of %d source examples, ESS %.3f",
-      len(w),
-      instance_weights.effective_sample_size(w),
-    )
-    return w
+    solve = lambda s, t, width: kmm_weights(s, t, width, self.upper, iterations=self.iterations)  # noqa: E731
+    return instance_weights.fit("kmm", solve, source_inputs, target_inputs)
 
   def loss(self, out):
     return instance_weights.weighted_source_risk(out)
