@@ -95,7 +95,7 @@ def test_finetune_table_flags_negative_transfer():
   assert sum(v.startswith("NEGATIVE TRANSFER: linear_probe") for v in table["verdicts"]) == 1
 
 
-def test_lp_ft_starts_from_the_probe_and_bss_runs(data_dir, tmp_path):
+def test_lp_ft_starts_from_the_probe_and_bss_runs(finetuned, data_dir, tmp_path):
   from configs import finetune_digits  # pylint: disable=g-import-not-at-top
   from experiments import finetune_plan as finetune  # pylint: disable=g-import-not-at-top
   from tests import helpers  # pylint: disable=g-import-not-at-top
@@ -108,6 +108,7 @@ def test_lp_ft_starts_from_the_probe_and_bss_runs(data_dir, tmp_path):
     f"--config.data.data_dir={data_dir}",
     "--config.finetune.modes=('lp_ft', 'bss')",
     "--config.finetune.labels_per_class=(1,)",
+    f"--config.finetune.pretrained={finetuned[0]}/pretrain",  # Reuse, do not pretrain again.
     f"--workdir={workdir}",
   )
   results = json.load(open(workdir / "results.json"))
@@ -115,16 +116,17 @@ def test_lp_ft_starts_from_the_probe_and_bss_runs(data_dir, tmp_path):
   config = finetune_digits.get_config("tiny")
   config.data.data_dir = data_dir
   probe_dir = str(workdir / "k=1" / "linear_probe" / "seed=0")
-  probe_config = finetune.run_config(config, "linear_probe", 1, 0, str(workdir / "pretrain"))
+  pretrain = f"{finetuned[0]}/pretrain"
+  probe_config = finetune.run_config(config, "linear_probe", 1, 0, pretrain)
   probe_state, _ = helpers.final_state(probe_config, probe_dir)
-  point = finetune.run_config(config, "lp_ft", 1, 0, str(workdir / "pretrain"), probe_dir)
+  point = finetune.run_config(config, "lp_ft", 1, 0, pretrain, probe_dir)
   start = build.build(point, (28, 28, 3), 10).state.params["classifier"]
   np.testing.assert_array_equal(  # Phase two's head is the trained probe's, not pretraining's.
     start["head"]["Dense_2"]["kernel"],
     probe_state.params["classifier"]["head"]["Dense_2"]["kernel"],
   )
   pretrained = build.build(
-    finetune.run_config(config, "finetune", 1, 0, str(workdir / "pretrain")), (28, 28, 3), 10
+    finetune.run_config(config, "finetune", 1, 0, pretrain), (28, 28, 3), 10
   ).state.params["classifier"]
   assert not np.array_equal(
     start["head"]["Dense_2"]["kernel"], pretrained["head"]["Dense_2"]["kernel"]

@@ -214,6 +214,7 @@ def test_office31_config_trains_on_a_miniature_tree_of_the_real_layout(tmp_path)
         _save(f"{tmp_path}/office31/{domain}/images/{c}/frame_{i:04d}.jpg", Image.fromarray(pixels))
   config = dann_office31.get_config("tiny")
   config.data.manual_dir = str(tmp_path / "office31")
+  config.data.image_size = 32  # Still decoded, cropped and resized from 60-120 px files.
   results = loop.train_and_evaluate(config, str(tmp_path / "run"))
   assert results["final"]["target_test"]["num_examples"] == 9
   assert np.isfinite(results["final"]["target_test"]["accuracy"])
