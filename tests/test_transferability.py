@@ -87,7 +87,7 @@ def test_rank_sources_scores_finished_runs_on_the_target(tiny_config, tmp_path):
     assert scores["examples"] == 100
     assert all(np.isfinite(scores[name]) for name in tr.SCORES)
     assert scores["nce"] <= 0 and scores["leep"] < 0  # Log-probabilities.
-  assert ranked[runs[0]] != ranked[runs[1]]
+  assert ranked[runs[0]]["logme"] != ranked[runs[1]]["logme"]  # Different models, other scores.
   assert "| candidate | logme | leep | nce | h_score |" in source_ranking.table(ranked)
   assert source_ranking.kendall_tau([1, 2, 3], [0.1, 0.2, 0.3]) == 1.0
   fake = {"a": {n: 1.0 for n in tr.SCORES}, "b": {n: 2.0 for n in tr.SCORES}}

@@ -47,9 +47,9 @@ def gaussian(a: jax.Array, b: jax.Array, width: float) -> jax.Array:
   return jnp.exp(-jnp.maximum(d2, 0) / (2 * width**2))
 
 
-def effective_sample_size(w) -> float:
-  w = np.asarray(w, np.float64)
-  return float(w.sum() ** 2 / (len(w) * (w**2).sum()))
+def effective_sample_size(w):
+  """(sum w)^2 / (N sum w^2) of weights [N]: 1 for equal weights, 1/N for one weight."""
+  return w.sum() ** 2 / (w.shape[0] * jnp.maximum((w**2).sum(), 1e-12))
 
 
 def weighted_source_risk(out) -> tuple[jax.Array, dict]:
@@ -58,11 +58,10 @@ def weighted_source_risk(out) -> tuple[jax.Array, dict]:
   w = out.batch[base.SOURCE].get("weight", jnp.ones(labels.shape[0]))
   w = w / jnp.maximum(w.mean(), 1e-12)
   loss = (w * classification.cross_entropy(logits, labels)).mean()
-  ess = w.sum() ** 2 / (w.shape[0] * jnp.maximum((w**2).sum(), 1e-12))
   return loss, {
     "cls_loss": loss,
     "accuracy": classification.correct(logits, labels).mean(),
-    "ess": ess,
+    "ess": effective_sample_size(w),
   }
 
 
@@ -70,5 +69,6 @@ def fit(name: str, solve, source_inputs, target_inputs) -> np.ndarray:
   """`solve(source [Ns, D], target [Nt, D], kernel width)` on pooled inputs; logs the ESS."""
   s, t = pooled(source_inputs), pooled(target_inputs)
   w = solve(s, t, median_bandwidth(s, t))
-  log.info("%s: weights of %d source examples, ESS %.3f", name, len(w), effective_sample_size(w))
+  ess = float(effective_sample_size(np.asarray(w, np.float64)))
+  log.info("%s: weights of %d source examples, ESS %.3f", name, len(w), ess)
   return w

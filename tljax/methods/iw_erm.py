@@ -26,6 +26,7 @@ import jax.numpy as jnp
 
 from tljax.methods import base, classification
 from tljax.methods.dann import domain_correct, domain_loss
+from tljax.methods.instance_weights import effective_sample_size
 from tljax.models.discriminator import DomainDiscriminator
 
 
@@ -33,11 +34,6 @@ def normalized_weights(logits: jax.Array, clip: float) -> jax.Array:
   """exp(domain logits) [B], clipped at `clip`, scaled to mean 1."""
   w = jnp.minimum(jnp.exp(logits), clip)
   return w / jnp.maximum(w.mean(), 1e-12)
-
-
-def effective_sample_size(w: jax.Array) -> jax.Array:
-  """(sum w)^2 / (B sum w^2): 1 for equal weights, 1/B for one weight."""
-  return w.sum() ** 2 / (w.shape[0] * jnp.maximum((w**2).sum(), 1e-12))
 
 
 @dataclasses.dataclass(frozen=True)
