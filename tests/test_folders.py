@@ -184,7 +184,7 @@ def test_cifar10_to_stl10_trains_on_their_nine_shared_classes(tmp_path, monkeypa
   from tljax.train import loop, splits  # pylint: disable=g-import-not-at-top
 
   names = {"cifar10": CIFAR10, "stl10": STL10}
-  monkeypatch.setattr(pipeline, "class_names", lambda name, *args: names[name])
+  monkeypatch.setattr(pipeline, "_label_names", lambda builder: names[builder.name])
 
   config = dann_digits.get_config("tiny")
   config.data.source, config.data.target = "cifar10", "stl10"

@@ -75,8 +75,8 @@ def load(name: str, split: str, data, shard: tuple[int, int] = (0, 1)) -> tuple[
       "input": _in_memory_or_streamed(name, files, data),
       "label": listing.labels[part],
     }, list(listing.class_names)
-  arrays = load_split(name, split, data_dir=data.data_dir, manual_dir=data.manual_dir, shard=shard)
-  names = class_names(name, data.data_dir, data.manual_dir)
+  arrays, builder = _read_split(name, split, data.data_dir, data.manual_dir, shard)
+  names = _label_names(builder)
   if not is_text(name):
     arrays["input"] = domains.match_channels(arrays["input"], data.channels)
     arrays["input"] = domains.resize_images(arrays["input"], data.image_size)
@@ -106,7 +106,10 @@ def _in_memory_or_streamed(name: str, files: "images.FileImages", data):
 def class_names(name: str, data_dir: str | None = None, manual_dir: str | None = None) -> list[str]:
   """The names of a prepared TFDS dataset's classes ("0".."9" for digits)."""
   manual_dir = os.path.expanduser(manual_dir) if manual_dir else None
-  builder = _builder(name, data_dir or default_data_dir(), manual_dir)
+  return _label_names(_builder(name, data_dir or default_data_dir(), manual_dir))
+
+
+def _label_names(builder) -> list[str]:
   label = builder.info.features[builder.info.supervised_keys[1]]
   return (
     list(label.names) if hasattr(label, "names") else [str(i) for i in range(label.num_classes)]
@@ -133,6 +136,11 @@ def load_split(
   Returns:
     {"input": uint8 images [N, H, W, C] or bytes sentences [N], "label": int64 [N]}.
   """
+  return _read_split(name, split, data_dir, manual_dir, shard)[0]
+
+
+def _read_split(name, split, data_dir, manual_dir, shard) -> tuple[dict, object]:
+  """(`load_split`'s arrays, the prepared TFDS builder)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
@@ -174,10 +182,11 @@ def load_split(
   except (tf.errors.OpError, ValueError, OSError) as e:  # E.g. a damaged tfrecord file.
     raise DataError(_damaged(name, builder.data_dir, e)) from None
   input_key, label_key = _supervised_keys(name, builder)
-  return {
+  arrays = {
     "input": np.concatenate([c[input_key] for c in chunks]),
     "label": np.concatenate([c[label_key] for c in chunks]),
   }
+  return arrays, builder
 
 
 def _builder(name: str, data_dir: str, manual_dir: str | None):
