@@ -57,6 +57,7 @@ def base_config() -> ml_collections.ConfigDict:
   # Class names match the domains' labels: rename ("automobile:car,...") and/or keep only
   # the classes both domains have ("common"; "same" requires equal class sets).
   config.data.rename_classes = ""
+  config.data.merge_classes = ""  # "even=0,2,4,6,8;odd=1,3,5,7,9": a coarser labelling.
   config.data.classes = "same"
   # > 0: keep source train images with probability sigmoid(bias * z(stroke mass)) (covariate
   # shift by selection; tljax/data/selection.py).

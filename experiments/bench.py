@@ -42,7 +42,7 @@ _PIPELINE_BATCHES = flags.DEFINE_integer(
 
 
 def synthetic_batch(config, streams, rng: np.random.Generator) -> dict:
-  """Random uint8 images (and labels of 10 classes) for each of a method's streams."""
+  """Random uint8 images (and labels: each of 10 classes in turn, shuffled) for each stream."""
   from tljax.methods import base  # pylint: disable=g-import-not-at-top
 
   size, channels, bs = config.data.image_size, config.data.channels, config.data.batch_size
@@ -50,7 +50,7 @@ def synthetic_batch(config, streams, rng: np.random.Generator) -> dict:
   for name in streams:
     batch[name] = {"input": rng.integers(0, 256, (bs, size, size, channels), dtype=np.uint8)}
     if base.LABELLED[name]:
-      batch[name]["label"] = rng.integers(0, 10, (bs,))
+      batch[name]["label"] = rng.permutation(np.arange(bs) % 10)
   return batch
 
 
@@ -64,6 +64,10 @@ class CompiledStep:
 
     size, channels = config.data.image_size, config.data.channels
     built = build.build(config, (size, size, channels), num_classes=10)
+    sets = synthetic_batch(
+      config, ("source", "target", "target_labelled"), np.random.default_rng(1)
+    )
+    built, _ = build.prepare(built, sets)  # Method state (delta, co_tuning) from synthetic sets.
     self.compiled, placement = built.train_step, built.placement
     self.state = placement.put_state(built.state)
     self.streams = built.method.streams
@@ -117,7 +121,8 @@ def time_pipeline(config, num_batches: int = 200) -> float | None:
   from tljax.data import domains  # pylint: disable=g-import-not-at-top
   from tljax.methods import base  # pylint: disable=g-import-not-at-top
 
-  streams = splits.training_streams(config, data, base.create(config, 10).streams)
+  names = base.create(config, 10).streams
+  streams = splits.training_streams(config, splits.training_sets(config, data, names), names)
   batches = domains.batches(streams)
   next(batches)
   start = time.perf_counter()

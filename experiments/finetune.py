@@ -18,6 +18,8 @@
                    (`finetune.l2sp_alpha`)
      lp_ft         linear probe, then finetune from the probe (Kumar et al. 2022)
      bss           finetune + Batch Spectral Shrinkage (Chen et al. 2019)
+     delta         finetune + attention-weighted feature-map regularisation (Li et al. 2019)
+     co_tuning     finetune + the pretrained head on translated labels (You et al. 2020)
 3. Writes WORKDIR/results.json (accuracy per mode and k, negative-transfer
    flags), summary.md and accuracy_vs_labels.png, and prints the summary.
 Finished runs are skipped on a rerun and unfinished ones resume.
@@ -94,7 +96,7 @@ def main(argv):
     )
   table = transfer.finetune_table(runs)
   pre = files.read_json(os.path.join(pretrained, "results.json"))
-  num_classes = len(pre["final"]["target_test"]["per_class_recall"])
+  num_classes = len(r["final"]["target_test"]["per_class_recall"])  # The runs' (merged) classes.
   per_class_of = {
     str(r["labels_per_class"]): r["labelled_train_examples"] / num_classes for r in runs
   }
@@ -104,6 +106,8 @@ def main(argv):
     "pretrained": pretrained,
     "pretrained_source_test_accuracy": pre["source_test_accuracy"],
     "pretrained_target_test_accuracy": pre["target_test_accuracy"],
+    "pretrained_classes": len(pre["final"]["target_test"]["per_class_recall"]),
+    "classes": num_classes,
     "selection": "final checkpoint of every run (no target test labels used to select)",
     "runs": runs,
     **table,
@@ -124,11 +128,17 @@ def summary(results: dict, per_class_of: dict) -> str:
   accuracy = results["accuracy"]
   modes = list(accuracy)
   keys = sorted(per_class_of, key=per_class_of.get)
+  pre_classes, classes = results["pretrained_classes"], results["classes"]
+  other_task = (
+    f" on its own {pre_classes} classes; fine-tuned on {classes} (config.data.merge_classes)"
+    if pre_classes != classes
+    else ""
+  )
   lines = [
     f"## Fine-tuning {results['source']} → {results['target']}",
     "",
     f"Pretrained on {results['source']} only: target test accuracy "
-    f"{results['pretrained_target_test_accuracy']:.3f} with no target labels.",
+    f"{results['pretrained_target_test_accuracy']:.3f} with no target labels{other_task}.",
     "",
     "| labels per class | " + " | ".join(modes) + " |",
     "|---|" + "---|" * len(modes),

@@ -2,7 +2,8 @@
 
 import ml_collections
 
-MODES = ("target_only", "finetune", "linear_probe", "l2sp", "lp_ft", "bss")
+MODES = ("target_only", "finetune", "linear_probe", "l2sp", "lp_ft", "bss", "delta", "co_tuning")
+METHOD_MODES = ("bss", "delta", "co_tuning")  # Fine-tuning with a method file's objective.
 
 
 def ordered_modes(modes) -> list[str]:
@@ -32,12 +33,12 @@ def run_config(
 
   lp_ft (Kumar et al. 2022) fine-tunes every weight starting from `probe`, the
   finished linear_probe run of the same labels and seed: the pretrained
-  backbone with the probe's trained output layer. bss fine-tunes with Batch
-  Spectral Shrinkage (tljax/methods/bss.py).
+  backbone with the probe's trained output layer. bss, delta and co_tuning
+  fine-tune with their method file's objective (tljax/methods/<mode>.py).
   """
   run = config.copy_and_resolve_references()
   with run.unlocked():
-    run.method.name = "bss" if mode == "bss" else "target_only"
+    run.method.name = mode if mode in METHOD_MODES else "target_only"
     run.data.target_labels_per_class = k
     run.seed = seed
     if mode != "target_only":

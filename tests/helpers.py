@@ -1,6 +1,7 @@
 """Helpers shared by several test modules."""
 
-from tljax import checkpoint
+from tljax import checkpoint, methods
+from tljax.methods import base
 from tljax.train import build, splits
 
 
@@ -15,14 +16,37 @@ def final_state(config, workdir):
 
 
 def provide_teacher(config, image_shape, num_classes: int, workdir) -> None:
-  """For a method with a `teacher` field (distill): a saved source_only state of the model."""
+  """A saved source_only state of the model, for a method that reads one.
+
+  As `teacher` for a method with that field (distill); as
+  `model.init_checkpoint` for one that needs a pretrained start (delta, co_tuning).
+  """
   section = config.method[config.method.name]
-  if "teacher" not in section:
+  needs_start = methods.find(config.method.name).pretrained and not config.model.init_checkpoint
+  if "teacher" not in section and not needs_start:
     return
-  teacher = config.copy_and_resolve_references()
-  teacher.method.name = "source_only"
+  save_source_only(config, image_shape, num_classes, workdir)
+  if "teacher" in section:
+    section.teacher = str(workdir)
+  if needs_start:
+    config.model.init_checkpoint = str(workdir)
+
+
+def save_source_only(config, image_shape, num_classes: int, workdir) -> str:
+  """Saves a fresh source_only state of the model in `workdir`, as a run would; returns it."""
+  start = config.copy_and_resolve_references()
+  start.method.name = "source_only"
+  start.model.init_checkpoint = None
   manager = checkpoint.make_manager(str(workdir))
-  checkpoint.save(manager, build.build(teacher, image_shape, num_classes).state)
+  checkpoint.save(manager, build.build(start, image_shape, num_classes).state)
   manager.wait_until_finished()
   manager.close()
-  section.teacher = str(workdir)
+  return str(workdir)
+
+
+def prepared(built, config, rng):
+  """`built` after `Method.prepare` on a synthetic batch of every stream (as its training sets)."""
+  from experiments import bench  # pylint: disable=g-import-not-at-top
+
+  sets = bench.synthetic_batch(config, tuple(base.LABELLED), rng)
+  return build.prepare(built, sets)[0]

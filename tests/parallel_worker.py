@@ -34,7 +34,7 @@ def global_batch(step: int, size: int, streams=("source", "target"), model: str 
     else:
       batch[name] = {"input": rng.integers(0, 256, (BATCH, size, size, 3), dtype=np.uint8)}
     if name != "target":
-      batch[name]["label"] = rng.integers(0, 3, (BATCH,))
+      batch[name]["label"] = rng.permutation(np.arange(BATCH) % 3)  # Every class present.
   return batch
 
 
@@ -56,6 +56,9 @@ def run(mode: str, model: str, method: str = "dann") -> dict:
   config.data.random_shift = 0
   helpers.provide_teacher(config, shape, 3, tempfile.mkdtemp())
   built = build.build(config, shape, num_classes=3)
+  built, _ = build.prepare(
+    built, global_batch(1000, size, ("source", "target", "target_labelled"), model)
+  )
   step_fn, placement = built.train_step, built.placement
   state = placement.put_state(built.state)
   rng = jax.random.key(0)

@@ -122,7 +122,8 @@ def test_benchmark_pipelines_on_mock_data(config_name, size, channels, tmp_path)
     assert arrays["input"].shape == (16, size, size, channels)
     assert arrays["input"].dtype == np.uint8
     assert arrays["label"].min() >= 0 and arrays["label"].max() < 10
-  streams = splits.training_streams(config, data, (base.SOURCE, base.TARGET))
+  names = (base.SOURCE, base.TARGET)
+  streams = splits.training_streams(config, splits.training_sets(config, data, names), names)
   batch = next(domains.batches(streams))
   bs = config.data.batch_size
   assert batch["source"]["input"].shape == (bs, size, size, channels)

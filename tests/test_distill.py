@@ -7,6 +7,7 @@ import pytest
 
 from configs import dann_digits
 from tests import helpers
+from tljax import checkpoint
 from tljax.errors import ConfigError
 from tljax.methods import base, distill
 
@@ -29,7 +30,7 @@ def test_the_teacher_is_read_frozen_and_must_match_the_classes(tmp_path):
   with pytest.raises(ConfigError, match="config.method.distill.teacher=''"):
     base.create(config, 10)
   helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "teacher")
-  teacher = distill.read_teacher(config.method.distill.teacher)
+  teacher = checkpoint.read_classifier(config.method.distill.teacher)
   assert set(teacher["params"]) == {"backbone", "head"}
   with pytest.raises(ConfigError, match="predicts 10 classes, the run 3"):
     base.create(config, 3).init(jax.random.key(0), jnp.zeros((2, 3)), jnp.zeros((2, 4)))

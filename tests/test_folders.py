@@ -107,6 +107,22 @@ def test_classes_are_matched_by_name_renamed_and_cut_to_the_common_set():
     classes.parse_renames("automobile")
 
 
+def test_merged_classes_give_a_coarser_task_on_both_domains():
+  digits = [str(d) for d in range(10)]
+  to_source, to_target, names = classes.align(
+    digits, digits[::-1], merges="even=0,2,4,6,8;odd=1,3,5,7,9"
+  )
+  assert names == ["even", "odd"]
+  assert to_source.tolist() == [d % 2 for d in range(10)]
+  assert to_target.tolist() == [(9 - d) % 2 for d in range(10)]  # The target's own order.
+  with pytest.raises(ConfigError, match="class '12' is in neither domain"):
+    classes.align(digits, digits, merges="small=0,12")
+  with pytest.raises(ConfigError, match="puts class '1' in two groups"):
+    classes.align(digits, digits, merges="a=0,1;b=1,2")
+  with pytest.raises(ConfigError, match="is not GROUP=CLASS"):
+    classes.align(digits, digits, merges="even:0,2")
+
+
 def test_the_folder_path_reads_the_same_pixels_as_the_tfds_builder(data_dir, digit_folders):
   config = dann_digits.get_config()
   config.data.data_dir = data_dir

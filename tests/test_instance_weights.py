@@ -1,9 +1,15 @@
 """KMM against a reference QP solver; KLIEP's constraint and its ratio on a known shift."""
 
 import numpy as np
+import pytest
 from scipy import optimize, stats
 
-from tljax.methods import instance_weights, kliep, kmm
+from configs import dann_digits
+from tests import helpers
+from tljax import checkpoint
+from tljax.errors import ConfigError
+from tljax.methods import base, instance_weights, kliep, kmm
+from tljax.train import build
 
 
 def _shifted(n_s=40, n_t=30, seed=0):
@@ -51,3 +57,28 @@ def test_kliep_keeps_its_constraint_and_finds_a_known_density_ratio():
   true = stats.norm.pdf(source[:, 0], 0.7, 0.7) / stats.norm.pdf(source[:, 0], 0, 1)
   assert np.corrcoef(w, true)[0, 1] > 0.95
   assert np.corrcoef(kmm.kmm_weights(source, target, width), true)[0, 1] > 0.85
+
+
+def test_weights_in_feature_space_are_those_of_the_pretrained_features(tmp_path):
+  config = dann_digits.get_config("tiny")
+  config.method.name = "kliep"
+  config.method.kliep.space = "features"
+  config.method.kliep.iterations = 200
+  with pytest.raises(ConfigError, match="space='features' compares the features of a pretrained"):
+    base.create(config, 10)
+  config.model.init_checkpoint = helpers.save_source_only(config, (28, 28, 3), 10, tmp_path)
+  built = build.build(config, (28, 28, 3), 10)
+  rng = np.random.default_rng(0)
+  source = rng.integers(0, 256, (40, 28, 28, 3), dtype=np.uint8)
+  target = rng.integers(0, 128, (30, 28, 28, 3), dtype=np.uint8)  # Darker: shifted.
+  sets = {
+    base.SOURCE: {"input": source, "label": np.arange(40) % 10},
+    base.TARGET: {"input": target},
+  }
+  _, weights = build.prepare(built, sets)
+  pretrained = checkpoint.read_classifier(config.model.init_checkpoint)
+  s, t = (
+    np.asarray(built.classifier.apply(pretrained, x, train=False)[1]) for x in (source, target)
+  )
+  width = instance_weights.median_bandwidth(s, t)
+  np.testing.assert_allclose(weights, kliep.kliep_weights(s, t, width, 100, 200), rtol=1e-4)

@@ -1,10 +1,16 @@
 """Importance weights: normalisation, clipping, ESS; the biased-selection source."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
+from configs import dann_digits
+from experiments import bench
 from tljax.data import selection
-from tljax.methods import iw_erm
+from tljax.errors import ConfigError
+from tljax.methods import base, iw_erm
+from tljax.train import build
 
 
 def test_weights_are_the_clipped_density_ratio_with_mean_one():
@@ -36,3 +42,19 @@ def test_selection_keeps_heavy_strokes_within_each_class():
   assert selection.stroke_mass(kept["input"]).mean() > mass.mean()
   again = selection.biased_sample({"input": images, "label": labels}, 3.0)
   np.testing.assert_array_equal(again["label"], kept["label"])  # One fixed draw.
+
+
+def test_the_domain_classifier_reads_pooled_inputs_when_asked():
+  config = dann_digits.get_config("tiny")
+  config.method.name = "iw_erm"
+  config.method.iw_erm.on = "inputs"
+  built = build.build(config, (28, 28, 3), num_classes=10)
+  kernel = built.state.params["domain"]["MLP_0"]["Dense_0"]["kernel"]
+  assert kernel.shape == (8 * 8 * 3, 1)  # 8 x 8 pooled pixels per channel, not the features.
+  batch = bench.synthetic_batch(config, built.method.streams, np.random.default_rng(0))
+  state, metrics = built.train_step(built.state, batch, jax.random.key(0))
+  assert np.isfinite(float(metrics["domain_loss"])) and 0 < float(metrics["ess"]) <= 1
+  assert iw_erm.pooled_size((500,)) == 500  # A bag of words as it is.
+  config.method.iw_erm.on = "pixels"
+  with pytest.raises(ConfigError, match="on='pixels' must be one of"):
+    base.create(config, 10)

@@ -40,7 +40,9 @@ def test_method_steps_under_jit_with_finite_metrics_and_one_compile(name, tmp_pa
   config = dann_digits.get_config("tiny")
   config.method.name = name
   helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "teacher")
-  built = build.build(config, (28, 28, 3), num_classes=10)
+  built = helpers.prepared(
+    build.build(config, (28, 28, 3), num_classes=10), config, np.random.default_rng(1)
+  )
   batch = bench.synthetic_batch(config, built.method.streams, np.random.default_rng(0))
   state = built.state
   before = jax.tree.map(np.array, state.params)  # The step donates (frees) its input state.

@@ -5,6 +5,7 @@ import os
 import re
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 
@@ -211,6 +212,30 @@ def read_pretrained(path: str) -> dict:
     restored = manager.restore(manager.latest_step(), args=ocp.args.StandardRestore())
   params = dict(restored["params"], classifier=restored["ema_params"])
   return {**flatten(params, "params"), **flatten(restored["batch_stats"], "batch_stats")}
+
+
+def read_classifier(path: str) -> dict:
+  """{"params", "batch_stats"} (nested) of the classifier of the finished run in `path`."""
+  tree = {"params": {}, "batch_stats": {}}
+  for name, value in read_pretrained(path).items():
+    collection, _, rest = name.partition("/")
+    parts = rest.split("/")
+    if parts[0] != "classifier":
+      continue
+    node = tree[collection]
+    for key in parts[1:-1]:
+      node = node.setdefault(key, {})
+    node[parts[-1]] = jnp.asarray(np.asarray(value))  # Uncommitted, like a fresh state.
+  return tree
+
+
+def output_classes(classifier: dict) -> int:
+  """Number of classes the head of `read_classifier`'s classifier predicts (0: no head)."""
+  head = classifier["params"].get("head", {})
+  dense = [k for k in head if k.startswith("Dense_")]
+  if not dense:
+    return 0
+  return head[max(dense, key=lambda k: int(k.split("_")[-1]))]["kernel"].shape[-1]
 
 
 def flatten(tree, prefix: str) -> dict:

@@ -11,8 +11,13 @@ its fields under `config.method.<name>`. The shared code asks it:
 - `init(rng, logits, features)`: its extra networks' params and batch_stats
   and any non-trained state (`state.method_state`), given the classifier's
   outputs on a dummy batch.
-- `source_weights(source_inputs, target_inputs)`: per-example weights of the
-  labelled source, once before training (instance weighting); None by default.
+- `prepare(start)`: what it computes once before training from the training
+  sets and the starting (pretrained) weights (`Start`): per-example source
+  weights (instance weighting) and/or state (a relation matrix, channel
+  attention); nothing by default.
+- `capture`: the classifier's intermediate outputs its loss reads (a regex
+  over module paths, e.g. "^backbone/Conv_\\d+$"; None: none): then
+  `out.intermediates[view]` holds them.
 - `views(batch, rng, augment)`: the named input groups of its one
   training-mode forward pass; by default each stream's inputs through
   `augment.weak` (`tljax.methods.augment`: images or text, the method need
@@ -63,6 +68,7 @@ class Setup:
   model: ml_collections.ConfigDict  # config.model, for extra networks.
   num_classes: int
   num_steps: int  # For schedules over training progress.
+  input_shape: tuple[int, ...] | None = None  # One example's [H, W, C] or [L]; None: unknown.
 
   @property
   def section(self) -> ml_collections.ConfigDict:
@@ -73,7 +79,13 @@ class Setup:
 
   def build(self, name: str) -> "Method":
     """Another method on the same run (for methods that wrap one, e.g. `mcc`)."""
-    return methods.find(name).create(dataclasses.replace(self, name=name))
+    cls = methods.find(name)
+    if cls.pretrained and not (self.model.init_checkpoint or self.model.torch_weights):
+      raise ConfigError(
+        f"method {name!r} fine-tunes from pretrained weights: set config.model.init_checkpoint "
+        "to a finished run (or model.torch_weights), as experiments.finetune does"
+      )
+    return cls.create(dataclasses.replace(self, name=name))
 
   def get(self, field: str, rule: Rule | None = None):
     """`section.field`, or a ConfigError naming it if it breaks `rule`."""
@@ -93,12 +105,46 @@ class Extras:
 
 
 @dataclasses.dataclass(frozen=True)
+class Start:
+  """What `Method.prepare` computes from, once before training."""
+
+  classifier: nn.Module
+  variables: dict  # {"params", "batch_stats"} of every network at step 0 (pretrained or fresh).
+  sets: dict  # Training arrays by stream: SOURCE and TARGET (inputs only) always, and
+  # TARGET_LABELLED (the labelled target examples the run trains on) if the method reads it.
+
+  def classifier_variables(self) -> dict:
+    return update.variables(
+      self.variables["params"]["classifier"], self.variables["batch_stats"]["classifier"]
+    )
+
+  def outputs(self, inputs, batch_size: int = 256) -> tuple[jax.Array, jax.Array]:
+    """The starting classifier's (logits [N, K], features [N, D]) on `inputs`, evaluation mode."""
+    apply = jax.jit(lambda v, x: self.classifier.apply(v, x, train=False))
+    variables = self.classifier_variables()
+    parts = [
+      apply(variables, inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)
+    ]
+    return jnp.concatenate([p[0] for p in parts]), jnp.concatenate([p[1] for p in parts])
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+  """What `Method.prepare` returns."""
+
+  source_weights: Any = None  # [N] weights of the labelled source examples, or None.
+  state: dict = dataclasses.field(default_factory=dict)  # Merged into state.method_state.
+
+
+@dataclasses.dataclass(frozen=True)
 class Method:
   """Base class: subclass it as `Method` in `tljax/methods/<name>.py`."""
 
   streams: ClassVar[tuple[str, ...]] = (SOURCE,)
   defaults: ClassVar[dict] = {}  # The fields of config.method.<name>.
   labels: ClassVar[dict[str, str]] = {}  # metric -> progress-line label.
+  capture: ClassVar[str | None] = None  # Regex of module paths whose outputs `loss` reads.
+  pretrained: ClassVar[bool] = False  # Needs a pretrained start (model.init_checkpoint).
 
   @classmethod
   def create(cls, setup: Setup) -> "Method":
@@ -111,14 +157,15 @@ class Method:
     del rng, logits, features
     return Extras()
 
-  def source_weights(self, source_inputs, target_inputs):
-    """Weights [N] of the labelled source training examples, computed once before training.
+  def prepare(self, start: Start) -> Prepared:
+    """Computed once before training (and again, identically, on resume).
 
-    Instance-weighting methods (kmm, kliep) return them from both training
-    sets' inputs; the source batches then carry them as `"weight"`. None: none.
+    Instance-weighting methods (kmm, kliep) return source weights from both
+    training sets' inputs (the source batches then carry them as "weight");
+    delta and co_tuning state from the pretrained start and the labelled target.
     """
-    del source_inputs, target_inputs
-    return None
+    del start
+    return Prepared()
 
   def views(self, batch: dict, rng: jax.Array, augment) -> dict[str, jax.Array]:
     """Inputs of the forward pass by name: every stream through `augment.weak`."""
@@ -154,7 +201,8 @@ def init_network(module: nn.Module, rng: jax.Array, inputs: jax.Array) -> tuple[
   return variables["params"], variables.get("batch_stats", {})
 
 
-def create(config: ml_collections.ConfigDict, num_classes: int) -> Method:
+def create(config: ml_collections.ConfigDict, num_classes: int, input_shape=None) -> Method:
   """The method `config.method.name`, built and checked against `config`."""
-  setup = Setup("", config.method, config.model, num_classes, config.train.num_steps)
+  shape = None if input_shape is None else tuple(input_shape)
+  setup = Setup("", config.method, config.model, num_classes, config.train.num_steps, shape)
   return setup.build(config.method.name)

@@ -17,9 +17,7 @@ import os
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 import ml_collections
-import numpy as np
 
 from tljax import checkpoint, models
 from tljax.errors import ConfigError
@@ -32,22 +30,6 @@ def soft_cross_entropy(student: jax.Array, teacher: jax.Array, temperature: floa
   log_q = jax.nn.log_softmax(student / temperature)
   log_p = jax.nn.log_softmax(teacher / temperature)
   return temperature**2 * (p * (log_p - log_q)).sum(-1)
-
-
-def read_teacher(path: str) -> dict:
-  """{"params", "batch_stats"} of the classifier of the finished run in `path`."""
-  flat = checkpoint.read_pretrained(path)
-  tree = {"params": {}, "batch_stats": {}}
-  for name, value in flat.items():
-    collection, _, rest = name.partition("/")
-    parts = rest.split("/")
-    if parts[0] != "classifier":
-      continue
-    node = tree[collection]
-    for key in parts[1:-1]:
-      node = node.setdefault(key, {})
-    node[parts[-1]] = jnp.asarray(np.asarray(value))  # Uncommitted, like a fresh state.
-  return tree
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,10 +68,8 @@ class Method(base.Method):
 
   def init(self, rng, logits, features):
     del rng, features
-    teacher = read_teacher(self.teacher)
-    head = teacher["params"].get("head", {})
-    dense = [k for k in head if k.startswith("Dense_")]
-    out = head[max(dense, key=lambda k: int(k.split("_")[-1]))]["kernel"].shape[-1] if dense else 0
+    teacher = checkpoint.read_classifier(self.teacher)
+    out = checkpoint.output_classes(teacher)
     if out != logits.shape[-1]:
       raise ConfigError(
         f"config.method.distill.teacher={self.teacher!r} predicts {out} classes, the run "

@@ -1,9 +1,11 @@
 """Shared by the instance-weighting methods (kmm.py, kliep.py): inputs, kernels, the loss.
 
-They weight each labelled source example once, before training, from the
-inputs of both training sets (`Method.source_weights`), and train on the
-weighted source risk. Images are compared as 8 x 8 average-pooled pixels
-per channel in [0, 1]; text bags as they are (token ids: not supported).
+They weight each labelled source example once, before training, from both
+training sets (`Method.prepare`), and train on the weighted source risk.
+`space="pixels"` compares images as 8 x 8 average-pooled pixels per channel
+in [0, 1] and text bags as they are (token ids: not supported);
+`space="features"` compares the features of the run's starting network: a
+pretrained one, from `config.model.init_checkpoint` or `model.torch_weights`.
 """
 
 import logging
@@ -18,18 +20,25 @@ from tljax.methods import base, classification
 log = logging.getLogger("tljax")
 
 SIDE = 8
+SPACES = ("pixels", "features")
+
+
+def pool(x: jax.Array) -> jax.Array:
+  """[N, D] float32 vectors of images [N, H, W, C] (pooled to 8 x 8, in [0, 1]) or bags [N, V]."""
+  if x.ndim == 4:
+    n, _, _, c = x.shape
+    x = jax.image.resize(
+      x.astype(jnp.float32) / 255.0, (n, SIDE, SIDE, c), "linear", antialias=True
+    )
+  return x.reshape(x.shape[0], -1).astype(jnp.float32)
 
 
 def pooled(inputs) -> np.ndarray:
-  """[N, D] float32 vectors of images [N, H, W, C] (pooled to 8 x 8) or bags [N, V]."""
+  """`pool` of a whole training set, as numpy; ConfigError for token ids (no pixel space)."""
   x = np.asarray(inputs)
-  if x.ndim == 4:
-    n, h, w, c = x.shape
-    x = jax.image.resize(x.astype(np.float32) / 255.0, (n, SIDE, SIDE, c), "linear", antialias=True)
-    return np.asarray(x).reshape(n, -1)
-  if not np.issubdtype(x.dtype, np.floating):
+  if x.ndim != 4 and not np.issubdtype(x.dtype, np.floating):
     raise ConfigError("instance weighting compares images or bags of words, not token ids")
-  return x.reshape(len(x), -1).astype(np.float32)
+  return np.asarray(pool(jnp.asarray(x)))
 
 
 def median_bandwidth(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
@@ -65,10 +74,26 @@ def weighted_source_risk(out) -> tuple[jax.Array, dict]:
   }
 
 
-def fit(name: str, solve, source_inputs, target_inputs) -> np.ndarray:
-  """`solve(source [Ns, D], target [Nt, D], kernel width)` on pooled inputs; logs the ESS."""
-  s, t = pooled(source_inputs), pooled(target_inputs)
+def check_space(setup) -> str:
+  """`method.<name>.space`, checked: "features" needs pretrained weights to mean anything."""
+  space = setup.get("space", base.one_of(SPACES))
+  if space == "features" and not (setup.model.init_checkpoint or setup.model.torch_weights):
+    raise ConfigError(
+      f"config.method.{setup.name}.space='features' compares the features of a pretrained "
+      "network: set config.model.init_checkpoint (a finished run) or model.torch_weights, "
+      "or use space='pixels'"
+    )
+  return space
+
+
+def fit(name: str, solve, start: base.Start, space: str) -> base.Prepared:
+  """`solve(source [Ns, D], target [Nt, D], kernel width)` in `space`; logs the ESS."""
+  source, target = start.sets[base.SOURCE]["input"], start.sets[base.TARGET]["input"]
+  if space == "features":
+    s, t = (np.asarray(start.outputs(x)[1], np.float32) for x in (source, target))
+  else:
+    s, t = pooled(source), pooled(target)
   w = solve(s, t, median_bandwidth(s, t))
   ess = float(effective_sample_size(np.asarray(w, np.float64)))
-  log.info("%s: weights of %d source examples, ESS %.3f", name, len(w), ess)
-  return w
+  log.info("%s: weights of %d source examples (%s), ESS %.3f", name, len(w), space, ess)
+  return base.Prepared(source_weights=w)

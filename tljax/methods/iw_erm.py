@@ -6,9 +6,10 @@
 Under covariate shift (p(y|x) shared, p(x) not), the target risk is the
 source risk weighted by the density ratio p_t(x) / p_s(x). A logistic domain
 classifier d (`hidden` layers; () is logistic regression) estimates it,
-trained on its own loss beside the classifier on the classifier's features,
-with their gradient stopped: it re-weights, it never moves the
-representation.
+trained on its own loss beside the classifier, on the classifier's features
+with their gradient stopped (`on="features"`: it re-weights, it never moves
+the representation) or on the inputs (`on="inputs"`: 8 x 8 pooled pixels,
+or bags of words, as kmm and kliep compare them).
 The weights are clipped at `clip`, then self-normalised to mean 1 over the
 source batch; for the first `warmup_fraction` of training they are 1 while d
 learns. Logged: `ess`, the effective sample size (sum w)^2 / (B sum w^2) as a
@@ -23,10 +24,12 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from tljax.errors import ConfigError
 from tljax.methods import base, classification
 from tljax.methods.dann import domain_correct, domain_loss
-from tljax.methods.instance_weights import effective_sample_size
+from tljax.methods.instance_weights import SIDE, effective_sample_size, pool
 from tljax.models.discriminator import DomainDiscriminator
 
 
@@ -36,25 +39,39 @@ def normalized_weights(logits: jax.Array, clip: float) -> jax.Array:
   return w / jnp.maximum(w.mean(), 1e-12)
 
 
+def pooled_size(shape) -> int:
+  """Length of `pool` of one input of `shape`: 8 x 8 x C for images, V for a bag of words."""
+  if shape is None:
+    raise ValueError("iw_erm on='inputs' needs the input shape (base.create(..., input_shape))")
+  if len(shape) == 3:
+    return SIDE * SIDE * shape[-1]
+  return int(np.prod(shape))
+
+
 @dataclasses.dataclass(frozen=True)
 class Method(base.Method):
   """Source cross-entropy weighted by a domain classifier's density ratio."""
 
   streams = (base.SOURCE, base.TARGET)
-  defaults = {"clip": 10.0, "warmup_fraction": 0.1, "hidden": ()}
+  defaults = {"clip": 10.0, "warmup_fraction": 0.1, "hidden": (), "on": "features"}
   labels = {"domain_loss": "dom", "ess": "ess", "max_weight": "wmax"}
 
   clip: float = 10.0
   warmup_steps: int = 0
   hidden: tuple[int, ...] = ()
+  on: str = "features"
+  input_size: int = 0  # Length of a pooled input (on="inputs").
 
   @classmethod
   def create(cls, setup):
     warmup = setup.get("warmup_fraction", (lambda v: 0 <= v < 1, "in [0, 1)"))
+    on = setup.get("on", base.one_of(("features", "inputs")))
     return cls(
       clip=setup.get("clip", (lambda v: v > 1, "> 1 (the largest weight)")),
       warmup_steps=int(warmup * setup.num_steps),
       hidden=tuple(setup.get("hidden")),
+      on=on,
+      input_size=pooled_size(setup.input_shape) if on == "inputs" else 0,
     )
 
   @property
@@ -63,13 +80,21 @@ class Method(base.Method):
 
   def init(self, rng, logits, features):
     del logits
+    if self.on == "inputs":
+      features = jnp.zeros((2, self.input_size))
     params, stats = base.init_network(self.domain_classifier, rng, features)
     return base.Extras(params={"domain": params}, batch_stats={"domain": stats})
 
   def loss(self, out):
     source_logits = out.logits[base.SOURCE]
     labels = out.batch[base.SOURCE]["label"]
-    seen = jnp.concatenate([out.features[base.SOURCE], out.features[base.TARGET]])
+    if self.on == "inputs":
+      inputs = jnp.concatenate([out.batch[s]["input"] for s in self.streams])
+      if inputs.ndim == 2 and not jnp.issubdtype(inputs.dtype, jnp.floating):
+        raise ConfigError("config.method.iw_erm.on='inputs' reads images or bags, not token ids")
+      seen = pool(inputs)
+    else:
+      seen = jnp.concatenate([out.features[base.SOURCE], out.features[base.TARGET]])
     d = out.apply("domain", self.domain_classifier, jax.lax.stop_gradient(seen))
     n = source_logits.shape[0]
     domains = jnp.concatenate([jnp.zeros(n), jnp.ones(seen.shape[0] - n)])

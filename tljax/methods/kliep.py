@@ -7,7 +7,8 @@ The density ratio p_t / p_s as a kernel model fitted by maximising the
 target's log-likelihood (minimising KL(p_t || w p_s)); then
 L = sum_i w(x_i) CE(x_i) / sum_i w(x_i). Solved once before training in JAX
 by the paper's projected gradient ascent (step, then projection onto the
-constraint and alpha >= 0), on 8 x 8 pooled pixels (instance_weights.py),
+constraint and alpha >= 0), on 8 x 8 pooled pixels or a pretrained network's
+features (`space`, instance_weights.py),
 Gaussian kernel of median width, `centres` target points (100 as in the
 paper). Memory is (n_s + n_t) x centres: it scales to far larger sets than
 KMM.
@@ -57,22 +58,24 @@ class Method(base.Method):
   """Source cross-entropy weighted by KLIEP's density ratio, fitted before training."""
 
   streams = (base.SOURCE,)
-  defaults = {"centres": 100, "iterations": 2000}
+  defaults = {"centres": 100, "iterations": 2000, "space": "pixels"}
   labels = {"ess": "ess"}
 
   centres: int = 100
   iterations: int = 2000
+  space: str = "pixels"
 
   @classmethod
   def create(cls, setup):
     return cls(
       centres=setup.get("centres", base.POSITIVE_INT),
       iterations=setup.get("iterations", base.POSITIVE_INT),
+      space=instance_weights.check_space(setup),
     )
 
-  def source_weights(self, source_inputs, target_inputs):
+  def prepare(self, start):
     solve = lambda s, t, width: kliep_weights(s, t, width, self.centres, self.iterations)  # noqa: E731
-    return instance_weights.fit("kliep", solve, source_inputs, target_inputs)
+    return instance_weights.fit("kliep", solve, start, self.space)
 
   def loss(self, out):
     return instance_weights.weighted_source_risk(out)

@@ -7,7 +7,8 @@ The weights b make the source's kernel mean embedding match the target's;
 then L = sum_i b_i CE(x_i) / sum_i b_i. Solved once before training in JAX by
 projected gradient descent (step 1 / ||K||_2; the projection onto the box
 and the slab by bisection on a shift), on 8 x 8 pooled pixels
-(instance_weights.py) with a Gaussian kernel of median width. Paper's
+(instance_weights.py; `space="features"`: a pretrained network's features) with
+a Gaussian kernel of median width. Paper's
 defaults: B = 1000, eps = (sqrt(n_s) - 1) / sqrt(n_s). K is n_s x n_s
 float32: 10,000 source examples need 0.4 GB, 40,000 need 6.4 GB; past a
 few tens of thousands it stops fitting in memory (KLIEP scales further).
@@ -78,22 +79,24 @@ class Method(base.Method):
   """Source cross-entropy weighted by KMM's weights, computed before training."""
 
   streams = (base.SOURCE,)
-  defaults = {"upper": 1000.0, "iterations": 2000}
+  defaults = {"upper": 1000.0, "iterations": 2000, "space": "pixels"}
   labels = {"ess": "ess"}
 
   upper: float = 1000.0
   iterations: int = 2000
+  space: str = "pixels"
 
   @classmethod
   def create(cls, setup):
     return cls(
       upper=setup.get("upper", base.POSITIVE),
       iterations=setup.get("iterations", base.POSITIVE_INT),
+      space=instance_weights.check_space(setup),
     )
 
-  def source_weights(self, source_inputs, target_inputs):
+  def prepare(self, start):
     solve = lambda s, t, width: kmm_weights(s, t, width, self.upper, iterations=self.iterations)  # noqa: E731
-    return instance_weights.fit("kmm", solve, source_inputs, target_inputs)
+    return instance_weights.fit("kmm", solve, start, self.space)
 
   def loss(self, out):
     return instance_weights.weighted_source_risk(out)

@@ -8,6 +8,7 @@ optimizer update. A method that needs several updates per step (MCD) calls
 """
 
 import dataclasses
+import re
 from typing import Any, Callable, NamedTuple
 
 import flax.linen as nn
@@ -33,7 +34,8 @@ class Forward:
   """One training-mode forward pass, as a method's `loss` sees it.
 
   `logits[view]` [N, K] and `features[view]` [N, D] for every view the
-  method asked for; `batch` the step's batch (labels); `step` the step
+  method asked for (`inputs[view]`: what went in; `intermediates[view]`:
+  the outputs `Method.capture` names); `batch` the step's batch (labels); `step` the step
   number; `rng` the method's own randomness. `apply` runs one of the method's
   extra networks in training mode and keeps its BatchNorm statistics.
   """
@@ -47,6 +49,8 @@ class Forward:
   step: jax.Array
   rng: jax.Array
   dtype: Any = None  # The step's compute dtype (`Step.dtype`).
+  intermediates: dict = dataclasses.field(default_factory=dict)  # view -> {path: output}.
+  inputs: dict = dataclasses.field(default_factory=dict)  # view -> the inputs it saw.
 
   def apply(self, name: str, module: nn.Module, inputs: Any, rng: jax.Array | None = None):
     """`module` with `params[name]` on `inputs`, training mode."""
@@ -72,18 +76,50 @@ def apply_train(module: nn.Module, params, batch_stats, inputs, rng: jax.Array, 
   cast copy of the float32 params, BatchNorm statistics stay float32, and
   the outputs come back as float32, so losses and gradients are float32.
   """
+  out, stats, _ = apply_capturing(module, params, batch_stats, inputs, rng, dtype)
+  return out, stats
+
+
+def apply_capturing(
+  module: nn.Module, params, batch_stats, inputs, rng: jax.Array, dtype=None, capture=None
+):
+  """`apply_train` that also returns the outputs of the submodules `capture` names.
+
+  `capture`: a regex searched in each submodule's path ("backbone/Conv_0");
+  returns (outputs, statistics, {path: output}) ({} without `capture`).
+  """
+  mutable = ["batch_stats"] + (["intermediates"] if capture else [])
+  kwargs = {"capture_intermediates": capturing(capture)} if capture else {}
   apply = lambda p, x: module.apply(  # noqa: E731
-    variables(p, batch_stats), x, train=True, mutable=["batch_stats"], rngs={"dropout": rng}
+    variables(p, batch_stats), x, train=True, mutable=mutable, rngs={"dropout": rng}, **kwargs
   )
   if dtype is None:
     out, updates = apply(params, inputs)
-    return out, updates.get("batch_stats", batch_stats)
-  with nn.intercept_methods(_casting(dtype)):
-    out, updates = apply(cast(params, dtype), cast(inputs, dtype))
-  stats = updates.get("batch_stats", batch_stats)
-  return cast(out, jnp.float32), jax.tree.map(
-    lambda new, old: new.astype(old.dtype), stats, batch_stats
+  else:
+    with nn.intercept_methods(_casting(dtype)):
+      out, updates = apply(cast(params, dtype), cast(inputs, dtype))
+    out = cast(out, jnp.float32)
+  stats = jax.tree.map(
+    lambda new, old: new.astype(old.dtype), updates.get("batch_stats", batch_stats), batch_stats
   )
+  return out, stats, cast(captured(updates.get("intermediates", {})), jnp.float32)
+
+
+def capturing(pattern: str):
+  """A flax `capture_intermediates` filter: `__call__` outputs of modules whose path matches."""
+  regex = re.compile(pattern)
+  return lambda mdl, method: method == "__call__" and bool(regex.search("/".join(mdl.path)))
+
+
+def captured(intermediates: dict, prefix: str = "") -> dict:
+  """{"backbone/Conv_0": output} from flax's {"backbone": {"Conv_0": {"__call__": (output,)}}}."""
+  out = {}
+  for key, value in intermediates.items():
+    if key == "__call__":
+      out[prefix] = value[0]
+    else:
+      out.update(captured(value, f"{prefix}/{key}" if prefix else key))
+  return out
 
 
 def cast(tree, dtype):
@@ -103,18 +139,24 @@ def _casting(dtype):
   return interceptor
 
 
-def forward(step: Step, state, params, views: dict, batch: dict, rng, method_rng) -> Forward:
-  """The classifier over the concatenated views, once (BatchNorm sees them all)."""
+def forward(
+  step: Step, state, params, views: dict, batch: dict, rng, method_rng, capture=None
+) -> Forward:
+  """The classifier over the concatenated views, once (BatchNorm sees them all).
+
+  `capture` (`Method.capture`) also keeps the outputs of the modules it names.
+  """
   names = list(views)
   images = views[names[0]] if len(names) == 1 else jnp.concatenate([views[n] for n in names])
   stats = dict(state.batch_stats)
-  (logits, features), stats["classifier"] = apply_train(
-    step.classifier, params["classifier"], stats["classifier"], images, rng, step.dtype
+  (logits, features), stats["classifier"], inner = apply_capturing(
+    step.classifier, params["classifier"], stats["classifier"], images, rng, step.dtype, capture
   )
-  split_logits, split_features, start = {}, {}, 0
+  split_logits, split_features, split_inner, start = {}, {}, {}, 0
   for name in names:
     end = start + views[name].shape[0]
     split_logits[name], split_features[name] = logits[start:end], features[start:end]
+    split_inner[name] = {path: x[start:end] for path, x in inner.items()}
     start = end
   return Forward(
     split_logits,
@@ -126,6 +168,8 @@ def forward(step: Step, state, params, views: dict, batch: dict, rng, method_rng
     state.step,
     method_rng,
     step.dtype,
+    split_inner,
+    views,
   )
 
 
@@ -135,7 +179,7 @@ def gradient_update(method, state, batch: dict, rng: jax.Array, step: Step):
   views = method.views(batch, aug_rng, step.augment)
 
   def loss_fn(params):
-    out = forward(step, state, params, views, batch, forward_rng, method_rng)
+    out = forward(step, state, params, views, batch, forward_rng, method_rng, method.capture)
     loss, metrics = method.loss(out)
     return loss, (dict(metrics, loss=loss), out.batch_stats)
 

@@ -21,6 +21,7 @@ class Built(NamedTuple):
   placement: parallel.Placement
   init_report: dict | None  # Which params came from a pretrained checkpoint (None: none).
   method: base.Method
+  classifier: object  # The flax classifier module.
 
 
 def build(config: ml_collections.ConfigDict, image_shape, num_classes: int) -> Built:
@@ -31,7 +32,7 @@ def build(config: ml_collections.ConfigDict, image_shape, num_classes: int) -> B
   in the optimizer, before `optim.param_groups`.
   """
   placement = parallel.Placement(config.parallel)
-  method = base.create(config, num_classes)
+  method = base.create(config, num_classes, image_shape)
   classifier = models.build_classifier(config.model, num_classes)
   init_rng, _ = jax.random.split(jax.random.key(config.seed))
   params, batch_stats, method_state = state_lib.init_variables(
@@ -57,7 +58,25 @@ def build(config: ml_collections.ConfigDict, image_shape, num_classes: int) -> B
   eval_step = jax.jit(
     lambda s, b: steps.eval_step(s, b, classifier=classifier, num_classes=num_classes)
   )
-  return Built(state, train_step, eval_step, placement, report, method)
+  return Built(state, train_step, eval_step, placement, report, method, classifier)
+
+
+def prepare(built: Built, sets: dict[str, dict]) -> tuple[Built, object]:
+  """(`built` with `Method.prepare`'s state in its method_state, source weights or None).
+
+  `sets`: the training arrays by stream (`splits.training_sets`, or a
+  synthetic batch in benchmarks and tests).
+  """
+  state = built.state
+  start = base.Start(
+    classifier=built.classifier,
+    variables={"params": state.params, "batch_stats": state.batch_stats},
+    sets=sets,
+  )
+  prepared = built.method.prepare(start)
+  if prepared.state:
+    state = state.replace(method_state={**state.method_state, **prepared.state})
+  return built._replace(state=state), prepared.source_weights
 
 
 def augmentation(data: ml_collections.ConfigDict) -> augment.Augment:

@@ -62,6 +62,8 @@ def _train_and_evaluate(config, workdir, allow_config_change, data, allow_restar
   data = data or splits.load_domains(config.data)
   num_classes = splits.num_classes(data)
   built = build.build(config, data.source_train["input"].shape[1:], num_classes)
+  sets = splits.training_sets(config, data, built.method.streams)
+  built, weights = build.prepare(built, sets)  # Before restoring: its state is checkpointed.
   if primary:  # The run can start: only now does the workdir record its config.
     os.makedirs(workdir, exist_ok=True)
     files.write_json(os.path.join(workdir, "config.json"), config.to_dict())
@@ -73,8 +75,7 @@ def _train_and_evaluate(config, workdir, allow_config_change, data, allow_restar
   if restored_step is not None:
     log.info("resuming from checkpoint at step %d in %s", start_step, workdir)
   resume_warnings = _check_resume(workdir, prior, setup, allow_config_change)
-  weights = built.method.source_weights(data.source_train["input"], data.target_train["input"])
-  streams = splits.training_streams(config, data, built.method.streams, weights)
+  streams = splits.training_streams(config, sets, built.method.streams, weights)
   evaluator = evaluation.Evaluator(config, num_classes)
   loop = _Loop(config, built, streams, evaluator, data, manager, workdir, start_time, prior, setup)
   loop.warnings += resume_warnings

@@ -3,6 +3,7 @@
 import logging
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 
 from tljax import checkpoint
@@ -35,6 +36,7 @@ def load(model: ml_collections.ConfigDict, params, batch_stats):
     {"params": params, "batch_stats": batch_stats}, pretrained, tuple(model.skip_load)
   )
   _check_something_loaded(model, report)
+  variables = jax.tree.map(jnp.asarray, variables)  # Device arrays, as a fresh state's.
   source = " + ".join(filter(None, (model.torch_weights, model.init_checkpoint)))
   log.info(
     "initialised from %s: %d arrays loaded, %d skipped (%s), %d not in the checkpoint (%s), "

@@ -62,7 +62,11 @@ def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 
   target_train = load(data.target, data.train_split)
   target_test = load(data.target, data.test_split)
   to_source, to_target, _ = classes.align(
-    names[data.source], names[data.target], renames=data.rename_classes, mode=data.classes
+    names[data.source],
+    names[data.target],
+    renames=data.rename_classes,
+    mode=data.classes,
+    merges=data.merge_classes,
   )
   source_train = selection.biased_sample(
     classes.relabel(source_train, to_source), data.source_selection_bias
@@ -119,35 +123,41 @@ def per_class(arrays: dict, k: int, seed: int) -> dict:
   return {key: v[idx] for key, v in arrays.items()}
 
 
+def training_sets(config, data: Domains, streams) -> dict[str, dict]:
+  """This process's training arrays by stream (the streams' and `Method.prepare`'s data).
+
+  SOURCE: labelled source train; TARGET: target train images without their
+  labels; TARGET_LABELLED (only if `streams` has it): the run's
+  `data.target_labels_per_class` labelled target images per class (all with
+  0), drawn by the seed.
+  """
+  sets = {base.SOURCE: data.source_train, base.TARGET: {"input": data.target_train["input"]}}
+  if base.TARGET_LABELLED in streams:
+    k = config.data.target_labels_per_class // jax.process_count()  # validate_config checks.
+    sets[base.TARGET_LABELLED] = per_class(data.target_train, k, config.seed)
+  return sets
+
+
 def training_streams(
-  config, data: Domains, streams, source_weights=None
+  config, sets: dict[str, dict], streams, source_weights=None
 ) -> dict[str, domains.Stream]:
-  """The streams a method reads (`Method.streams`): this process's rows of each batch.
+  """The streams a method reads (`Method.streams`) over `training_sets`: this process's rows.
 
-  `source_weights` [N] (`Method.source_weights`) ride along the source batches as "weight".
-
-  SOURCE: labelled source train (seed); TARGET: target train images without
-  their labels (seed + 1); TARGET_LABELLED: `data.target_labels_per_class`
-  labelled target images per class (all with 0), drawn by the seed (seed).
+  `source_weights` [N] (`Method.prepare`) ride along the source batches as
+  "weight". Batch order: SOURCE and TARGET_LABELLED by the seed, TARGET by
+  seed + 1. Target labels never enter a TARGET batch: adaptation cannot read them.
   """
   count = jax.process_count()
   bs, seed = config.data.batch_size // count, config.seed
   shard = jax.process_index() if count > 1 else None
-
   out = {}
   for name in streams:
-    if name == base.SOURCE:
-      arrays = data.source_train
-      if source_weights is not None:
-        arrays = {**arrays, "weight": np.asarray(source_weights, np.float32)}
-      out[name] = domains.Stream(arrays, bs, seed, shard)
-    elif name == base.TARGET:  # Labels never enter a batch: adaptation cannot read them.
-      out[name] = domains.Stream({"input": data.target_train["input"]}, bs, seed + 1, shard)
-    elif name == base.TARGET_LABELLED:
-      k = config.data.target_labels_per_class // count  # Per process; validate_config checks.
-      out[name] = domains.Stream(per_class(data.target_train, k, seed), bs, seed, shard)
-    else:
+    if name not in base.LABELLED:
       raise ValueError(f"unknown stream {name!r}; streams are {list(base.LABELLED)}")
+    arrays = sets[name]
+    if name == base.SOURCE and source_weights is not None:
+      arrays = {**arrays, "weight": np.asarray(source_weights, np.float32)}
+    out[name] = domains.Stream(arrays, bs, seed + 1 if name == base.TARGET else seed, shard)
   return out
 
 

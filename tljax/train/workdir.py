@@ -62,10 +62,16 @@ ADDED = {
     "random_crop": False,
     "test_fraction": 0.2,
     "rename_classes": "",
+    "merge_classes": "",
     "classes": "same",
     "source_selection_bias": 0.0,
   },
   "train": {"dtype": "float32"},
+  "method": {
+    "iw_erm": {"on": "features"},
+    "kmm": {"space": "pixels"},
+    "kliep": {"space": "pixels"},
+  },
 }
 
 
@@ -78,6 +84,9 @@ def upgrade(stored: dict) -> dict:
   fields added since (`ADDED`) take the value that reproduces the old code.
   """
   method = dict(stored.get("method", {}))
+  for name, fields in ADDED["method"].items():
+    if isinstance(method.get(name), dict):
+      method[name] = {**fields, **method[name]}
   self_training = method.get("self_training", {})
   moved = {k: v for k, v in self_training.items() if k in ADDED["data"]}
   if moved:
@@ -110,7 +119,13 @@ def check_workdir_config(
       "restore it, or use another --workdir"
     )
   new = json.loads(json.dumps(config.to_dict()))  # Tuples -> lists, as on disk.
-  diffs = _differences(upgrade(old), new)
+  old = upgrade(old)
+  if isinstance(old.get("method"), dict):  # Methods added since have no say in an older run.
+    old["method"] = {
+      **{k: v for k, v in new["method"].items() if k not in old["method"]},
+      **old["method"],
+    }
+  diffs = _differences(old, new)
   if diffs:
     raise ConfigError(
       f"workdir {workdir} holds a run of another config ({'; '.join(diffs[:3])}); {fix}"
