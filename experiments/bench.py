@@ -122,7 +122,7 @@ def time_pipeline(config, num_batches: int = 200) -> float | None:
   from tljax.methods import base  # pylint: disable=g-import-not-at-top
 
   names = base.create(config, 10).streams
-  streams = splits.training_streams(config, splits.training_sets(config, data, names), names)
+  streams = splits.training_streams(config, data, names)
   batches = domains.batches(streams)
   next(batches)
   start = time.perf_counter()

@@ -123,7 +123,7 @@ def test_benchmark_pipelines_on_mock_data(config_name, size, channels, tmp_path)
     assert arrays["input"].dtype == np.uint8
     assert arrays["label"].min() >= 0 and arrays["label"].max() < 10
   names = (base.SOURCE, base.TARGET)
-  streams = splits.training_streams(config, splits.training_sets(config, data, names), names)
+  streams = splits.training_streams(config, data, names)
   batch = next(domains.batches(streams))
   bs = config.data.batch_size
   assert batch["source"]["input"].shape == (bs, size, size, channels)

@@ -17,6 +17,7 @@ from tljax.analysis import baselines
 from tljax.data import pipeline, text
 from tljax.data.builders import sentiment
 from tljax.errors import ConfigError, DataError
+from tljax.methods import base
 from tljax.train import build, splits, validate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -182,7 +183,7 @@ def test_every_method_takes_a_step_on_text(model, names, tmp_path):
     helpers.provide_teacher(config, shape, 2, tmp_path / name)
     built = build.build(config, shape, num_classes=2)
     batch = {}
-    for stream in built.method.streams:
+    for stream in base.LABELLED:  # Every stream: the training sets of `Method.prepare`.
       inputs = (
         (rng.random((8, vocab)) < 0.1).astype(np.float32)
         if model == "text_bag"
@@ -191,6 +192,8 @@ def test_every_method_takes_a_step_on_text(model, names, tmp_path):
       batch[stream] = {"input": inputs}
       if stream != "target":
         batch[stream]["label"] = rng.integers(0, 2, 8)
+    built, _ = build.prepare(built, batch)
+    batch = {stream: batch[stream] for stream in built.method.streams}
     state, metrics = built.train_step(built.state, batch, jax.random.key(0))
     assert all(np.isfinite(float(v)) for v in metrics.values()), (name, metrics)
 

@@ -17,7 +17,8 @@ the rises, standardised, go through softmax(. / 5) (the reference recipe,
 TLlib's delta.py). TLlib zeroes the channel's filter weights; here the
 layer's output channel. `attention=False`: uniform weights (plain feature-map
 regularisation). `layers`: a regex over module paths; by default every
-convolution of the digits networks and every ResNet block. The task loss is
+convolution of the digits networks, every ResNet block and the text
+networks' hidden layers (a [B, C] output counts as a 1 x 1 map). The task loss is
 a per-example mean, so Omega is too (TLlib sums Omega over its batch of 48 at
 trade_off 0.01, about 0.5 per example: this file's default).
 Used as the `delta` mode of `experiments.finetune`.
@@ -40,7 +41,7 @@ from tljax.models.heads import MLP
 
 log = logging.getLogger("tljax")
 
-DEFAULT_LAYERS = r"^backbone/(Conv_\d+|stage\d+_block\d+)$"
+DEFAULT_LAYERS = r"^backbone/(Conv_\d+|Dense_\d+|stage\d+_block\d+)$"
 
 
 def feature_map_distance(current: jax.Array, start: jax.Array, attention: jax.Array) -> jax.Array:

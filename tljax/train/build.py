@@ -75,7 +75,12 @@ def prepare(built: Built, sets: dict[str, dict]) -> tuple[Built, object]:
   )
   prepared = built.method.prepare(start)
   if prepared.state:
-    state = state.replace(method_state={**state.method_state, **prepared.state})
+    method_state = prepared.state
+    if jax.process_count() > 1:  # Computed from each process's rows: every process takes 0's.
+      from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+
+      method_state = multihost_utils.broadcast_one_to_all(method_state)
+    state = state.replace(method_state={**state.method_state, **method_state})
   return built._replace(state=state), prepared.source_weights
 
 

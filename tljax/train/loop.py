@@ -75,7 +75,7 @@ def _train_and_evaluate(config, workdir, allow_config_change, data, allow_restar
   if restored_step is not None:
     log.info("resuming from checkpoint at step %d in %s", start_step, workdir)
   resume_warnings = _check_resume(workdir, prior, setup, allow_config_change)
-  streams = splits.training_streams(config, sets, built.method.streams, weights)
+  streams = splits.training_streams(config, data, built.method.streams, weights)
   evaluator = evaluation.Evaluator(config, num_classes)
   loop = _Loop(config, built, streams, evaluator, data, manager, workdir, start_time, prior, setup)
   loop.warnings += resume_warnings

@@ -139,7 +139,7 @@ def training_sets(config, data: Domains, streams) -> dict[str, dict]:
 
 
 def training_streams(
-  config, sets: dict[str, dict], streams, source_weights=None
+  config, data: Domains, streams, source_weights=None
 ) -> dict[str, domains.Stream]:
   """The streams a method reads (`Method.streams`) over `training_sets`: this process's rows.
 
@@ -150,6 +150,7 @@ def training_streams(
   count = jax.process_count()
   bs, seed = config.data.batch_size // count, config.seed
   shard = jax.process_index() if count > 1 else None
+  sets = training_sets(config, data, streams)
   out = {}
   for name in streams:
     if name not in base.LABELLED:
