@@ -1,9 +1,14 @@
-"""Malformed input through the real command line: exit 2, one `error:` line, no traceback.
+"""Malformed input: exit 2, one `error:` line, no traceback.
 
-The README's "Bad input" table lists these cases. They run as subprocesses,
+The README's "Bad input" table lists these cases. Those a config check
+catches (`validate_config`: a value out of range, an unknown name) are
+checked in this process for their message, and two of them through the real
+command line too; every other case (flag parsing, config files, damaged
+data and weights, the workdir) runs as `python -m experiments.dann`,
 three at a time (each mostly imports JAX and TensorFlow).
 """
 
+import ast
 import concurrent.futures
 import gzip
 import os
@@ -126,12 +131,57 @@ def _run(args: list[str], tmp, data_dir) -> subprocess.CompletedProcess:
   return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
+CLI_ONLY = ("--config.no_such_field", "--config.optim.lrr", "--config.optim.lr=abc", "manual_dir")
+CLI_TOO = ("--config.method.name=dannn", "--config.method.mcd.num_k=0")  # The shared path.
+
+
+def _config_checked(args: list[str]) -> bool:
+  """A case `validate_config` catches: overrides of the tiny config's fields, nothing else."""
+  return (
+    args[0] == TINY
+    and all(a.startswith("--config.") and "{" not in a for a in args[1:])
+    and not any(a.startswith(CLI_ONLY) or "manual_dir" in a for a in args)
+  )
+
+
+def _override(config, arg: str) -> None:
+  """`--config.a.b=V` as the command line sets it (V read as a Python literal if it is one)."""
+  field, _, text = arg[len("--config.") :].partition("=")
+  try:
+    value = ast.literal_eval(text)
+  except (ValueError, SyntaxError):
+    value = text
+  *parents, leaf = field.split(".")
+  node = config
+  for name in parents:
+    node = node[name]
+  node[leaf] = value
+
+
+def test_config_checks_name_the_bad_value():
+  from configs import dann_digits  # pylint: disable=g-import-not-at-top
+  from tljax.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  from tljax.train import validate  # pylint: disable=g-import-not-at-top
+
+  checked = [(args, message) for args, message in CASES if _config_checked(args)]
+  assert len(checked) >= 25
+  for args, message in checked:
+    config = dann_digits.get_config("tiny")
+    for arg in args[1:]:
+      _override(config, arg)
+    with pytest.raises(ConfigError) as error:
+      validate.validate_config(config)
+    assert message in str(error.value) and "\n" not in str(error.value), args
+
+
 def test_every_malformed_input_is_one_line_and_exit_2(scratch, data_dir):
   assert len(CASES) >= 30
+  cli_cases = [c for c in CASES if not _config_checked(c[0]) or any(a in CLI_TOO for a in c[0])]
+  assert len(cli_cases) >= 15
   with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
-    results = list(pool.map(lambda case: _run(case[0], scratch, data_dir), CASES))
+    results = list(pool.map(lambda case: _run(case[0], scratch, data_dir), cli_cases))
   failures = []
-  for (args, message), result in zip(CASES, results):
+  for (args, message), result in zip(cli_cases, results):
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     ok = (
       result.returncode == 2
