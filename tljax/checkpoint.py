@@ -1,11 +1,11 @@
 """Orbax CheckpointManager wrappers: save, restore the newest good one, init from another run."""
 
+import functools
 import logging
 import os
 import re
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 
@@ -215,7 +215,21 @@ def read_pretrained(path: str) -> dict:
 
 
 def read_classifier(path: str) -> dict:
-  """{"params", "batch_stats"} (nested) of the classifier of the finished run in `path`."""
+  """{"params", "batch_stats"} (nested, numpy) of the classifier of the finished run in `path`.
+
+  Read once per process and checkpoint (cached by path and modification
+  time): methods read it in `create`, so that their `init`, which runs
+  under `jit`, finds it read.
+  """
+  path = os.path.abspath(os.path.expanduser(path))
+  places = (path, os.path.join(path, "checkpoints"))
+  stamp = tuple(os.stat(p).st_mtime_ns for p in places if os.path.exists(p))
+  return _read_classifier(path, stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_classifier(path: str, stamp) -> dict:
+  del stamp  # Part of the cache key only.
   tree = {"params": {}, "batch_stats": {}}
   for name, value in read_pretrained(path).items():
     collection, _, rest = name.partition("/")
@@ -225,7 +239,7 @@ def read_classifier(path: str) -> dict:
     node = tree[collection]
     for key in parts[1:-1]:
       node = node.setdefault(key, {})
-    node[parts[-1]] = jnp.asarray(np.asarray(value))  # Uncommitted, like a fresh state.
+    node[parts[-1]] = np.asarray(value)
   return tree
 
 

@@ -78,6 +78,7 @@ class Method(base.Method):
         "co_tuning keeps the pretrained head of config.model.init_checkpoint: set it to a "
         "finished run of this model (torchvision weights carry no tljax head)"
       )
+    checkpoint.read_classifier(setup.model.init_checkpoint)  # Read here: `init` runs under jit.
     return cls(
       trade_off=setup.get("trade_off", base.NON_NEGATIVE),
       init_checkpoint=setup.model.init_checkpoint,

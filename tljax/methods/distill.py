@@ -58,6 +58,7 @@ class Method(base.Method):
         f"config.method.distill.teacher={teacher!r}: give the workdir of a finished run of "
         "this config's model on the source (e.g. a source_only or dann run)"
       )
+    checkpoint.read_classifier(teacher)  # Read (and checked) here: `init` runs under jit.
     return cls(
       teacher=os.path.expanduser(teacher),
       temperature=setup.get("temperature", base.POSITIVE),

@@ -38,16 +38,23 @@ def init_variables(
 ) -> tuple[Params, Params, Params]:
   """(params, batch_stats, method_state): the classifier and the method's extras.
 
-  Initialised on a dummy batch [2, H, W, C]; `method` is a `tljax.methods.base.Method`.
+  Initialised on a dummy batch [2, H, W, C]; `method` is a `tljax.methods.base.Method`
+  (its `init` is traced: files it needs are read in its `create`).
+  One compiled program (flax's init run op by op compiles each op on its own:
+  seconds per run on a CPU).
   """
-  cls_rng, method_rng = jax.random.split(rng)
-  images = jnp.zeros((2, *image_shape), jnp.float32)
-  variables = classifier.init(cls_rng, images, train=False)
-  logits, features = classifier.apply(variables, images, train=False)
-  extras = method.init(method_rng, logits, features)
-  params = {"classifier": variables["params"], **extras.params}
-  batch_stats = {"classifier": variables.get("batch_stats", {}), **extras.batch_stats}
-  return params, batch_stats, extras.state
+
+  def init(rng):
+    cls_rng, method_rng = jax.random.split(rng)
+    images = jnp.zeros((2, *image_shape), jnp.float32)
+    variables = classifier.init(cls_rng, images, train=False)
+    logits, features = classifier.apply(variables, images, train=False)
+    extras = method.init(method_rng, logits, features)
+    params = {"classifier": variables["params"], **extras.params}
+    batch_stats = {"classifier": variables.get("batch_stats", {}), **extras.batch_stats}
+    return params, batch_stats, extras.state
+
+  return jax.jit(init)(rng)
 
 
 def new_train_state(
