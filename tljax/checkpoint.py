@@ -218,8 +218,7 @@ def read_classifier(path: str) -> dict:
   """{"params", "batch_stats"} (nested, numpy) of the classifier of the finished run in `path`.
 
   Read once per process and checkpoint (cached by path and modification
-  time): methods read it in `create`, so that their `init`, which runs
-  under `jit`, finds it read.
+  time; callers copy before use): `create` checks it, `init` takes it.
   """
   path = os.path.abspath(os.path.expanduser(path))
   places = (path, os.path.join(path, "checkpoints"))

@@ -78,7 +78,7 @@ class Method(base.Method):
         "co_tuning keeps the pretrained head of config.model.init_checkpoint: set it to a "
         "finished run of this model (torchvision weights carry no tljax head)"
       )
-    checkpoint.read_classifier(setup.model.init_checkpoint)  # Read here: `init` runs under jit.
+    checkpoint.read_classifier(setup.model.init_checkpoint)  # Checked before data is loaded.
     return cls(
       trade_off=setup.get("trade_off", base.NON_NEGATIVE),
       init_checkpoint=setup.model.init_checkpoint,
@@ -105,6 +105,7 @@ class Method(base.Method):
           f"config.model.init_checkpoint={self.init_checkpoint!r}: its head's {name} "
           f"{shapes[1]} do not fit this model's head {shapes[0]}; give a run of the same model"
         )
+    loaded = jax.tree.map(jnp.asarray, loaded)  # Own buffers (the step donates them).
     return base.Extras({"source_head": loaded["params"]}, {"source_head": loaded["batch_stats"]})
 
   def prepare(self, start):

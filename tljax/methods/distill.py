@@ -17,6 +17,7 @@ import os
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 import ml_collections
 
 from tljax import checkpoint, models
@@ -58,7 +59,7 @@ class Method(base.Method):
         f"config.method.distill.teacher={teacher!r}: give the workdir of a finished run of "
         "this config's model on the source (e.g. a source_only or dann run)"
       )
-    checkpoint.read_classifier(teacher)  # Read (and checked) here: `init` runs under jit.
+    checkpoint.read_classifier(teacher)  # Checked here, before any data is loaded.
     return cls(
       teacher=os.path.expanduser(teacher),
       temperature=setup.get("temperature", base.POSITIVE),
@@ -69,7 +70,7 @@ class Method(base.Method):
 
   def init(self, rng, logits, features):
     del rng, features
-    teacher = checkpoint.read_classifier(self.teacher)
+    teacher = jax.tree.map(jnp.asarray, checkpoint.read_classifier(self.teacher))  # Own buffers.
     out = checkpoint.output_classes(teacher)
     if out != logits.shape[-1]:
       raise ConfigError(

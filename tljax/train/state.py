@@ -1,5 +1,6 @@
 """TrainState and the type aliases shared by steps, loop and checkpoints."""
 
+import functools
 from typing import Any
 
 import flax
@@ -38,23 +39,25 @@ def init_variables(
 ) -> tuple[Params, Params, Params]:
   """(params, batch_stats, method_state): the classifier and the method's extras.
 
-  Initialised on a dummy batch [2, H, W, C]; `method` is a `tljax.methods.base.Method`
-  (its `init` is traced: files it needs are read in its `create`).
-  One compiled program (flax's init run op by op compiles each op on its own:
-  seconds per run on a CPU).
+  Initialised on a dummy batch [2, H, W, C]; `method` is a `tljax.methods.base.Method`.
+  The classifier's init is one compiled program, cached per classifier and
+  shape (flax's init run op by op compiles every op on its own: seconds per
+  run on a CPU); the method's `init` runs as it is (it may read files).
   """
+  cls_rng, method_rng = jax.random.split(rng)
+  variables, logits, features = _init_classifier(cls_rng, classifier, tuple(image_shape))
+  extras = method.init(method_rng, logits, features)
+  params = {"classifier": variables["params"], **extras.params}
+  batch_stats = {"classifier": variables.get("batch_stats", {}), **extras.batch_stats}
+  return params, batch_stats, extras.state
 
-  def init(rng):
-    cls_rng, method_rng = jax.random.split(rng)
-    images = jnp.zeros((2, *image_shape), jnp.float32)
-    variables = classifier.init(cls_rng, images, train=False)
-    logits, features = classifier.apply(variables, images, train=False)
-    extras = method.init(method_rng, logits, features)
-    params = {"classifier": variables["params"], **extras.params}
-    batch_stats = {"classifier": variables.get("batch_stats", {}), **extras.batch_stats}
-    return params, batch_stats, extras.state
 
-  return jax.jit(init)(rng)
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def _init_classifier(rng, classifier, image_shape):
+  images = jnp.zeros((2, *image_shape), jnp.float32)
+  variables = classifier.init(rng, images, train=False)
+  logits, features = classifier.apply(variables, images, train=False)
+  return variables, logits, features
 
 
 def new_train_state(
