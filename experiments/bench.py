@@ -121,8 +121,7 @@ def time_pipeline(config, num_batches: int = 200) -> float | None:
   from tljax.data import domains  # pylint: disable=g-import-not-at-top
   from tljax.methods import base  # pylint: disable=g-import-not-at-top
 
-  names = base.create(config, 10).streams
-  streams = splits.training_streams(config, data, names)
+  streams = splits.training_streams(config, data, base.create(config, 10).streams)
   batches = domains.batches(streams)
   next(batches)
   start = time.perf_counter()

@@ -85,6 +85,7 @@ def main(argv):
       log.info("[%d/%d] %d labels per class, %s, seed %d", i + 1, len(plan), k, mode, seed)
       cli.train(point, workdir, data=data())
     r = files.read_json(os.path.join(workdir, "results.json"))
+    num_classes = len(r["final"]["target_test"]["per_class_recall"])  # The runs' (merged) ones.
     runs.append(
       {
         "mode": mode,
@@ -96,7 +97,6 @@ def main(argv):
     )
   table = transfer.finetune_table(runs)
   pre = files.read_json(os.path.join(pretrained, "results.json"))
-  num_classes = len(r["final"]["target_test"]["per_class_recall"])  # The runs' (merged) classes.
   per_class_of = {
     str(r["labels_per_class"]): r["labelled_train_examples"] / num_classes for r in runs
   }

@@ -33,6 +33,7 @@ adds a network and a metric; `mcd.py` its own update.
 """
 
 import dataclasses
+import functools
 from typing import Any, Callable, ClassVar
 
 import flax.linen as nn
@@ -126,6 +127,11 @@ class Start:
       apply(variables, inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)
     ]
     return jnp.concatenate([p[0] for p in parts]), jnp.concatenate([p[1] for p in parts])
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _evaluate(classifier: nn.Module, variables: dict, inputs) -> tuple[jax.Array, jax.Array]:
+  return classifier.apply(variables, inputs, train=False)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,7 +24,12 @@ SPACES = ("pixels", "features")
 
 
 def pool(x: jax.Array) -> jax.Array:
-  """[N, D] float32 vectors of images [N, H, W, C] (pooled to 8 x 8, in [0, 1]) or bags [N, V]."""
+  """[N, D] float32 vectors of images [N, H, W, C] (pooled to 8 x 8, in [0, 1]) or bags [N, V].
+
+  ConfigError for token ids [N, L] (integers with no pixel space).
+  """
+  if x.ndim != 4 and not jnp.issubdtype(x.dtype, jnp.floating):
+    raise ConfigError("instance weighting compares images or bags of words, not token ids")
   if x.ndim == 4:
     n, _, _, c = x.shape
     x = jax.image.resize(
@@ -34,11 +39,8 @@ def pool(x: jax.Array) -> jax.Array:
 
 
 def pooled(inputs) -> np.ndarray:
-  """`pool` of a whole training set, as numpy; ConfigError for token ids (no pixel space)."""
-  x = np.asarray(inputs)
-  if x.ndim != 4 and not np.issubdtype(x.dtype, np.floating):
-    raise ConfigError("instance weighting compares images or bags of words, not token ids")
-  return np.asarray(pool(jnp.asarray(x)))
+  """`pool` of a whole training set, as numpy."""
+  return np.asarray(pool(jnp.asarray(np.asarray(inputs))))
 
 
 def median_bandwidth(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:

@@ -26,7 +26,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tljax.errors import ConfigError
 from tljax.methods import base, classification
 from tljax.methods.dann import domain_correct, domain_loss
 from tljax.methods.instance_weights import SIDE, effective_sample_size, pool
@@ -94,10 +93,7 @@ class Method(base.Method):
     source_logits = out.logits[base.SOURCE]
     labels = out.batch[base.SOURCE]["label"]
     if self.on == "inputs":
-      inputs = jnp.concatenate([out.batch[s]["input"] for s in self.streams])
-      if inputs.ndim == 2 and not jnp.issubdtype(inputs.dtype, jnp.floating):
-        raise ConfigError("config.method.iw_erm.on='inputs' reads images or bags, not token ids")
-      seen = pool(inputs)
+      seen = pool(jnp.concatenate([out.batch[s]["input"] for s in self.streams]))
     else:
       seen = jnp.concatenate([out.features[base.SOURCE], out.features[base.TARGET]])
     d = out.apply("domain", self.domain_classifier, jax.lax.stop_gradient(seen))
