@@ -42,6 +42,9 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.cutout = 8
   # Labelled source examples held out of training for label-free validators.
   config.data.source_val_size = 0
+  # Target train examples whose labels are read only to choose settings ("oracle selection" on
+  # a target validation split, never the test split); they stay in the unlabelled target stream.
+  config.data.target_val_size = 0
   # target_only: train on this many labelled target images per class (0: all).
   config.data.target_labels_per_class = 0
   config.data.batch_size = 64  # Per domain: a DANN step sees 2x this many images.

@@ -31,6 +31,8 @@ def get_config(arg=None):
   config.train.log_every = 250
   config.train.eval_every = 500
   config.train.ckpt_every = 500
+  # 500 target train images whose labels choose settings (oracle selection), never training.
+  config.data.target_val_size = 500
   common.dann_recipe(config, paper=args.paper)
   if args.tiny:
     common.shrink_for_tests(config)

@@ -33,6 +33,10 @@ def get_config(arg=None):
   config.data.source = "mnist"
   config.data.target = "mnist_m/offline"
   config.data.eval_batch_size = 1000
+  # The benchmark's protocol: 1,000 labelled source train images held out for the label-free
+  # validators, 1,000 target train images whose labels choose settings (oracle selection).
+  config.data.source_val_size = 1000
+  config.data.target_val_size = 1000
   config.train.num_steps = 6000
   config.train.log_every = 500
   config.train.eval_every = 2000

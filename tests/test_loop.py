@@ -11,6 +11,7 @@ import pytest
 
 from tests import helpers
 from tljax.errors import ConfigError
+from tljax.methods import base
 from tljax.train import loop, splits, steps
 
 
@@ -115,6 +116,7 @@ def test_validators_score_each_evaluation_and_pick_checkpoints(tiny_config, tmp_
   from tljax.analysis import validators  # pylint: disable=g-import-not-at-top
 
   tiny_config.data.source_val_size = 100
+  tiny_config.data.target_val_size = 40
   tiny_config.train.eval_every = 2
   tiny_config.train.reverse_dann_steps = 4  # Scored on the final checkpoint only.
   workdir = str(tmp_path / "run")
@@ -133,11 +135,32 @@ def test_validators_score_each_evaluation_and_pick_checkpoints(tiny_config, tmp_
   assert 0.0 <= results["validators"]["reverse_dann"] <= 1.0
   picks = results["selected_by_validator"]
   assert picks["reverse_dann"]["step"] == 6
-  assert set(picks) == set(validators.HIGHER_IS_BETTER) | {"oracle"}
+  assert set(picks) == set(validators.HIGHER_IS_BETTER) | {"oracle_val", "oracle_test"}
   by_step = {h["step"]: h["target_test_accuracy"] for h in history}
   for pick in picks.values():
     assert pick["target_test_accuracy"] == by_step[pick["step"]]
-  assert picks["oracle"]["target_test_accuracy"] == max(by_step.values())
+  assert picks["oracle_test"]["target_test_accuracy"] == max(by_step.values())
+  val = {h["step"]: h["target_val_accuracy"] for h in history}
+  assert val[picks["oracle_val"]["step"]] == max(val.values())  # Chosen on val, not test.
+  assert results["target_val_accuracy"] == results["final"]["target_val"]["accuracy"]
+  assert results["final"]["target_val"]["num_examples"] == 40
+
+
+def test_target_val_stays_unlabelled_in_training_and_leaves_the_labelled_target(tiny_config):
+  """Its labels choose settings only: the adaptation stream keeps its inputs, the oracle loses them."""
+  full = splits.load_domains(tiny_config.data)
+  tiny_config.data.target_val_size = 40
+  split = splits.load_domains(tiny_config.data)
+  rows = lambda a: {x.tobytes() for x in a["input"]}  # noqa: E731
+  assert len(split.target_val["label"]) == 40
+  assert rows(split.target_val) <= rows(split.target_train)
+  assert np.array_equal(split.target_train["input"], full.target_train["input"])
+  streams = (base.TARGET, base.TARGET_LABELLED)
+  sets = splits.training_sets(tiny_config, split, streams)
+  assert np.array_equal(sets[base.TARGET]["input"], full.target_train["input"])
+  labelled = sets[base.TARGET_LABELLED]
+  assert len(labelled["label"]) == len(full.target_train["label"]) - 40
+  assert not rows(labelled) & rows(split.target_val)
 
 
 def test_source_val_is_held_out_of_source_train(tiny_config):

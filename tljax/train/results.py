@@ -56,6 +56,7 @@ def finished(config, state, final, pad, scores, history, run) -> dict:
     "wall_seconds": run["wall_seconds"],
     "source_test_accuracy": final["source_test"]["accuracy"],
     "target_test_accuracy": final["target_test"]["accuracy"],
+    **({"target_val_accuracy": final["target_val"]["accuracy"]} if "target_val" in final else {}),
     "selection": "final checkpoint (no target labels used to select)",
     "labelled_train_examples": run["labelled_train_examples"],
     "init": init_summary(config.model, run["init_report"]),

@@ -24,6 +24,10 @@ class Domains:
   target_train: dict
   target_test: dict
   source_val: dict | None = None  # Held out from source train (data.source_val_size).
+  # Labelled copies of data.target_val_size target train examples, for choosing settings on
+  # target labels ("oracle selection", never a test number). They stay in target_train, whose
+  # inputs adaptation reads unlabelled, and leave the labelled target a method may train on.
+  target_val: dict | None = None
 
 
 def load_domains(data: ml_collections.ConfigDict) -> Domains:
@@ -57,6 +61,7 @@ def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 
     return arrays
 
   val_size = data.source_val_size // shard[1]  # Each process holds out its part.
+  target_val_size = data.target_val_size // shard[1]
   source_train = load(data.source, data.train_split)
   source_test = load(data.source, data.test_split)
   target_train = load(data.target, data.train_split)
@@ -71,13 +76,15 @@ def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 
   source_train = selection.biased_sample(
     classes.relabel(source_train, to_source), data.source_selection_bias
   )
-  source_train, source_val = split_off(source_train, val_size)
+  source_train, source_val = split_off(source_train, val_size, "source_val_size")
+  target_train = classes.relabel(target_train, to_target)
   loaded = Domains(
     source_train=source_train,
     source_test=classes.relabel(source_test, to_source),
-    target_train=classes.relabel(target_train, to_target),
+    target_train=target_train,
     target_test=classes.relabel(target_test, to_target),
     source_val=source_val,
+    target_val=split_off(target_train, target_val_size, "target_val_size")[1],
   )
   if pipeline.is_text(data.source):
     # The vocabulary sees both domains' whole training text (every process the same), no labels.
@@ -92,13 +99,17 @@ def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 
   return loaded
 
 
-def split_off(arrays: dict, size: int) -> tuple[dict, dict | None]:
-  """(rest, `size` held-out examples) by a fixed permutation (same for all seeds)."""
+def split_off(arrays: dict, size: int, field: str = "source_val_size") -> tuple[dict, dict | None]:
+  """(rest, `size` held-out examples) by a fixed permutation (same for all seeds).
+
+  `field` names the config field that asked for them, for the error.
+  """
   if size == 0:
     return arrays, None
   n = len(arrays["label"])
   if size >= n:
-    raise ConfigError(f"config.data.source_val_size={size} must be < the {n} source train examples")
+    domain = field.split("_")[0]
+    raise ConfigError(f"config.data.{field}={size} must be < the {n} {domain} train examples")
   order = np.random.default_rng(0).permutation(n)
   take = lambda idx: {k: v[np.sort(idx)] for k, v in arrays.items()}  # noqa: E731
   return take(order[size:]), take(order[:size])
@@ -129,12 +140,16 @@ def training_sets(config, data: Domains, streams) -> dict[str, dict]:
   SOURCE: labelled source train; TARGET: target train images without their
   labels; TARGET_LABELLED (only if `streams` has it): the run's
   `data.target_labels_per_class` labelled target images per class (all with
-  0), drawn by the seed.
+  0), drawn by the seed from the target train examples outside `target_val`.
   """
   sets = {base.SOURCE: data.source_train, base.TARGET: {"input": data.target_train["input"]}}
   if base.TARGET_LABELLED in streams:
     k = config.data.target_labels_per_class // jax.process_count()  # validate_config checks.
-    sets[base.TARGET_LABELLED] = per_class(data.target_train, k, config.seed)
+    count = jax.process_count()
+    labelled, _ = split_off(
+      data.target_train, config.data.target_val_size // count, "target_val_size"
+    )
+    sets[base.TARGET_LABELLED] = per_class(labelled, k, config.seed)
   return sets
 
 

@@ -26,6 +26,7 @@ RANGES = {
   "train.eval_every": _POSITIVE,
   "train.ckpt_every": _POSITIVE,
   "data.source_val_size": _NON_NEGATIVE,
+  "data.target_val_size": _NON_NEGATIVE,
   "data.target_labels_per_class": _NON_NEGATIVE,
   "data.random_shift": _NON_NEGATIVE,
   "data.strong_shift": _NON_NEGATIVE,

@@ -65,6 +65,7 @@ ADDED = {
     "merge_classes": "",
     "classes": "same",
     "source_selection_bias": 0.0,
+    "target_val_size": 0,
   },
   "train": {"dtype": "float32"},
   "method": {
