@@ -67,15 +67,14 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.source_selection_bias = 0.0
 
   config.model = ml_collections.ConfigDict()
-  config.model.name = "dann_digits"
+  config.model.name = "digits_net"
   config.model.input_norm = "scale"  # "scale" (x/255) or "per_image".
   config.model.norm = "none"  # "none" (paper) or "batch".
-  # dann_digits with norm "none": "fast" (arranged for XLA:CPU) or "xla" (plain lax convs);
+  # digits_net with norm "none": "fast" (arranged for XLA:CPU) or "xla" (plain lax convs);
   # the same maths to float rounding (tljax/models/conv.py).
   config.model.conv_impl = "fast"
   config.model.dropout = 0.0
   config.model.head_hidden = (100, 100)
-  config.model.discriminator_hidden = (100,)
   config.model.stem = "imagenet"  # ResNets: "imagenet" (7x7/2 + pool) or "small" (3x3/1).
   config.model.width = 64  # ResNets: channels of the first stage (torchvision: 64).
   # Fine-tuning: start from another run's newest checkpoint (its workdir) and/or
@@ -88,7 +87,7 @@ def base_config() -> ml_collections.ConfigDict:
   config.optim = ml_collections.ConfigDict()
   config.optim.name = "sgd"
   config.optim.lr = 0.01
-  config.optim.schedule = "dann"  # μ_p = lr / (1 + lr_alpha p)^lr_beta.
+  config.optim.schedule = "annealed"  # The DANN paper's: μ_p = lr / (1 + lr_alpha p)^lr_beta.
   config.optim.lr_alpha = 10.0
   config.optim.lr_beta = 0.75
   config.optim.momentum = 0.9
@@ -99,7 +98,7 @@ def base_config() -> ml_collections.ConfigDict:
   config.optim.l2sp_alpha = 0.0
   config.optim.l2sp_beta = 0.0
 
-  config.method = method_sections("dann")
+  config.method = methods_section("dann")
 
   config.train = ml_collections.ConfigDict()
   config.train.num_steps = 1000
@@ -111,12 +110,12 @@ def base_config() -> ml_collections.ConfigDict:
   config.train.dtype = "float32"
   # > 0 (with data.source_val_size > 0): score the final model by the DANN paper's
   # reverse validation, a reverse DANN trained this many steps (tljax/train/reverse.py).
-  config.train.reverse_dann_steps = 0
+  config.train.reverse_validation_steps = 0
   return config
 
 
-def method_sections(name: str) -> ml_collections.ConfigDict:
-  """`name` plus one section of defaults per method in tljax/methods/.
+def methods_section(name: str) -> ml_collections.ConfigDict:
+  """`config.method`: `name` plus every method's settings (tljax/methods/*.py) at their defaults.
 
   `--config.method.name=coral --config.method.coral.trade_off=2` picks a
   method and sets its fields; each method's file documents them and its
@@ -124,23 +123,27 @@ def method_sections(name: str) -> ml_collections.ConfigDict:
   """
   from tljax import methods  # pylint: disable=g-import-not-at-top
 
-  section = ml_collections.ConfigDict({"name": name})
-  for method in methods.names():
-    section[method] = dict(methods.find(method).defaults)
-  return section
+  return methods.config_section(name)
 
 
-def dann_recipe(config: ml_collections.ConfigDict, paper: bool, ema_decay: float = 0.0) -> None:
-  """tljax's recipe on the paper's network, or with `paper` the published plain one.
+def set_discriminators(config: ml_collections.ConfigDict, hidden: tuple[int, ...]) -> None:
+  """The width of every method's domain discriminator (the methods with `discriminator_hidden`)."""
+  for section in config.method.values():
+    if isinstance(section, ml_collections.ConfigDict) and "discriminator_hidden" in section:
+      section.discriminator_hidden = tuple(hidden)
 
-  The recipe (measured in the README): per-image standardised input, +-2 px
-  random shifts, a 500-500 domain classifier, and optionally evaluation with
-  an EMA of the classifier's weights. The paper: [0, 1] inputs, no shifts, a
-  100-unit domain classifier, no averaging.
+
+def digits_recipe(config: ml_collections.ConfigDict, paper: bool, ema_decay: float = 0.0) -> None:
+  """tljax's recipe on the DANN paper's digits network, or with `paper` the published plain one.
+
+  The recipe: per-image standardised input, +-2 px random shifts, 500-500
+  domain discriminators, and optionally evaluation with an EMA of the
+  classifier's weights. The paper: [0, 1] inputs, no shifts, a 100-unit
+  domain classifier, no averaging.
   """
   config.model.input_norm = "scale" if paper else "per_image"
   config.data.random_shift = 0 if paper else 2
-  config.model.discriminator_hidden = (100,) if paper else (500, 500)
+  set_discriminators(config, (100,) if paper else (500, 500))
   config.train.ema_decay = 0.0 if paper else ema_decay
 
 
@@ -169,8 +172,9 @@ def finetune_recipe(config, num_steps: int, pretrain_steps: int, seeds: tuple[in
 
 
 def shrink_for_tests(config: ml_collections.ConfigDict) -> None:
-  """The `tiny` variant: a few-hundred-parameter model, a handful of steps."""
+  """The `tiny` variant: a few-hundred-parameter model, a handful of steps, no held-out splits."""
   config.model.name = "tiny"
+  config.data.source_val_size = config.data.target_val_size = 0  # Tests set their own.
   config.data.batch_size = 8
   config.data.eval_batch_size = 64
   config.train.num_steps = 6

@@ -33,7 +33,7 @@ def get_config(arg=None):
   config.train.ckpt_every = 500
   # 500 target train images whose labels choose settings (oracle selection), never training.
   config.data.target_val_size = 500
-  common.dann_recipe(config, paper=args.paper)
+  common.digits_recipe(config, paper=args.paper)
   if args.tiny:
     common.shrink_for_tests(config)
   return config

@@ -43,7 +43,7 @@ def get_config(arg=None):
   config.train.ckpt_every = 1000
   # Evaluation with an EMA of the classifier's weights smooths the swings
   # between evaluations that adversarial training causes; it selects nothing.
-  common.dann_recipe(config, paper=args.paper, ema_decay=0.999)
+  common.digits_recipe(config, paper=args.paper, ema_decay=0.999)
   if args.tiny:
     common.shrink_for_tests(config)
   return config

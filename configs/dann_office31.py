@@ -53,7 +53,7 @@ def benchmark_recipe(benchmark: str, args, num_steps: int):
   config.model.input_norm = "imagenet"
   config.model.norm = "batch"
   config.model.head_hidden = (256,)
-  config.model.discriminator_hidden = (1024, 1024)
+  common.set_discriminators(config, (1024, 1024))
   config.optim.lr = 0.01
   config.optim.lr_alpha = 0.001 * num_steps
   config.optim.weight_decay = 1e-3

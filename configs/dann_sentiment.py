@@ -44,7 +44,7 @@ def get_config(arg=None):
   config.model.name = "text_bag"
   config.model.text_hidden = 50  # Features: the paper's 50 hidden units.
   config.model.head_hidden = ()  # The label predictor reads the features directly.
-  config.model.discriminator_hidden = ()  # A logistic domain classifier, as in the paper.
+  common.set_discriminators(config, ())  # Logistic domain classifiers, as in the paper.
   config.optim.lr = 0.1  # Chosen on source test accuracy of movies -> tweets (0.01: 0.66).
   config.data.source_val_size = 200  # Labelled source held out for the label-free validators.
   config.train.num_steps = 3000

@@ -4,28 +4,70 @@
 
 Everything a run needs is built from a config in a few calls; the loop is
 yours: `train_step(state, batch, rng) -> (state, metrics)` is a pure
-function with the method, model and optimizer bound before `jax.jit`.
+function with the method, model and optimizer bound before `jax.jit`. A
+method that computes something from the training sets before the first step
+(kmm and kliep: instance weights; delta, co_tuning: state from the pretrained
+network) does it in `core.prepare`, which also returns the sets the batches
+must come from (the source batches then carry the weights).
 """
 
 import argparse
 import functools
 
 import jax
-import numpy as np
 
 from configs import dann_digits
-from tljax import models
-from tljax.data import domains
-from tljax.methods import augment, base
-from tljax.train import (
-  StepHParams,
-  confusion_summary,
-  create_train_state,
-  eval_step,
-  make_optimizer,
-  splits,
-  train_step,
-)
+from tljax import core, methods, models
+from tljax.core import optim
+from tljax.core import state as state_lib
+from tljax.core import step as step_lib
+from tljax.data import augment, splits
+from tljax.data import streams as streams_lib
+from tljax.run import evaluation
+
+
+def train(config, classifier=None, log_every: int = 0):
+  """Trains `config.method.name` on the config's data pair: (final state, {split: accuracy}).
+
+  `classifier`: any flax module returning (logits, features); default: `config.model`'s.
+  """
+  data = splits.load_domains(config.data)  # digits -> digits_m: embedded and offline.
+  num_classes, shape = splits.num_classes(data), data.source_train["input"].shape[1:]
+  method = methods.create(config, num_classes, shape)  # Reads config.method.<name>, checked.
+  classifier = classifier or models.build_classifier(config.model, num_classes)
+  tx, lr_schedule = optim.make_optimizer(config.optim, config.train.num_steps)
+  init_rng = state_lib.init_rng(config.seed)  # As tljax's runs draw it from the seed.
+  state = state_lib.create_train_state(init_rng, classifier, method, tx, shape, prepare_later=True)
+  # The training arrays by stream; the method prepares on them (a no-op for most methods).
+  sets = splits.training_sets(config, data, method.streams)
+  state, sets = core.prepare(method, classifier, state, sets)
+  hparams = step_lib.StepHParams(
+    augment=augment.Images(shift=config.data.random_shift), ema_decay=config.train.ema_decay
+  )
+  step = jax.jit(
+    functools.partial(
+      step_lib.train_step, method=method, classifier=classifier, tx=tx,
+      lr_schedule=lr_schedule, hparams=hparams,
+    ),
+    donate_argnums=(0,),
+  )  # fmt: skip
+  # One batch entry per stream the method reads; target labels never enter.
+  streams = splits.training_streams(config, sets, method.streams)
+  rng = jax.random.key(config.seed)
+  for i, batch in zip(range(config.train.num_steps), streams_lib.batches(streams)):
+    state, metrics = step(state, batch, rng)
+    if log_every and (i + 1) % log_every == 0:
+      shown = ", ".join(f"{k} {float(v):.3f}" for k, v in sorted(metrics.items()))
+      print(f"step {i + 1}: {shown}")
+  evaluate = jax.jit(
+    functools.partial(step_lib.eval_step, classifier=classifier, num_classes=num_classes)
+  )
+  splits_ = {"source_test": data.source_test, "target_test": data.target_test}
+  size = config.data.eval_batch_size
+  accuracy = {
+    k: evaluation.evaluate(evaluate, state, v, size)["accuracy"] for k, v in splits_.items()
+  }
+  return state, accuracy
 
 
 def main() -> None:
@@ -37,44 +79,11 @@ def main() -> None:
   )
   parser.add_argument("--tiny", action="store_true", help="a few-hundred-parameter model")
   args = parser.parse_args()
-
   config = dann_digits.get_config("tiny" if args.tiny else None)
   config.method.name, config.train.num_steps = args.method, args.steps
   config.data.data_dir = args.data_dir
-  data = splits.load_domains(config.data)  # digits -> digits_m, embedded and offline.
-  num_classes = splits.num_classes(data)
-
-  method = base.create(config, num_classes)  # Reads and checks config.method.<name>.
-  classifier = models.build_classifier(config.model, num_classes)
-  tx, lr_schedule = make_optimizer(config.optim, args.steps)
-  image_shape = data.source_train["input"].shape[1:]
-  state = create_train_state(jax.random.key(config.seed), classifier, method, tx, image_shape)
-  hparams = StepHParams(
-    augment=augment.Images(shift=config.data.random_shift), ema_decay=config.train.ema_decay
-  )
-  step = jax.jit(
-    functools.partial(
-      train_step, method=method, classifier=classifier, tx=tx, lr_schedule=lr_schedule,
-      hparams=hparams,
-    ),
-    donate_argnums=(0,),
-  )  # fmt: skip
-
-  # One batch entry per stream the method reads; target labels never enter.
-  streams = splits.training_streams(config, data, method.streams)
-  rng = jax.random.key(config.seed)
-  for i, batch in zip(range(args.steps), domains.batches(streams)):
-    state, metrics = step(state, batch, rng)
-    if (i + 1) % max(args.steps // 5, 1) == 0:
-      shown = ", ".join(f"{k} {float(v):.3f}" for k, v in sorted(metrics.items()))
-      print(f"step {i + 1}: {shown}")
-
-  evaluate = jax.jit(functools.partial(eval_step, classifier=classifier, num_classes=num_classes))
-  confusion = sum(
-    np.asarray(evaluate(state, b)["confusion"])
-    for b in domains.eval_batches(data.target_test, config.data.eval_batch_size)
-  )
-  print(f"{args.method}: target test accuracy {confusion_summary(confusion)['accuracy']:.3f}")
+  _, accuracy = train(config, log_every=max(args.steps // 5, 1))
+  print(f"{args.method}: target test accuracy {accuracy['target_test']:.3f}")
 
 
 if __name__ == "__main__":

@@ -11,25 +11,16 @@ randomly shifted, as float32 in [0, 255].
 """
 
 import argparse
-import functools
+import os
+import sys
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
-import numpy as np
 
-from configs import dann_digits
-from tljax.data import domains
-from tljax.methods import augment, base
-from tljax.train import (
-  StepHParams,
-  confusion_summary,
-  create_train_state,
-  eval_step,
-  make_optimizer,
-  splits,
-  train_step,
-)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import custom_loop  # noqa: E402  (the loop of examples/custom_loop.py, with this model)
+
+from configs import dann_digits  # noqa: E402
 
 
 class SmallNet(nn.Module):
@@ -58,37 +49,11 @@ def main() -> None:
     "--data_dir", default=None, help="TFDS data dir (default ~/tensorflow_datasets)"
   )
   args = parser.parse_args()
-
   config = dann_digits.get_config()
   config.method.name, config.train.num_steps = args.method, args.steps
   config.data.data_dir = args.data_dir
-  data = splits.load_domains(config.data)
-  num_classes = splits.num_classes(data)
-  model = SmallNet(num_classes)
-  method = base.create(config, num_classes)  # DANN's discriminator: config.model's widths.
-  tx, lr_schedule = make_optimizer(config.optim, args.steps)
-  image_shape = data.source_train["input"].shape[1:]
-  state = create_train_state(jax.random.key(0), model, method, tx, image_shape)
-  step = jax.jit(
-    functools.partial(
-      train_step, method=method, classifier=model, tx=tx, lr_schedule=lr_schedule,
-      hparams=StepHParams(augment=augment.Images(shift=2)),
-    ),
-    donate_argnums=(0,),
-  )  # fmt: skip
-  rng = jax.random.key(0)
-  streams = splits.training_streams(config, data, method.streams)
-  for i, batch in zip(range(args.steps), domains.batches(streams)):
-    state, metrics = step(state, batch, rng)
-  print(f"step {args.steps}: " + ", ".join(f"{k} {float(v):.3f}" for k, v in metrics.items()))
-  evaluate = jax.jit(functools.partial(eval_step, classifier=model, num_classes=num_classes))
-  confusion = sum(
-    np.asarray(evaluate(state, b)["confusion"])
-    for b in domains.eval_batches(data.target_test, config.data.eval_batch_size)
-  )
-  print(
-    f"SmallNet + {args.method}: target test accuracy {confusion_summary(confusion)['accuracy']:.3f}"
-  )
+  _, accuracy = custom_loop.train(config, SmallNet(num_classes=10))
+  print(f"SmallNet + {args.method}: target test accuracy {accuracy['target_test']:.3f}")
 
 
 if __name__ == "__main__":

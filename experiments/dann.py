@@ -2,21 +2,16 @@
 
     python -m experiments.dann --config configs/dann_digits.py [--workdir DIR] \
         [--config.method.name=source_only] [--config.seed=1]
+
+Checkpoints, metrics and results go to --workdir (default:
+runs/<source>_to_<target>/<method>/seed<seed>); a rerun resumes.
 """
 
 import os
 
 from absl import app, flags
 
-from experiments import cli
-
-_WORKDIR = flags.DEFINE_string(
-  "workdir",
-  None,
-  "Checkpoints, metrics and results go here; a rerun resumes. "
-  "Default: runs/<source>_to_<target>/<method>/seed<seed>.",
-)
-
+from tljax.run import cli
 
 _ALLOW_CONFIG_CHANGE = flags.DEFINE_bool(
   "allow_config_change",
@@ -44,7 +39,7 @@ def main(argv):
   del argv
   cli.start()
   config = cli.CONFIG.value
-  workdir = _WORKDIR.value or default_workdir(config)
+  workdir = cli.WORKDIR.value or default_workdir(config)
   cli.train(config, workdir, _ALLOW_CONFIG_CHANGE.value, allow_restart=_ALLOW_RESTART.value)
 
 

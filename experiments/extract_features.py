@@ -19,8 +19,9 @@ import sys
 
 import numpy as np
 
-from experiments import cli, finished_run
 from tljax import files
+from tljax.run import cli
+from tljax.run import finished as finished_run
 
 SPLITS = ("source_train", "source_val", "source_test", "target_train", "target_test")
 

@@ -29,24 +29,24 @@ import logging
 import os
 import sys
 
-from absl import app, flags
+from absl import app
 
-from experiments import cli, summarize
-from experiments.finetune_plan import MODES, ordered_modes, pretrain_config, run_config
 from tljax import files
-
-_WORKDIR = flags.DEFINE_string("workdir", None, "Root of the pretraining and fine-tuning runs.")
-flags.mark_flags_as_required(["workdir"])
+from tljax.analysis import runs as runs_lib
+from tljax.run import cli
+from tljax.run.finetune import MODES, ordered_modes, pretrain_config, run_config, summary
 
 
 def main(argv):
   del argv
   cli.start()
   from tljax.analysis import plots, transfer  # pylint: disable=g-import-not-at-top
-  from tljax.train import splits  # pylint: disable=g-import-not-at-top
+  from tljax.data import splits  # pylint: disable=g-import-not-at-top
 
   log = logging.getLogger("tljax")
-  config, root = cli.CONFIG.value, _WORKDIR.value
+  config, root = cli.CONFIG.value, cli.WORKDIR.value
+  if not root:
+    sys.exit("error: give --workdir, the root of the pretraining and fine-tuning runs")
   ft = config.finetune
   unknown = [m for m in ft.modes if m not in MODES]
   if unknown:
@@ -59,11 +59,11 @@ def main(argv):
     return loaded[0]
 
   pretrained = ft.pretrained or os.path.join(root, "pretrain")
-  from tljax.train import workdir as workdir_lib  # pylint: disable=g-import-not-at-top
+  from tljax.run import workdir as workdir_lib  # pylint: disable=g-import-not-at-top
 
   def reusable(point, workdir: str) -> bool:
     """Finished earlier with this very config (another config there is an error)."""
-    if not summarize.finished(workdir):
+    if not runs_lib.finished(workdir):
       return False
     fix = "move it away, or give experiments.finetune another --workdir"
     cli.exit_on_user_error(workdir_lib.check_workdir_config, point, workdir, False, fix)
@@ -121,42 +121,6 @@ def main(argv):
   files.write_text(os.path.join(root, "summary.md"), text)
   print(text, end="")
   log.info("wrote %s, summary.md and %s", os.path.join(root, "results.json"), png)
-
-
-def summary(results: dict, per_class_of: dict) -> str:
-  """Markdown: accuracy (mean ± std over seeds) per labels-per-class and mode, then verdicts."""
-  accuracy = results["accuracy"]
-  modes = list(accuracy)
-  keys = sorted(per_class_of, key=per_class_of.get)
-  pre_classes, classes = results["pretrained_classes"], results["classes"]
-  other_task = (
-    f" on its own {pre_classes} classes; fine-tuned on {classes} (config.data.merge_classes)"
-    if pre_classes != classes
-    else ""
-  )
-  lines = [
-    f"## Fine-tuning {results['source']} → {results['target']}",
-    "",
-    f"Pretrained on {results['source']} only: target test accuracy "
-    f"{results['pretrained_target_test_accuracy']:.3f} with no target labels{other_task}.",
-    "",
-    "| labels per class | " + " | ".join(modes) + " |",
-    "|---|" + "---|" * len(modes),
-  ]
-  for k in keys:
-    cells = []
-    for mode in modes:
-      cell = accuracy[mode].get(k)
-      seeds = len(cell["per_seed"]) if cell else 0
-      cells.append(f"{cell['mean']:.3f} ± {cell['std']:.3f}" if seeds > 1 else
-                   f"{cell['mean']:.3f}" if cell else "-")  # fmt: skip
-    lines.append(f"| {k} | " + " | ".join(cells) + " |")
-  lines += ["", *[f"- {v}" for v in results["verdicts"]]]
-  if not results["negative_transfer"]:
-    lines.append("- No negative transfer: every pretrained mode matched or beat target-only.")
-  seeds = sorted({r["seed"] for r in results["runs"]})
-  lines += ["", f"Mean ± sample std over seeds {seeds}; final checkpoints."]
-  return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -16,10 +16,9 @@ import os
 
 from absl import app, flags
 
-from experiments import cli
 from tljax import files
+from tljax.run import cli
 
-_WORKDIR = flags.DEFINE_string("workdir", "runs/logreg_baseline", "Where the json goes.")
 _PAIRS = flags.DEFINE_enum("pairs", "one", ["one", "all"], "config's pair, or all genre pairs.")
 GENRES = ("tweets", "movies", "products", "editorials")
 
@@ -27,7 +26,7 @@ GENRES = ("tweets", "movies", "products", "editorials")
 def score_pair(data_config) -> dict:
   """Source-trained logistic regression's accuracy on source and target test."""
   from tljax.analysis import baselines  # pylint: disable=g-import-not-at-top
-  from tljax.train import splits  # pylint: disable=g-import-not-at-top
+  from tljax.data import splits  # pylint: disable=g-import-not-at-top
 
   scores = baselines.source_trained_logreg(splits.load_domains(data_config))
   return {"source": data_config.source, "target": data_config.target, **scores}
@@ -46,8 +45,8 @@ def main(argv):
     data_config.source, data_config.target = source, target
     rows.append(cli.exit_on_user_error(score_pair, data_config))
     print(f"{source} -> {target}: target test accuracy {rows[-1]['target_test_accuracy']:.3f}")
-  os.makedirs(_WORKDIR.value, exist_ok=True)
-  path = os.path.join(_WORKDIR.value, "logreg_baseline.json")
+  os.makedirs((cli.WORKDIR.value or "runs/logreg_baseline"), exist_ok=True)
+  path = os.path.join((cli.WORKDIR.value or "runs/logreg_baseline"), "logreg_baseline.json")
   files.write_json(path, {"runs": rows})
   print(f"wrote {path}")
 

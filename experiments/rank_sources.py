@@ -19,8 +19,8 @@ import argparse
 import os
 import sys
 
-from experiments import cli, source_ranking
 from tljax import files
+from tljax.run import cli, source_ranking
 
 
 def main(argv: list[str]) -> None:

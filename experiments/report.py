@@ -13,7 +13,7 @@ sentence that says NEGATIVE TRANSFER when adaptation made the target worse
 than source-only. Each run directory also gets `health.png` (losses, domain
 accuracy per domain, λ, lr and evaluations vs step) and `tsne.png` (t-SNE of
 1,000 test features per domain, coloured by domain and by class).
-`--reverse_dann_steps N` also scores the final checkpoint of runs with a
+`--reverse_validation_steps N` also scores the final checkpoint of runs with a
 source_val split by the DANN paper's reverse validation (a reverse DANN
 trained N steps; tljax/train/reverse.py), for the validator tables.
 """
@@ -25,10 +25,12 @@ import sys
 
 import numpy as np
 
-from experiments import cli, finished_run, summarize
 from tljax import files
-from tljax.analysis import transfer
+from tljax.analysis import runs as runs_lib
+from tljax.analysis import tables, transfer
 from tljax.errors import ConfigError, DataError
+from tljax.run import cli
+from tljax.run import finished as finished_run
 
 BASELINES = ("source_only", "target_only")
 
@@ -48,7 +50,7 @@ def report(runs: list[dict]) -> str:
     "| method | target test acc | seeds | gain vs source-only | gap closed | PAD (features) |",
     "|---|---|---|---|---|---|",
   ]
-  methods = sorted({r["method"] for r in runs}, key=lambda m: summarize.ORDER.get(m, 1))
+  methods = sorted({r["method"] for r in runs}, key=lambda m: tables.ORDER.get(m, 1))
   for method in methods:
     accs = per_seed(runs, method)
     row = f"| {method} | {np.mean(list(accs.values())):.3f} | {len(accs)} |"
@@ -76,27 +78,27 @@ def _pad_of(runs: list[dict], method: str) -> str:
   return f"{np.mean(values):.2f}" if values else "-"
 
 
-def analyse_runs(workdir: str, reverse_dann_steps: int = 0) -> None:
+def analyse_runs(workdir: str, reverse_validation_steps: int = 0) -> None:
   """Adds what finished runs lack: the PAD in results.json, health.png, tsne.png.
 
-  With `reverse_dann_steps`, also the final checkpoint's network-level reverse
+  With `reverse_validation_steps`, also the final checkpoint's network-level reverse
   validation score (`validators.reverse_dann`) for runs with a source_val split.
   """
-  from tljax.train import workdir as workdir_lib  # pylint: disable=g-import-not-at-top
+  from tljax.run import workdir as workdir_lib  # pylint: disable=g-import-not-at-top
 
   for path in sorted(glob.glob(os.path.join(workdir, "**", "results.json"), recursive=True)):
     run = os.path.dirname(path)
     try:
       with workdir_lib.locked(run):  # Not while a run (or another report) writes there.
-        _analyse_run(run, path, reverse_dann_steps)
+        _analyse_run(run, path, reverse_validation_steps)
     except ConfigError as e:
       print(f"warning: not analysing {run}: {e}", file=sys.stderr)
 
 
-def _analyse_run(run: str, path: str, reverse_dann_steps: int) -> None:
+def _analyse_run(run: str, path: str, reverse_validation_steps: int) -> None:
   """`analyse_runs` for one run, under its workdir's lock."""
   from tljax.analysis import plots as plots_lib  # pylint: disable=g-import-not-at-top
-  from tljax.train import evaluation  # pylint: disable=g-import-not-at-top
+  from tljax.run import evaluation  # pylint: disable=g-import-not-at-top
 
   results = files.read_json(path)  # A damaged file is named and skipped.
   if results is None or results.get("status") != "finished":
@@ -113,9 +115,8 @@ def _analyse_run(run: str, path: str, reverse_dann_steps: int) -> None:
     )
     drawn["report/health"] = os.path.join(run, "health.png")
   need_tsne = not os.path.exists(os.path.join(run, "tsne.png"))
-  need_reverse = bool(
-    reverse_dann_steps and results.get("validators") and "reverse_dann" not in results["validators"]
-  )
+  scores = results.get("validators") or {}
+  need_reverse = bool(reverse_validation_steps and scores and "reverse_dann" not in scores)
   if "proxy_a_distance" in results and not need_tsne and not need_reverse:
     _to_tensorboard(run, r["steps"], drawn)
     return
@@ -127,7 +128,7 @@ def _analyse_run(run: str, path: str, reverse_dann_steps: int) -> None:
   if "proxy_a_distance" not in results:
     results["proxy_a_distance"] = evaluation.domain_discrepancy(evaluator, state, data, config.seed)
   if need_reverse:
-    add_reverse_dann(results, config, evaluator, state, data, reverse_dann_steps)
+    add_reverse_dann(results, config, evaluator, state, data, reverse_validation_steps)
   files.write_json(path, results)
   if need_tsne:
     first = lambda a: {k: v[:1000] for k, v in a.items()}  # noqa: E731
@@ -158,11 +159,11 @@ def _to_tensorboard(run: str, step: int, pngs: dict) -> None:
 
 def add_reverse_dann(results: dict, config, evaluator, state, data, steps: int) -> None:
   """Scores the final checkpoint by reverse validation; updates the picks."""
-  from tljax.train import evaluation, reverse  # pylint: disable=g-import-not-at-top
+  from tljax.run import evaluation, reverse  # pylint: disable=g-import-not-at-top
 
   score = round(reverse.reverse_validation(config, evaluator, state, data, steps), 5)
   results["validators"]["reverse_dann"] = score
-  results["reverse_dann_steps"] = steps
+  results["reverse_validation_steps"] = steps
   final = results["eval_history"][-1]
   if final["step"] == results["steps"] and "validators" in final:
     final["validators"]["reverse_dann"] = score
@@ -192,7 +193,7 @@ def main(argv: list[str]) -> None:
     help="only tabulate: do not add missing PADs or write health.png / tsne.png",
   )
   parser.add_argument(
-    "--reverse_dann_steps",
+    "--reverse_validation_steps",
     type=int,
     default=0,
     help="add the DANN paper's reverse validation (a reverse DANN trained this many steps) "
@@ -204,8 +205,8 @@ def main(argv: list[str]) -> None:
   args = parser.parse_args(argv[1:])
   cli.start_analysis(fast_cpu=not args.noxla_cpu_fast)
   if not args.no_analysis:
-    analyse_runs(args.workdir, args.reverse_dann_steps)
-  found = [r for _, r in summarize.load_results([args.workdir])]
+    analyse_runs(args.workdir, args.reverse_validation_steps)
+  found = [run.results for run in runs_lib.find([args.workdir])]
   if not found:
     sys.exit(f"error: no finished results.json under {args.workdir}")
   pairs = {}

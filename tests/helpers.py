@@ -1,14 +1,32 @@
 """Helpers shared by several test modules."""
 
-from tljax import checkpoint, methods
-from tljax.methods import base
-from tljax.train import build, splits
+from tljax import checkpoint, core, methods
+from tljax.data import splits
+from tljax.run import build
+
+
+def results(method="dann", seed=0, acc=0.5, **fields) -> dict:
+  """A finished run's results.json with the fields tables read (others as given)."""
+  return {
+    "status": "finished",
+    "method": method,
+    "seed": seed,
+    "source": "a",
+    "target": "b",
+    "steps": 10,
+    "wall_seconds": 1.0,
+    "source_test_accuracy": 0.9,
+    "target_test_accuracy": acc,
+    "config": {"method": {"name": method}, "seed": seed},
+    **fields,
+  }
 
 
 def final_state(config, workdir):
   """(newest restorable TrainState in `workdir`, its step) for `config`."""
   data = splits.load_domains(config.data)
-  state = build.build(config, data.source_train["input"].shape[1:], 10).state
+  sets = splits.training_sets(config, data, methods.create(config, 10).streams)
+  state = build.build(config, data.source_train["input"].shape[1:], 10, sets).state
   manager = checkpoint.make_manager(str(workdir))
   restored, step = checkpoint.restore_latest(manager, state)
   manager.close()
@@ -44,9 +62,9 @@ def save_source_only(config, image_shape, num_classes: int, workdir) -> str:
   return str(workdir)
 
 
-def prepared(built, config, rng):
-  """`built` after `Method.prepare` on a synthetic batch of every stream (as its training sets)."""
-  from experiments import bench  # pylint: disable=g-import-not-at-top
+def built(config, shape, num_classes: int, rng):
+  """`build.build` with a synthetic batch of every stream as the training sets it prepares on."""
+  from benchmarks import bench  # pylint: disable=g-import-not-at-top
 
-  sets = bench.synthetic_batch(config, tuple(base.LABELLED), rng)
-  return build.prepare(built, sets)[0]
+  sets = bench.synthetic_batch(config, tuple(core.LABELLED), rng)
+  return build.build(config, shape, num_classes, sets)

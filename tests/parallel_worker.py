@@ -17,7 +17,8 @@ import numpy as np
 from configs import dann_digits, dann_sentiment
 from tests import helpers
 from tljax import methods
-from tljax.train import build, parallel
+from tljax.core import placement as parallel
+from tljax.run import build
 
 STEPS, BATCH = 3, 16
 
@@ -46,7 +47,7 @@ def run(mode: str, model: str, method: str = "dann") -> dict:
   else:
     config = dann_digits.get_config("tiny")
     config.model.name = model
-    size = 28 if model == "dann_digits" else 12
+    size = 28 if model == "digits_net" else 12
     shape = (size, size, 3)
   config.method.name = method
   config.parallel = mode
@@ -55,10 +56,8 @@ def run(mode: str, model: str, method: str = "dann") -> dict:
   # device index), so the maths equals single-device only without them.
   config.data.random_shift = 0
   helpers.provide_teacher(config, shape, 3, tempfile.mkdtemp())
-  built = build.build(config, shape, num_classes=3)
-  built, _ = build.prepare(
-    built, global_batch(1000, size, ("source", "target", "target_labelled"), model)
-  )
+  sets = global_batch(1000, size, ("source", "target", "target_labelled"), model)
+  built = build.build(config, shape, 3, sets)
   step_fn, placement = built.train_step, built.placement
   state = placement.put_state(built.state)
   rng = jax.random.key(0)
@@ -75,7 +74,7 @@ def main():
   parser = argparse.ArgumentParser()
   parser.add_argument("--modes", default="single,pmap,sharded")
   parser.add_argument("--out", required=True)
-  parser.add_argument("--model", default="tiny", help="tiny, dann_digits, text_bag or text_conv")
+  parser.add_argument("--model", default="tiny", help="tiny, digits_net, text_bag or text_conv")
   parser.add_argument("--tag", default="")
   parser.add_argument("--methods", default="dann", help="comma-separated, or 'all'")
   parser.add_argument("--coordinator", default=None)

@@ -1,7 +1,7 @@
 import jax
 import numpy as np
 
-from tljax.methods.augment import random_shift
+from tljax.data.augment import random_shift
 
 
 def test_zero_shift_is_identity():

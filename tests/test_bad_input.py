@@ -48,7 +48,7 @@ CASES = [
   ([TINY, "--config.data.target_labels_per_class=-1"], "target_labels_per_class=-1 must be >= 0"),
   (
     ["--config=configs/dann_digits.py", "--config.data.image_size=12"],
-    "config.data.image_size=12: model 'dann_digits' cannot take 12x12",
+    "config.data.image_size=12: model 'digits_net' cannot take 12x12",
   ),  # fmt: skip
   ([TINY, "--config.method.dann.trade_off=-1.0"], "config.method.dann.trade_off=-1.0 must be >= 0"),
   ([TINY, "--config.method.dann.grl_max=-1"], "config.method.dann.grl_max=-1.0 must be >= 0"),
@@ -163,7 +163,7 @@ def _override(config, arg: str) -> None:
 def test_config_checks_name_the_bad_value():
   from configs import dann_digits  # pylint: disable=g-import-not-at-top
   from tljax.errors import ConfigError  # pylint: disable=g-import-not-at-top
-  from tljax.train import validate  # pylint: disable=g-import-not-at-top
+  from tljax.run import validate  # pylint: disable=g-import-not-at-top
 
   checked = [(args, message) for args, message in CASES if _config_checked(args)]
   assert len(checked) >= 25

@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from configs import dann_digits
-from tljax.methods import base, cdan
+from tljax import methods
+from tljax.methods import cdan
 
 
 def test_multilinear_map_is_the_flattened_outer_product():
@@ -40,7 +41,7 @@ def _extras(features_dim, num_classes, map_kind="auto"):
   config = dann_digits.get_config()
   config.method.name = "cdan"
   config.method.cdan.map = map_kind
-  method = base.create(config, num_classes)
+  method = methods.create(config, num_classes)
   logits, features = jnp.zeros((2, num_classes)), jnp.ones((2, features_dim))
   return method.init(jax.random.key(0), logits, features)
 

@@ -7,10 +7,10 @@ import pytest
 
 from configs import dann_digits
 from tests import helpers
-from tljax import checkpoint, models
+from tljax import checkpoint, core, methods, models
 from tljax.errors import ConfigError
-from tljax.methods import base, co_tuning
-from tljax.train import build
+from tljax.methods import co_tuning
+from tljax.run import build
 
 
 def test_relation_rows_are_class_means_and_sum_to_one():
@@ -37,19 +37,19 @@ def test_source_head_is_the_pretrained_head_and_relates_coarse_target_classes(tm
   config.method.name = "co_tuning"
   helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "start")
   config.model.skip_load = ("head/Dense_2",)  # The target head's output layer is new.
-  built = build.build(config, (28, 28, 3), num_classes=2)
+  rng = np.random.default_rng(0)
+  x = rng.integers(0, 256, (12, 28, 28, 3), dtype=np.uint8)
+  y = np.arange(12) % 2
+  sets = {core.SOURCE: {"input": x, "label": y}, core.TARGET: {"input": x}}
+  sets[core.TARGET_LABELLED] = {"input": x, "label": y}
+  prepared = build.build(config, (28, 28, 3), 2, sets)
+  built = prepared
   pretrained = checkpoint.read_classifier(config.model.init_checkpoint)
   for a, b in zip(
     jax.tree.leaves(built.state.params["source_head"]),
     jax.tree.leaves(pretrained["params"]["head"]),
   ):
     np.testing.assert_array_equal(a, b)
-  rng = np.random.default_rng(0)
-  x = rng.integers(0, 256, (12, 28, 28, 3), dtype=np.uint8)
-  y = np.arange(12) % 2
-  sets = {base.SOURCE: {"input": x, "label": y}, base.TARGET: {"input": x}}
-  sets[base.TARGET_LABELLED] = {"input": x, "label": y}
-  prepared, _ = build.prepare(built, sets)
   r = np.asarray(prepared.state.method_state["relation"])
   assert r.shape == (2, 10)
   ten_way = models.build_classifier(config.model, 10)  # The pretrained network.
@@ -62,7 +62,7 @@ def test_needs_the_pretrained_run():
   config = dann_digits.get_config("tiny")
   config.method.name = "co_tuning"
   with pytest.raises(ConfigError, match="fine-tunes from pretrained weights"):
-    base.create(config, 10)
+    methods.create(config, 10)
   config.model.torch_weights = "resnet18.pth"
   with pytest.raises(ConfigError, match="carry no tljax head"):
-    base.create(config, 10)
+    methods.create(config, 10)

@@ -5,13 +5,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from benchmarks import bench
 from configs import dann_digits
-from experiments import bench
 from tests import helpers
-from tljax import models
+from tljax import methods, models
 from tljax.errors import ConfigError
-from tljax.methods import base, delta
-from tljax.train import build
+from tljax.methods import delta
 
 
 def test_feature_map_distance_by_hand():
@@ -57,8 +56,7 @@ def _built(tmp_path, trade_off: float):
   config.method.name = "delta"
   config.method.delta.trade_off = trade_off
   helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "start")
-  built = build.build(config, (28, 28, 3), num_classes=10)
-  return config, helpers.prepared(built, config, np.random.default_rng(1))
+  return config, helpers.built(config, (28, 28, 3), 10, np.random.default_rng(1))
 
 
 def test_the_penalty_is_zero_at_the_start_and_holds_the_feature_maps_near_it(tmp_path):
@@ -82,8 +80,8 @@ def test_needs_a_pretrained_start_and_layers_that_exist(tmp_path):
   config = dann_digits.get_config("tiny")
   config.method.name = "delta"
   with pytest.raises(ConfigError, match="fine-tunes from pretrained weights"):
-    base.create(config, 10)
+    methods.create(config, 10)
   config.method.delta.layers = "^backbone/nothing$"
   helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "start")
   with pytest.raises(ConfigError, match="matches no layer"):
-    helpers.prepared(build.build(config, (28, 28, 3), 10), config, np.random.default_rng(0))
+    helpers.built(config, (28, 28, 3), 10, np.random.default_rng(0))

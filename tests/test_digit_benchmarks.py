@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from tljax.data import domains, pipeline
+from tljax import core
+from tljax.data import pipeline, splits
+from tljax.data import streams as streams_lib
 from tljax.data.builders import blending, mnist, mnist_m, usps
 from tljax.errors import DataError
-from tljax.methods import base
-from tljax.train import splits
 
 SIZES = {"train": 12, "test": 8}
 
@@ -116,15 +116,16 @@ def test_benchmark_pipelines_on_mock_data(config_name, size, channels, tmp_path)
 
   config = importlib.import_module(f"configs.{config_name}").get_config()
   config.data.data_dir = str(tmp_path)
+  config.data.source_val_size = config.data.target_val_size = 0  # 16 mock examples per split.
   with tfds.testing.mock_data(num_examples=16):
     data = splits._load_domains(config.data)  # pylint: disable=protected-access
   for arrays in (data.source_train, data.source_test, data.target_train, data.target_test):
     assert arrays["input"].shape == (16, size, size, channels)
     assert arrays["input"].dtype == np.uint8
     assert arrays["label"].min() >= 0 and arrays["label"].max() < 10
-  names = (base.SOURCE, base.TARGET)
-  streams = splits.training_streams(config, data, names)
-  batch = next(domains.batches(streams))
+  names = (core.SOURCE, core.TARGET)
+  streams = splits.training_streams(config, splits.training_sets(config, data, names), names)
+  batch = next(streams_lib.batches(streams))
   bs = config.data.batch_size
   assert batch["source"]["input"].shape == (bs, size, size, channels)
   assert batch["source"]["label"].shape == (bs,)

@@ -7,9 +7,9 @@ import pytest
 
 from configs import dann_digits
 from tests import helpers
-from tljax import checkpoint
+from tljax import checkpoint, methods
 from tljax.errors import ConfigError
-from tljax.methods import base, distill
+from tljax.methods import distill
 
 
 def test_soft_cross_entropy_by_hand_and_its_gradient_is_t_times_q_minus_p():
@@ -28,9 +28,9 @@ def test_the_teacher_is_read_frozen_and_must_match_the_classes(tmp_path):
   config = dann_digits.get_config("tiny")
   config.method.name = "distill"
   with pytest.raises(ConfigError, match="config.method.distill.teacher=''"):
-    base.create(config, 10)
+    methods.create(config, 10)
   helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "teacher")
   teacher = checkpoint.read_classifier(config.method.distill.teacher)
   assert set(teacher["params"]) == {"backbone", "head"}
   with pytest.raises(ConfigError, match="predicts 10 classes, the run 3"):
-    base.create(config, 3).init(jax.random.key(0), jnp.zeros((2, 3)), jnp.zeros((2, 4)))
+    methods.create(config, 3).init(jax.random.key(0), jnp.zeros((2, 3)), jnp.zeros((2, 4)))

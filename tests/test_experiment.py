@@ -66,7 +66,7 @@ def test_sigkill_at_two_steps_then_resume_is_bit_identical(tiny_config, digit_fo
   subprocesses run the same XLA configuration as this test process (no
   fast-CPU flag, most optimisations off), so their steps are bit-comparable.
   """
-  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+  from tljax.run import loop  # pylint: disable=g-import-not-at-top
 
   tiny_config.train.num_steps = 60
   tiny_config.train.ckpt_every = 4
@@ -125,7 +125,8 @@ def save_then_die(self, step, *args, **kwargs):
 
 
 ocp.CheckpointManager.save = save_then_die
-from experiments import cli, dann
+from experiments import dann
+from tljax.run import cli
 
 sys.argv = ["dann", *sys.argv[1:]]
 app.run(dann.main, flags_parser=cli.parse_flags)
@@ -133,7 +134,7 @@ app.run(dann.main, flags_parser=cli.parse_flags)
 
 
 def test_sigkill_during_a_checkpoint_write_then_resume_is_bit_identical(tiny_config, tmp_path):
-  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+  from tljax.run import loop  # pylint: disable=g-import-not-at-top
 
   tiny_config.train.num_steps, tiny_config.train.ckpt_every = 16, 4
   tiny_config.train.eval_every = 1000

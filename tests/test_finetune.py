@@ -98,9 +98,11 @@ def test_finetune_table_flags_negative_transfer():
 
 def test_lp_ft_starts_from_the_probe_and_bss_runs(finetuned, data_dir, tmp_path):
   from configs import finetune_digits  # pylint: disable=g-import-not-at-top
-  from experiments import finetune_plan as finetune  # pylint: disable=g-import-not-at-top
   from tests import helpers  # pylint: disable=g-import-not-at-top
-  from tljax.train import build  # pylint: disable=g-import-not-at-top
+  from tljax.run import (
+    build,  # pylint: disable=g-import-not-at-top
+    finetune,  # pylint: disable=g-import-not-at-top
+  )
 
   workdir = tmp_path / "ft"
   _run(

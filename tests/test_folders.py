@@ -8,7 +8,8 @@ from PIL import Image
 import pytest
 
 from configs import dann_digits
-from tljax.data import benchmarks, classes, domains, folders, images, pipeline
+from tljax.data import benchmarks, classes, folders, images, pipeline
+from tljax.data import streams as streams_lib
 from tljax.errors import ConfigError, DataError
 
 
@@ -144,9 +145,9 @@ def test_streamed_batches_are_a_pure_function_of_the_step(digit_folders, data_di
   config.data.data_dir, config.data.load, config.data.random_crop = data_dir, "stream", True
   arrays, _ = pipeline.load(f"folder:{digit_folders['digits_m']}", "train", config.data)
   assert isinstance(arrays["input"], images.FileImages)
-  first = domains.Stream(arrays, 16, seed=3)
+  first = streams_lib.Stream(arrays, 16, seed=3)
   wanted = [first.batch(s) for s in range(6)]
-  resumed = domains.batches({"s": domains.Stream(arrays, 16, seed=3)}, start_step=4)
+  resumed = streams_lib.batches({"s": streams_lib.Stream(arrays, 16, seed=3)}, start_step=4)
   for step in (4, 5):
     got = next(resumed)["s"]
     np.testing.assert_array_equal(got["input"], wanted[step]["input"])
@@ -197,7 +198,8 @@ def test_cifar10_to_stl10_trains_on_their_nine_shared_classes(tmp_path, monkeypa
   """
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
-  from tljax.train import loop, splits  # pylint: disable=g-import-not-at-top
+  from tljax.data import splits  # pylint: disable=g-import-not-at-top
+  from tljax.run import loop  # pylint: disable=g-import-not-at-top
 
   names = {"cifar10": CIFAR10, "stl10": STL10}
   monkeypatch.setattr(pipeline, "_label_names", lambda builder: names[builder.name])
@@ -219,7 +221,7 @@ def test_cifar10_to_stl10_trains_on_their_nine_shared_classes(tmp_path, monkeypa
 
 def test_office31_config_trains_on_a_miniature_tree_of_the_real_layout(tmp_path):
   from configs import dann_office31  # pylint: disable=g-import-not-at-top
-  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+  from tljax.run import loop  # pylint: disable=g-import-not-at-top
 
   rng = np.random.default_rng(0)
   for domain in ("amazon", "webcam"):

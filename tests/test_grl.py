@@ -2,7 +2,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tljax.methods.grl import gradient_reversal
+from tljax.losses.grl import gradient_reversal
 
 
 def test_forward_is_identity():

@@ -6,10 +6,11 @@ from scipy import optimize, stats
 
 from configs import dann_digits
 from tests import helpers
-from tljax import checkpoint
+from tljax import checkpoint, core, methods
 from tljax.errors import ConfigError
-from tljax.methods import base, instance_weights, kliep, kmm
-from tljax.train import build
+from tljax.losses import instance_weights
+from tljax.methods import kliep, kmm
+from tljax.run import build
 
 
 def _shifted(n_s=40, n_t=30, seed=0):
@@ -65,17 +66,17 @@ def test_weights_in_feature_space_are_those_of_the_pretrained_features(tmp_path)
   config.method.kliep.space = "features"
   config.method.kliep.iterations = 200
   with pytest.raises(ConfigError, match="space='features' compares the features of a pretrained"):
-    base.create(config, 10)
+    methods.create(config, 10)
   config.model.init_checkpoint = helpers.save_source_only(config, (28, 28, 3), 10, tmp_path)
-  built = build.build(config, (28, 28, 3), 10)
   rng = np.random.default_rng(0)
   source = rng.integers(0, 256, (40, 28, 28, 3), dtype=np.uint8)
   target = rng.integers(0, 128, (30, 28, 28, 3), dtype=np.uint8)  # Darker: shifted.
   sets = {
-    base.SOURCE: {"input": source, "label": np.arange(40) % 10},
-    base.TARGET: {"input": target},
+    core.SOURCE: {"input": source, "label": np.arange(40) % 10},
+    core.TARGET: {"input": target},
   }
-  _, weights = build.prepare(built, sets)
+  built = build.build(config, (28, 28, 3), 10, sets)
+  weights = built.sets[core.SOURCE]["weight"]
   pretrained = checkpoint.read_classifier(config.model.init_checkpoint)
   s, t = (
     np.asarray(built.classifier.apply(pretrained, x, train=False)[1]) for x in (source, target)

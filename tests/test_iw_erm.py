@@ -5,12 +5,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from benchmarks import bench
 from configs import dann_digits
-from experiments import bench
+from tljax import methods
 from tljax.data import selection
 from tljax.errors import ConfigError
-from tljax.methods import base, iw_erm
-from tljax.train import build
+from tljax.methods import iw_erm
+from tljax.run import build
 
 
 def test_weights_are_the_clipped_density_ratio_with_mean_one():
@@ -57,4 +58,4 @@ def test_the_domain_classifier_reads_pooled_inputs_when_asked():
   assert iw_erm.pooled_size((500,)) == 500  # A bag of words as it is.
   config.method.iw_erm.on = "pixels"
   with pytest.raises(ConfigError, match="on='pixels' must be one of"):
-    base.create(config, 10)
+    methods.create(config, 10)

@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tljax.methods import dan, jan, kernels
+from tljax.losses import kernels
+from tljax.methods import dan, jan
 
 
 def _gauss(x, y, sigma2s):

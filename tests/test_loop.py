@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from tests import helpers
+from tljax import core
+from tljax.core import step as steps
+from tljax.data import splits
 from tljax.errors import ConfigError
-from tljax.methods import base
-from tljax.train import loop, splits, steps
+from tljax.run import loop
 
 
 def test_runs_end_to_end_writes_results_and_resumes(tiny_config, tmp_path):
@@ -118,7 +120,7 @@ def test_validators_score_each_evaluation_and_pick_checkpoints(tiny_config, tmp_
   tiny_config.data.source_val_size = 100
   tiny_config.data.target_val_size = 40
   tiny_config.train.eval_every = 2
-  tiny_config.train.reverse_dann_steps = 4  # Scored on the final checkpoint only.
+  tiny_config.train.reverse_validation_steps = 4  # Scored on the final checkpoint only.
   workdir = str(tmp_path / "run")
   loop.train_and_evaluate(tiny_config, workdir)
   # Lose the last checkpoint: the rerun repeats steps 4..6, but the history
@@ -147,7 +149,7 @@ def test_validators_score_each_evaluation_and_pick_checkpoints(tiny_config, tmp_
 
 
 def test_target_val_stays_unlabelled_in_training_and_leaves_the_labelled_target(tiny_config):
-  """Its labels choose settings only: the adaptation stream keeps its inputs, the oracle loses them."""
+  """Its labels only choose settings: adaptation keeps its inputs, the oracle loses them."""
   full = splits.load_domains(tiny_config.data)
   tiny_config.data.target_val_size = 40
   split = splits.load_domains(tiny_config.data)
@@ -155,10 +157,10 @@ def test_target_val_stays_unlabelled_in_training_and_leaves_the_labelled_target(
   assert len(split.target_val["label"]) == 40
   assert rows(split.target_val) <= rows(split.target_train)
   assert np.array_equal(split.target_train["input"], full.target_train["input"])
-  streams = (base.TARGET, base.TARGET_LABELLED)
+  streams = (core.TARGET, core.TARGET_LABELLED)
   sets = splits.training_sets(tiny_config, split, streams)
-  assert np.array_equal(sets[base.TARGET]["input"], full.target_train["input"])
-  labelled = sets[base.TARGET_LABELLED]
+  assert np.array_equal(sets[core.TARGET]["input"], full.target_train["input"])
+  labelled = sets[core.TARGET_LABELLED]
   assert len(labelled["label"]) == len(full.target_train["label"]) - 40
   assert not rows(labelled) & rows(split.target_val)
 

@@ -5,11 +5,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from benchmarks import bench
 from configs import dann_digits
-from experiments import bench
+from tljax import methods
 from tljax.errors import ConfigError
-from tljax.methods import base, mcc
-from tljax.train import build
+from tljax.methods import mcc
+from tljax.run import build
 
 
 def test_class_confusion_by_hand():
@@ -67,4 +68,4 @@ def test_mcc_refuses_bases_it_cannot_wrap(inner, message):
   config.method.name = "mcc"
   config.method.mcc.base = inner
   with pytest.raises(ConfigError, match=message):
-    base.create(config, 10)
+    methods.create(config, 10)

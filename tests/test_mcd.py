@@ -4,12 +4,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks import bench
 from configs import dann_digits
-from experiments import bench
-from tljax import models
-from tljax.methods import augment, base, mcd, update
-from tljax.train import optim
-from tljax.train import state as state_lib
+from tljax import methods, models
+from tljax.core import optim
+from tljax.core import state as state_lib
+from tljax.core import step as update
+from tljax.data import augment
+from tljax.methods import mcd
 
 
 def test_discrepancy_is_the_mean_absolute_difference_of_probabilities():
@@ -22,7 +24,7 @@ def _setup():
   config = dann_digits.get_config("tiny")
   config.method.name = "mcd"
   config.optim.weight_decay = 1e-2  # Would move frozen weights if a phase leaked.
-  method = base.create(config, 10)
+  method = methods.create(config, 10)
   classifier = models.build_classifier(config.model, 10)
   tx, lr_schedule = optim.make_optimizer(config.optim, config.train.num_steps)
   state = state_lib.create_train_state(jax.random.key(0), classifier, method, tx, (28, 28, 3))

@@ -3,6 +3,7 @@
 Each method's defining property is tested in its own file (test_coral.py, ...).
 """
 
+import dataclasses
 import json
 import os
 import re
@@ -10,16 +11,16 @@ import subprocess
 import sys
 
 import jax
+import ml_collections
 import numpy as np
 import pytest
 
+from benchmarks import bench
 from configs import dann_digits
-from experiments import bench
 from tests import helpers
-from tljax import methods
+from tljax import core, methods
 from tljax.errors import ConfigError
-from tljax.methods import base
-from tljax.train import build, loop
+from tljax.run import loop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER_METHODS = {
@@ -30,9 +31,48 @@ PAPER_METHODS = {
 
 def test_every_issue_method_is_registered_and_has_a_config_section():
   assert PAPER_METHODS <= set(methods.names())
-  config = dann_digits.get_config()
+  config = dann_digits.get_config("paper")  # The plain recipe changes no method setting.
   for name in methods.names():
-    assert dict(config.method[name]) == methods.find(name).defaults, name
+    assert dict(config.method[name]) == core.settings(methods.find(name)), name
+
+
+@pytest.mark.parametrize("name", methods.names())
+def test_a_method_built_from_the_config_equals_the_one_built_directly(name, tmp_path):
+  """A setting is declared once: the config section, `create` and the field defaults agree."""
+  config = dann_digits.get_config("paper")
+  config.method.name = name
+  helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "teacher")
+  created = methods.create(config, num_classes=10, input_shape=(28, 28, 3))
+  cls = methods.find(name)
+  section = config.method[name]
+  changed = {k: section[k] for k, v in core.settings(cls).items() if section[k] != v}
+  assert set(changed) <= {"teacher"}  # provide_teacher's; every other setting at its default.
+  model = ml_collections.FrozenConfigDict(config.model)
+  direct = cls(num_classes=10, num_steps=config.train.num_steps, model=model, **changed)
+  direct = dataclasses.replace(direct, input_shape=(28, 28, 3))
+  if hasattr(created, "wrapped"):  # mcc: its base method, built from the config or by name.
+    assert created.wrapped == direct.wrapped
+    created = dataclasses.replace(created, inner=None)
+  assert created == direct
+
+
+def test_settings_are_checked_by_their_declared_rule():
+  config = dann_digits.get_config("tiny")
+  for field, bad, rule in (
+    ("dann.trade_off", -1.0, ">= 0"),
+    ("mdd.margin", 0.0, "> 0"),
+    ("mcd.num_k", 0, "an integer > 0"),
+    ("cdan.map", "diagonal", "one of ['auto', 'full', 'random']"),
+    ("dann.discriminator_hidden", (0,), "layer widths"),
+  ):
+    name, key = field.split(".")
+    bad_config = config.copy_and_resolve_references()
+    with bad_config.unlocked():
+      bad_config.method.name = name
+      bad_config.method[name][key] = bad
+    message = re.escape(f"config.method.{field}={bad!r} must be ") + f".*{re.escape(rule)}"
+    with pytest.raises(ConfigError, match=message):
+      methods.create(bad_config, num_classes=10)
 
 
 @pytest.mark.parametrize("name", methods.names())
@@ -40,9 +80,7 @@ def test_method_steps_under_jit_with_finite_metrics_and_one_compile(name, tmp_pa
   config = dann_digits.get_config("tiny")
   config.method.name = name
   helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "teacher")
-  built = helpers.prepared(
-    build.build(config, (28, 28, 3), num_classes=10), config, np.random.default_rng(1)
-  )
+  built = helpers.built(config, (28, 28, 3), 10, np.random.default_rng(1))
   batch = bench.synthetic_batch(config, built.method.streams, np.random.default_rng(0))
   state = built.state
   before = jax.tree.map(np.array, state.params)  # The step donates (frees) its input state.
@@ -81,15 +119,15 @@ def test_unknown_method_and_bad_fields_are_one_line_config_errors():
   config = dann_digits.get_config("tiny")
   config.method.name = "dann2"
   with pytest.raises(ConfigError, match=r"config.method.name='dann2' is unknown; choose one of \["):
-    base.create(config, 10)
+    methods.create(config, 10)
   config.method.name = "cdan"
   config.method.cdan.map = "exact"
   with pytest.raises(ConfigError, match=r"config.method.cdan.map='exact' must be one of"):
-    base.create(config, 10)
+    methods.create(config, 10)
   config.method.name = "mcd"
   config.method.mcd.num_k = 0
   with pytest.raises(ConfigError, match="config.method.mcd.num_k=0 must be an integer > 0"):
-    base.create(config, 10)
+    methods.create(config, 10)
 
 
 TOY_METHOD = '''
@@ -99,24 +137,19 @@ import dataclasses
 
 import jax
 
-from tljax.methods import base
+from tljax import core, methods
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
-  streams = (base.SOURCE, base.TARGET)
-  defaults = {"trade_off": 0.1}
+class Method(core.Method):
+  streams = (core.SOURCE, core.TARGET)
   labels = {"target_entropy": "ent"}
 
-  trade_off: float = 0.1
-
-  @classmethod
-  def create(cls, setup):
-    return cls(trade_off=setup.get("trade_off", base.NON_NEGATIVE))
+  trade_off: float = core.setting(0.1, core.NON_NEGATIVE)
 
   def loss(self, out):
-    cls_loss, metrics = base.supervised(out, base.SOURCE)
-    probs = jax.nn.softmax(out.logits[base.TARGET])
+    cls_loss, metrics = core.supervised(out, core.SOURCE)
+    probs = jax.nn.softmax(out.logits[core.TARGET])
     entropy = -(probs * jax.numpy.log(probs + 1e-6)).sum(-1).mean()
     return cls_loss + self.trade_off * entropy, {**metrics, "target_entropy": entropy}
 '''
@@ -141,11 +174,14 @@ def test_no_shared_code_branches_on_a_method_name():
   names = "|".join(sorted(methods.names(), key=len, reverse=True))
   pattern = re.compile(rf"""(==|!=|\bin)\s*\(?["']({names})["']|["']({names})["']\s*(==|!=)""")
   shared = [
-    "tljax/train",
+    "tljax/core",
+    "tljax/losses",
+    "tljax/run",
     "tljax/models",
     "tljax/data",
+    "tljax/analysis",
     "experiments/dann.py",
-    "experiments/bench.py",
+    "benchmarks/bench.py",
   ]
   offenders = []
   for path in shared:

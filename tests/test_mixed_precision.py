@@ -6,7 +6,7 @@ import numpy as np
 
 from configs import dann_digits
 from tljax import models
-from tljax.train import build
+from tljax.run import build
 
 
 def _batch(config, seed=0):

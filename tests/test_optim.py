@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from configs import common
-from tljax.train import optim
+from tljax.core import optim
 
 
 def _optim_config(**overrides):

@@ -7,8 +7,10 @@ import pytest
 
 from configs import common
 from tljax import checkpoint
+from tljax.core import optim
+from tljax.data import splits
 from tljax.errors import ConfigError
-from tljax.train import build, optim, splits, validate
+from tljax.run import build, validate
 
 SHAPE = (12, 12, 3)
 

@@ -10,11 +10,14 @@ import textwrap
 import numpy as np
 import pytest
 
-from experiments import finished_run, grid_names, summarize
+from tests import helpers
 from tljax import checkpoint, files, metrics
+from tljax.analysis import runs as runs_lib
+from tljax.data import splits
 from tljax.errors import ConfigError, DataError
-from tljax.train import loop, splits
-from tljax.train import workdir as workdir_lib
+from tljax.run import finished as finished_run
+from tljax.run import loop, sweep
+from tljax.run import workdir as workdir_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -72,7 +75,7 @@ def test_a_workdir_in_use_by_another_process_is_refused_by_name(tiny_config, tmp
   holder = subprocess.Popen(
     [sys.executable, "-c", textwrap.dedent(f"""
       import sys, time
-      from tljax.train import workdir
+      from tljax.run import workdir
       with workdir.locked({workdir!r}):
         print("locked", flush=True)
         time.sleep(60)
@@ -130,12 +133,12 @@ def test_a_damaged_results_file_is_named_and_skipped(tmp_path, caplog):
   for seed, text in enumerate(['{"status": "finished", "seed": 0', None]):
     run = tmp_path / f"seed{seed}"
     run.mkdir()
-    good = {"status": "finished", "seed": seed, "config": {}, "target_test_accuracy": 0.5}
+    good = helpers.results(seed=seed)
     (run / "results.json").write_text(text if text is not None else json.dumps(good))
   with caplog.at_level("WARNING", logger="tljax"):
-    found = summarize.load_results([str(tmp_path)])
-  assert [r["seed"] for _, r in found] == [1]
-  assert "seed0/results.json" in caplog.text and not summarize.finished(str(tmp_path / "seed0"))
+    found = runs_lib.find([str(tmp_path)])
+  assert [run.results["seed"] for run in found] == [1]
+  assert "seed0/results.json" in caplog.text and not runs_lib.finished(str(tmp_path / "seed0"))
 
 
 # 5. A failed first start does not claim the workdir.
@@ -187,8 +190,8 @@ def test_sweep_refuses_a_finished_run_of_another_config(data_dir, tmp_path):
   bad_grid = _cli("sweep", *base[:3], "--grid=method.name=..")
   assert bad_grid.returncode == 2 and "cannot name a run directory" in _errors(bad_grid)[0]
   # A value with slashes (a TFDS name) names one directory inside the workdir, never a path.
-  assert grid_names.directory_name("../../escape") == ".._.._escape"
-  assert grid_names.directory_name("sentiment/tweets") == "sentiment_tweets"
+  assert sweep.directory_name("../../escape") == ".._.._escape"
+  assert sweep.directory_name("sentiment/tweets") == "sentiment_tweets"
 
 
 # 10. A resume remembers elapsed time, warnings and where the run ran.

@@ -1,7 +1,9 @@
 import json
 
-from experiments import finished_run, report
+from experiments import report
+from tests import helpers
 from tljax.analysis import transfer
+from tljax.run import finished as finished_run
 
 
 def test_transfer_summary_by_hand():
@@ -18,15 +20,8 @@ def test_a_constructed_negative_transfer_is_flagged(tmp_path):
     for seed, acc in enumerate(values):
       run = tmp_path / method / str(seed)
       run.mkdir(parents=True)
-      result = {
-        "status": "finished",
-        "method": method,
-        "seed": seed,
-        "source": "a",
-        "target": "b",
-        "target_test_accuracy": acc,
-        "proxy_a_distance": {"features": 1.0 if method == "dann" else 1.5},
-      }
+      pad = {"features": 1.0 if method == "dann" else 1.5}
+      result = helpers.results(method, seed, acc, proxy_a_distance=pad)
       (run / "results.json").write_text(json.dumps(result))
   report.main(["report", "--workdir", str(tmp_path), "--no_analysis"])
   text = (tmp_path / "report.md").read_text()
@@ -36,7 +31,7 @@ def test_a_constructed_negative_transfer_is_flagged(tmp_path):
 
 
 def test_analysis_recomputes_a_missing_pad_identically_and_draws_pngs(tiny_config, tmp_path):
-  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+  from tljax.run import loop  # pylint: disable=g-import-not-at-top
 
   workdir = tmp_path / "source_only"
   tiny_config.method.name = "source_only"

@@ -3,7 +3,8 @@
 import numpy as np
 
 from configs import dann_digits
-from tljax.train import reverse, splits
+from tljax.data import splits
+from tljax.run import reverse
 
 
 def test_reverse_dann_ranks_true_pseudo_labels_above_shuffled_ones(data_dir):

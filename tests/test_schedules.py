@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from tljax.methods.schedules import GRLSchedule
-from tljax.train import schedules
+from tljax.core import schedules
+from tljax.losses.grl import GRLSchedule
 
 # Hand-computed from the DANN paper's formulas with num_steps = 100:
 #   lr:  0.01 / (1 + 10 p)^0.75 -> p=0: 0.01; p=0.5: 0.01 / 6^0.75 = 0.0026084;

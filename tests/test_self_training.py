@@ -4,8 +4,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tljax.methods import augment, self_training
-from tljax.methods.classification import cross_entropy
+from tljax.core.classification import cross_entropy
+from tljax.data import augment
+from tljax.methods import self_training
 
 
 def test_pseudo_labels_below_the_threshold_are_masked():

@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 
 from configs import common
-from tljax import models
-from tljax.methods import base
-from tljax.train import create_train_state, make_optimizer, steps
+from tljax import methods, models
+from tljax.core import step as steps
+from tljax.core.optim import make_optimizer
+from tljax.core.state import create_train_state
 
 # The paper's network with BatchNorm and dropout, to cover batch_stats and rngs.
-DIGITS_BN = {"name": "dann_digits", "norm": "batch", "dropout": 0.1}
+DIGITS_BN = {"name": "digits_net", "norm": "batch", "dropout": 0.1}
 
 
 def _build(method="dann", model=None, ema_decay=0.0):
@@ -20,9 +21,9 @@ def _build(method="dann", model=None, ema_decay=0.0):
   config.method.name = method
   config.train.num_steps = 10
   classifier = models.build_classifier(config.model, num_classes=3)
-  transfer = base.create(config, num_classes=3)
+  transfer = methods.create(config, num_classes=3)
   tx, lr_schedule = make_optimizer(config.optim, num_steps=10)
-  size = 28 if config.model.name == "dann_digits" else 12
+  size = 28 if config.model.name == "digits_net" else 12
   state = create_train_state(jax.random.key(0), classifier, transfer, tx, (size, size, 3))
   step = jax.jit(
     steps.make_train_step(

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 
 from tljax import metrics
-from tljax.train import loop
+from tljax.run import loop
 
 
 def _events(workdir) -> dict[str, list[int]]:

@@ -12,13 +12,12 @@ import pytest
 
 from configs import dann_sentiment
 from tests import helpers
-from tljax import methods
+from tljax import core, methods
 from tljax.analysis import baselines
-from tljax.data import pipeline, text
+from tljax.data import pipeline, splits, text
 from tljax.data.builders import sentiment
 from tljax.errors import ConfigError, DataError
-from tljax.methods import base
-from tljax.train import build, splits, validate
+from tljax.run import build, validate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -156,7 +155,7 @@ def test_text_configs_validate_and_mismatches_are_one_line_errors():
   with pytest.raises(ConfigError, match="both domains must be images or both text"):
     validate.validate_config(config)
   config = dann_sentiment.get_config()
-  config.model.name = "dann_digits"
+  config.model.name = "digits_net"
   with pytest.raises(ConfigError, match="cannot read text; use"):
     validate.validate_config(config)
   config = dann_sentiment.get_config()
@@ -181,9 +180,8 @@ def test_every_method_takes_a_step_on_text(model, names, tmp_path):
     config.method.name = name
     shape = (vocab,) if model == "text_bag" else (10,)
     helpers.provide_teacher(config, shape, 2, tmp_path / name)
-    built = build.build(config, shape, num_classes=2)
     batch = {}
-    for stream in base.LABELLED:  # Every stream: the training sets of `Method.prepare`.
+    for stream in core.LABELLED:  # Every stream: the training sets of `Method.prepare`.
       inputs = (
         (rng.random((8, vocab)) < 0.1).astype(np.float32)
         if model == "text_bag"
@@ -192,7 +190,7 @@ def test_every_method_takes_a_step_on_text(model, names, tmp_path):
       batch[stream] = {"input": inputs}
       if stream != "target":
         batch[stream]["label"] = rng.integers(0, 2, 8)
-    built, _ = build.prepare(built, batch)
+    built = build.build(config, shape, 2, batch)
     batch = {stream: batch[stream] for stream in built.method.streams}
     state, metrics = built.train_step(built.state, batch, jax.random.key(0))
     assert all(np.isfinite(float(v)) for v in metrics.values()), (name, metrics)

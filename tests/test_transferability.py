@@ -73,8 +73,10 @@ def test_leep_and_nce_match_the_formulas_written_out():
 
 
 def test_rank_sources_scores_finished_runs_on_the_target(tiny_config, tmp_path):
-  from experiments import source_ranking  # pylint: disable=g-import-not-at-top
-  from tljax.train import loop  # pylint: disable=g-import-not-at-top
+  from tljax.run import (
+    loop,  # pylint: disable=g-import-not-at-top
+    source_ranking,  # pylint: disable=g-import-not-at-top
+  )
 
   runs = []
   for steps in (3, 6):

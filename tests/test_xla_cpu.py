@@ -5,7 +5,7 @@ from tljax import xla_cpu
 
 
 def test_fast_flag_matches_default_xla_on_the_digits_network(tmp_path):
-  args = ["--modes", "single", "--model", "dann_digits"]
+  args = ["--modes", "single", "--model", "digits_net"]
   _wait(
     _worker(tmp_path, 1, *args, "--tag", "_plain"),
     _worker(tmp_path, 1, *args, "--tag", "_fast", extra_xla_flags=xla_cpu.FAST_FLAG),

@@ -9,6 +9,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from tljax.core.state import param_name
 from tljax.errors import ConfigError, DataError
 
 
@@ -306,8 +307,3 @@ def init_from_pretrained(variables: dict, pretrained: dict, skip=()) -> tuple[di
   used = set(report["loaded"]) | set(report["skipped"])
   report["unused"] = sorted(name for name in pretrained if name not in used)
   return out, report
-
-
-def param_name(path) -> str:
-  """'classifier/backbone/Conv_0/kernel' for a tree_map_with_path key path."""
-  return "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)

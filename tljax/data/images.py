@@ -15,6 +15,8 @@ import os
 
 import numpy as np
 
+from tljax.errors import DataError
+
 log = logging.getLogger("tljax")
 
 _POOL: concurrent.futures.ThreadPoolExecutor | None = None
@@ -127,3 +129,29 @@ def read(images, index: np.ndarray, rng: np.random.Generator | None = None) -> n
   if isinstance(images, FileImages):
     return images[index].read(rng)
   return images[index]
+
+
+def match_channels(images: np.ndarray, channels: int) -> np.ndarray:
+  """Repeats a gray channel to `channels` (gray source digits vs RGB target)."""
+  have = images.shape[-1]
+  if have == channels:
+    return images
+  if have == 1:
+    return np.repeat(images, channels, axis=-1)
+  raise DataError(
+    f"cannot turn {have}-channel images into {channels} channels; set config.data.channels"
+  )
+
+
+def resize_images(images: np.ndarray, size: int, chunk: int = 4096) -> np.ndarray:
+  """Bilinear (antialiased) resize of uint8 [N, H, W, C] to [N, size, size, C]."""
+  import jax  # pylint: disable=g-import-not-at-top
+
+  if images.shape[1:3] == (size, size):
+    return images
+  out = []
+  for start in range(0, len(images), chunk):
+    part = images[start : start + chunk].astype(np.float32)
+    shape = (len(part), size, size, part.shape[-1])
+    out.append(np.asarray(jax.image.resize(part, shape, "bilinear", antialias=True)))
+  return np.clip(np.rint(np.concatenate(out)), 0, 255).astype(np.uint8)

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from tljax.data import benchmarks, domains, folders, images
+from tljax.data import benchmarks, folders, images
 from tljax.errors import ConfigError, DataError
 
 log = logging.getLogger("tljax")
@@ -78,8 +78,8 @@ def load(name: str, split: str, data, shard: tuple[int, int] = (0, 1)) -> tuple[
   arrays, builder = _read_split(name, split, data.data_dir, data.manual_dir, shard)
   names = _label_names(builder)
   if not is_text(name):
-    arrays["input"] = domains.match_channels(arrays["input"], data.channels)
-    arrays["input"] = domains.resize_images(arrays["input"], data.image_size)
+    arrays["input"] = images.match_channels(arrays["input"], data.channels)
+    arrays["input"] = images.resize_images(arrays["input"], data.image_size)
   return arrays, names
 
 

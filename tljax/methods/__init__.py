@@ -1,15 +1,19 @@
 """Transfer methods, one file each, found by name (`config.method.name`).
 
 A module in this package that defines a class `Method` (a subclass of
-`tljax.methods.base.Method`, the interface) is a method named after its file:
-adding one is adding a file, with no registry to edit. The other modules hold
-the interface and shared update (`base`, `update`) and shared maths (`grl`,
-`schedules`, `kernels`, `augment`, `classification`).
+`tljax.core.Method`, the interface) is a method named after its file: adding
+one is adding a file, with no registry to edit. This package holds methods
+only; their interface and step are in `tljax.core`, shared maths in
+`tljax.losses`.
 """
 
+import dataclasses
 import importlib
 import pkgutil
 
+import ml_collections
+
+from tljax import core
 from tljax.errors import ConfigError
 
 
@@ -22,20 +26,47 @@ def names() -> list[str]:
   return sorted(found)
 
 
-def find(name: str):
+def find(name: str) -> type[core.Method]:
   """The `Method` class of `tljax/methods/<name>.py`; ConfigError if there is none."""
-  module = _module(name) if name.isidentifier() else None
+  module = _module(name) if isinstance(name, str) and name.isidentifier() else None
   if not _is_method(module):
     raise ConfigError(f"config.method.name={name!r} is unknown; choose one of {names()}")
   return module.Method
 
 
-def _is_method(module) -> bool:
-  """Whether `module` defines a `Method` (base.py's own is the interface, not a method)."""
-  from tljax.methods import base  # pylint: disable=g-import-not-at-top  (base imports us)
+def build(setup: core.Setup, name: str) -> core.Method:
+  """The method `name` on the run `setup` describes (for runs, and methods that wrap one)."""
+  cls = find(name)
+  if cls.pretrained and not (setup.model.init_checkpoint or setup.model.torch_weights):
+    raise ConfigError(
+      f"method {name!r} fine-tunes from pretrained weights: set config.model.init_checkpoint "
+      "to a finished run (or model.torch_weights), as experiments.finetune does"
+    )
+  return cls.create(dataclasses.replace(setup, name=name))
 
+
+def create(config: ml_collections.ConfigDict, num_classes: int, input_shape=None) -> core.Method:
+  """The method `config.method.name`, built and checked against `config`."""
+  shape = None if input_shape is None else tuple(input_shape)
+  setup = core.Setup("", config.method, config.model, num_classes, config.train.num_steps, shape)
+  return build(setup, config.method.name)
+
+
+def config_section(name: str = "dann") -> ml_collections.ConfigDict:
+  """`config.method`: the chosen `name` plus every method's settings at their defaults.
+
+  `--config.method.name=coral --config.method.coral.trade_off=2` picks a
+  method and sets its fields; each method's file documents them and its recipe.
+  """
+  section = ml_collections.ConfigDict({"name": name})
+  for method in names():
+    section[method] = core.settings(find(method))
+  return section
+
+
+def _is_method(module) -> bool:
   method = getattr(module, "Method", None)
-  return isinstance(method, type) and issubclass(method, base.Method) and method is not base.Method
+  return isinstance(method, type) and issubclass(method, core.Method) and method is not core.Method
 
 
 def _module(name: str):

@@ -15,7 +15,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from tljax.methods import base
+from tljax import core
 
 
 def spectral_penalty(features: jax.Array, k: int) -> jax.Array:
@@ -25,23 +25,16 @@ def spectral_penalty(features: jax.Array, k: int) -> jax.Array:
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """Cross-entropy on labelled target images plus the BSS penalty."""
 
-  streams = (base.TARGET_LABELLED,)
-  defaults = {"trade_off": 0.001, "k": 1}
+  streams = (core.TARGET_LABELLED,)
   labels = {"bss": "bss"}
 
-  trade_off: float = 0.001
-  k: int = 1
-
-  @classmethod
-  def create(cls, setup):
-    return cls(
-      trade_off=setup.get("trade_off", base.NON_NEGATIVE), k=setup.get("k", base.POSITIVE_INT)
-    )
+  trade_off: float = core.setting(0.001, core.NON_NEGATIVE)
+  k: int = core.setting(1, core.POSITIVE_INT)
 
   def loss(self, out):
-    loss, metrics = base.supervised(out, base.TARGET_LABELLED)
-    penalty = spectral_penalty(out.features[base.TARGET_LABELLED], self.k)
+    loss, metrics = core.supervised(out, core.TARGET_LABELLED)
+    penalty = spectral_penalty(out.features[core.TARGET_LABELLED], self.k)
     return loss + self.trade_off * penalty, {**metrics, "bss": penalty}

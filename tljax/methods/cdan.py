@@ -16,18 +16,20 @@ domain loss is weighted by 1 + exp(-H(g)), normalised to mean 1 per domain,
 so confident predictions count more.
 
 Recipe: the paper's (trade-off 1, DANN's λ schedule, randomized above 4096
-dimensions with d = 1024). On the digits network D·K = 768 · 10, so the map
-is randomized. The discriminator's width is `config.model.discriminator_hidden`.
+dimensions with d = 1024, a 100-unit discriminator; tljax's digits recipe
+widens it to 500-500). On the digits network D·K = 768 · 10, so the map is
+randomized.
 """
 
 import dataclasses
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from tljax.methods import base, dann, schedules
-from tljax.models.discriminator import DomainDiscriminator
+from tljax import core
+from tljax.losses import adversarial
+from tljax.losses import entropy as entropy_lib
+from tljax.losses.grl import GRLSchedule
 
 MAPS = ("auto", "full", "random")
 
@@ -42,14 +44,9 @@ def randomized_map(features, probs, r_f: jax.Array, r_g: jax.Array) -> jax.Array
   return (features @ r_f) * (probs @ r_g) / jnp.sqrt(jnp.float32(r_f.shape[1]))
 
 
-def entropy(probs: jax.Array) -> jax.Array:
-  """H(g) per row of probabilities [N, K] -> [N]."""
-  return -jnp.sum(probs * jnp.log(probs + 1e-5), axis=-1)
-
-
 def entropy_weights(probs: jax.Array, num_source: int) -> jax.Array:
   """1 + exp(-H(g)), rescaled to mean 1 within the source rows and within the target rows."""
-  w = 1.0 + jnp.exp(-entropy(probs))
+  w = entropy_lib.certainty(probs)
   w_s, w_t = w[:num_source], w[num_source:]
   return jnp.concatenate([w_s / w_s.mean(), w_t / w_t.mean()])
 
@@ -62,42 +59,33 @@ def conditioned(features: jax.Array, probs: jax.Array, state: dict) -> jax.Array
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """CDAN: adversarial alignment of the multilinear map of features and predictions."""
 
-  streams = (base.SOURCE, base.TARGET)
-  defaults = {
-    "trade_off": 1.0,
-    "grl_gamma": 10.0,
-    "grl_max": 1.0,
-    "entropy": False,
-    "map": "auto",  # "auto": "random" above max_full_dim, else "full".
-    "max_full_dim": 4096,
-    "random_dim": 1024,
-  }
-  labels = dann.ADVERSARIAL_LABELS
+  streams = (core.SOURCE, core.TARGET)
+  labels = adversarial.LABELS
 
-  trade_off: float = 1.0
-  grl: schedules.GRLSchedule = schedules.GRLSchedule()
-  entropy: bool = False
-  map: str = "auto"
-  max_full_dim: int = 4096
-  random_dim: int = 1024
-  discriminator: nn.Module = DomainDiscriminator()
+  trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
+  grl_gamma: float = core.setting(10.0, core.NON_NEGATIVE)
+  grl_max: float = core.setting(1.0, core.NON_NEGATIVE)
+  discriminator_hidden: tuple[int, ...] = core.setting((100,), core.WIDTHS)
+  entropy: bool = core.setting(False, core.BOOL)
+  map: str = core.setting("auto", core.one_of(MAPS))  # "auto": "random" above max_full_dim.
+  max_full_dim: int = core.setting(4096, core.POSITIVE_INT)
+  random_dim: int = core.setting(1024, core.POSITIVE_INT)
 
-  @classmethod
-  def create(cls, setup: base.Setup) -> "Method":
-    return cls(
-      trade_off=setup.get("trade_off", base.NON_NEGATIVE),
-      grl=schedules.GRLSchedule.create(setup),
-      entropy=bool(setup.get("entropy")),
-      map=setup.get("map", base.one_of(MAPS)),
-      max_full_dim=setup.get("max_full_dim", base.POSITIVE_INT),
-      random_dim=setup.get("random_dim", base.POSITIVE_INT),
-      discriminator=dann.discriminator(setup.model),
-    )
+  @property
+  def grl(self) -> GRLSchedule:
+    return GRLSchedule(self.num_steps, self.grl_gamma, self.grl_max)
 
-  def init(self, rng, logits, features) -> base.Extras:
+  @property
+  def discriminator(self):
+    return adversarial.discriminator(self.discriminator_hidden, self.model)
+
+  def monitors(self) -> list:
+    return [adversarial.CollapseMonitor(method=self.name)]
+
+  def init(self, rng, logits, features) -> core.Extras:
     """The discriminator, and R_f, R_g when the map is randomized (D·K above the threshold)."""
     d, k = features.shape[-1], logits.shape[-1]
     map_rng, disc_rng = jax.random.split(rng)
@@ -109,18 +97,18 @@ class Method(base.Method):
         "r_g": jax.random.normal(rg_rng, (k, self.random_dim)),
       }
     mapped = conditioned(features, jax.nn.softmax(logits), state)
-    params, batch_stats = base.init_network(self.discriminator, disc_rng, mapped)
-    return base.Extras({"discriminator": params}, {"discriminator": batch_stats}, state)
+    params, batch_stats = core.init_network(self.discriminator, disc_rng, mapped)
+    return core.Extras({"discriminator": params}, {"discriminator": batch_stats}, state)
 
   def loss(self, out):
-    cls_loss, metrics = base.supervised(out, base.SOURCE)
+    cls_loss, metrics = core.supervised(out, core.SOURCE)
     coeff = self.grl(out.step)
-    num_source = out.features[base.SOURCE].shape[0]
-    features = jnp.concatenate([out.features[base.SOURCE], out.features[base.TARGET]])
-    logits = jnp.concatenate([out.logits[base.SOURCE], out.logits[base.TARGET]])
+    num_source = out.features[core.SOURCE].shape[0]
+    features = jnp.concatenate([out.features[core.SOURCE], out.features[core.TARGET]])
+    logits = jnp.concatenate([out.logits[core.SOURCE], out.logits[core.TARGET]])
     probs = jax.lax.stop_gradient(jax.nn.softmax(logits))
     weights = entropy_weights(probs, num_source) if self.entropy else None
-    domain, domain_metrics = dann.adversarial_domain_terms(
+    domain, domain_metrics = adversarial.domain_terms(
       lambda h: out.apply("discriminator", self.discriminator, h),
       conditioned(features, probs, out.method_state),
       num_source,

@@ -3,12 +3,13 @@
     L = L_task(source) + trade_off * Σ_i w_i L_domain(T(f_i, g_i)) / Σ_i w_i,
     w_i = 1 + exp(-H(g_i))
 
-Everything else is `cdan` (see that file); its fields live under
+Everything else is `cdan` (see that file); its settings live under
 `config.method.cdan_e`, with `entropy` on.
 """
 
 import dataclasses
 
+from tljax import core
 from tljax.methods import cdan
 
 
@@ -16,4 +17,4 @@ from tljax.methods import cdan
 class Method(cdan.Method):
   """CDAN with each example's domain loss weighted by its prediction's certainty."""
 
-  defaults = {**cdan.Method.defaults, "entropy": True}
+  entropy: bool = core.setting(True, core.BOOL)

@@ -24,12 +24,10 @@ import logging
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 
-from tljax import checkpoint
+from tljax import checkpoint, core
 from tljax.errors import ConfigError
-from tljax.methods import base
 from tljax.models.heads import MLP
 
 log = logging.getLogger("tljax")
@@ -58,33 +56,26 @@ def soft_cross_entropy(logits: jax.Array, targets: jax.Array) -> jax.Array:
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """Target cross-entropy plus the pretrained source head trained on translated labels."""
 
-  streams = (base.TARGET_LABELLED,)
+  streams = (core.TARGET_LABELLED,)
   pretrained = True
-  defaults = {"trade_off": 2.3}
   labels = {"relation_loss": "rel"}
 
-  trade_off: float = 2.3
-  init_checkpoint: str = ""
-  model: ml_collections.FrozenConfigDict | None = None
-  num_classes: int = 0
+  trade_off: float = core.setting(2.3, core.NON_NEGATIVE)
 
-  @classmethod
-  def create(cls, setup):
-    if not setup.model.init_checkpoint:
+  @property
+  def init_checkpoint(self) -> str:
+    return self.model.init_checkpoint
+
+  def check(self, setup) -> None:
+    if not self.model.init_checkpoint:
       raise ConfigError(
         "co_tuning keeps the pretrained head of config.model.init_checkpoint: set it to a "
         "finished run of this model (torchvision weights carry no tljax head)"
       )
-    checkpoint.read_classifier(setup.model.init_checkpoint)  # Checked before data is loaded.
-    return cls(
-      trade_off=setup.get("trade_off", base.NON_NEGATIVE),
-      init_checkpoint=setup.model.init_checkpoint,
-      model=ml_collections.FrozenConfigDict(setup.model),
-      num_classes=setup.num_classes,
-    )
+    checkpoint.read_classifier(self.model.init_checkpoint)  # Checked before data is loaded.
 
   def source_head(self, source_classes: int) -> MLP:
     m = self.model
@@ -94,7 +85,7 @@ class Method(base.Method):
     del logits
     pretrained = checkpoint.read_classifier(self.init_checkpoint)
     source_classes = checkpoint.output_classes(pretrained)
-    params, stats = base.init_network(self.source_head(source_classes), rng, features)
+    params, stats = core.init_network(self.source_head(source_classes), rng, features)
     loaded = {"params": pretrained["params"].get("head", {})}
     loaded["batch_stats"] = pretrained["batch_stats"].get("head", {})
     for name, fresh in (("params", params), ("batch_stats", stats)):
@@ -106,10 +97,10 @@ class Method(base.Method):
           f"{shapes[1]} do not fit this model's head {shapes[0]}; give a run of the same model"
         )
     loaded = jax.tree.map(jnp.asarray, loaded)  # Own buffers (the step donates them).
-    return base.Extras({"source_head": loaded["params"]}, {"source_head": loaded["batch_stats"]})
+    return core.Extras({"source_head": loaded["params"]}, {"source_head": loaded["batch_stats"]})
 
   def prepare(self, start):
-    labelled = start.sets[base.TARGET_LABELLED]
+    labelled = start.sets[core.TARGET_LABELLED]
     _, features = start.outputs(labelled["input"])
     head = start.variables["params"]["source_head"]
     stats = start.variables["batch_stats"]["source_head"]
@@ -124,12 +115,12 @@ class Method(base.Method):
       "examples; most likely source class per target class: %s",
       r.shape[0], r.shape[1], len(labelled["label"]), pairs,
     )  # fmt: skip
-    return base.Prepared(state={"relation": jnp.asarray(r)})
+    return core.Prepared(state={"relation": jnp.asarray(r)})
 
   def loss(self, out):
-    loss, metrics = base.supervised(out, base.TARGET_LABELLED)
-    labels = out.batch[base.TARGET_LABELLED]["label"]
-    features = out.features[base.TARGET_LABELLED]
+    loss, metrics = core.supervised(out, core.TARGET_LABELLED)
+    labels = out.batch[core.TARGET_LABELLED]["label"]
+    features = out.features[core.TARGET_LABELLED]
     relation_matrix = out.method_state["relation"]
     module = self.source_head(relation_matrix.shape[1])
     source_logits = out.apply("source_head", module, features)

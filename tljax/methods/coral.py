@@ -21,7 +21,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from tljax.methods import base
+from tljax import core
 
 
 def covariance(features: jax.Array) -> jax.Array:
@@ -38,20 +38,15 @@ def coral_loss(source: jax.Array, target: jax.Array) -> jax.Array:
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """Deep CORAL: source cross-entropy + covariance alignment of the features."""
 
-  streams = (base.SOURCE, base.TARGET)
-  defaults = {"trade_off": 1000.0}
+  streams = (core.SOURCE, core.TARGET)
   labels = {"coral_loss": "coral"}
 
-  trade_off: float = 1000.0
-
-  @classmethod
-  def create(cls, setup: base.Setup) -> "Method":
-    return cls(trade_off=setup.get("trade_off", base.NON_NEGATIVE))
+  trade_off: float = core.setting(1000.0, core.NON_NEGATIVE)
 
   def loss(self, out):
-    cls_loss, metrics = base.supervised(out, base.SOURCE)
-    coral = coral_loss(out.features[base.SOURCE], out.features[base.TARGET])
+    cls_loss, metrics = core.supervised(out, core.SOURCE)
+    coral = coral_loss(out.features[core.SOURCE], out.features[core.TARGET])
     return cls_loss + self.trade_off * coral, {**metrics, "coral_loss": coral}

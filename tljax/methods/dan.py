@@ -17,7 +17,8 @@ import dataclasses
 
 import jax.numpy as jnp
 
-from tljax.methods import base, kernels
+from tljax import core
+from tljax.losses import kernels
 
 PAPER_MULTIPLIERS = tuple(2.0 ** (k / 2) for k in range(-16, 17))  # 2^-8 .. 2^8, step 2^(1/2).
 
@@ -29,11 +30,16 @@ def mk_mmd2(source, target, estimator: str = "linear", multipliers=PAPER_MULTIPL
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(kernels.MMDMethod):
+class Method(core.Method):
   """DAN: source cross-entropy + multi-kernel MMD between the domains' features."""
 
-  defaults = {"trade_off": 1.0, "estimator": "linear"}
+  streams = (core.SOURCE, core.TARGET)
   labels = {"mmd": "mmd"}
 
-  def discrepancy(self, out):
-    return mk_mmd2(out.features[base.SOURCE], out.features[base.TARGET], self.estimator)
+  trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
+  estimator: str = core.setting("linear", core.one_of(kernels.ESTIMATORS))
+
+  def loss(self, out):
+    cls_loss, metrics = core.supervised(out, core.SOURCE)
+    mmd = mk_mmd2(out.features[core.SOURCE], out.features[core.TARGET], self.estimator)
+    return cls_loss + self.trade_off * mmd, {**metrics, "mmd": mmd}

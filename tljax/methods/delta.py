@@ -30,13 +30,13 @@ import logging
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import optax
 
-from tljax import models
+from tljax import core, models
+from tljax.core import classification
+from tljax.core import step as step_lib
 from tljax.errors import ConfigError
-from tljax.methods import base, classification, update
 from tljax.models.heads import MLP
 
 log = logging.getLogger("tljax")
@@ -66,49 +66,26 @@ def key(path: str) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """Cross-entropy on labelled target images, feature maps held near the pretrained ones."""
 
-  streams = (base.TARGET_LABELLED,)
+  streams = (core.TARGET_LABELLED,)
   pretrained = True
-  defaults = {
-    "trade_off": 0.5,
-    "head_trade_off": 0.01,
-    "attention": True,
-    "attention_steps": 200,
-    "attention_examples": 512,
-    "layers": DEFAULT_LAYERS,
-  }
   labels = {"feature_maps": "fm"}
 
-  trade_off: float = 0.5
-  head_trade_off: float = 0.01
-  attention: bool = True
-  attention_steps: int = 200
-  attention_examples: int = 512
-  layers: str = DEFAULT_LAYERS
-  model: ml_collections.FrozenConfigDict | None = None
-  num_classes: int = 0
-
-  @classmethod
-  def create(cls, setup):
-    return cls(
-      trade_off=setup.get("trade_off", base.NON_NEGATIVE),
-      head_trade_off=setup.get("head_trade_off", base.NON_NEGATIVE),
-      attention=setup.get("attention", base.one_of((True, False))),
-      attention_steps=setup.get("attention_steps", base.POSITIVE_INT),
-      attention_examples=setup.get("attention_examples", base.POSITIVE_INT),
-      layers=setup.get("layers"),
-      model=ml_collections.FrozenConfigDict(setup.model),
-      num_classes=setup.num_classes,
-    )
+  trade_off: float = core.setting(0.5, core.NON_NEGATIVE)
+  head_trade_off: float = core.setting(0.01, core.NON_NEGATIVE)
+  attention: bool = core.setting(True, core.BOOL)
+  attention_steps: int = core.setting(200, core.POSITIVE_INT)
+  attention_examples: int = core.setting(512, core.POSITIVE_INT)
+  layers: str = core.setting(DEFAULT_LAYERS)  # A regex over module paths.
 
   @property
   def capture(self) -> str:
     return self.layers
 
   def prepare(self, start):
-    labelled = start.sets[base.TARGET_LABELLED]
+    labelled = start.sets[core.TARGET_LABELLED]
     order = np.random.default_rng(0).permutation(len(labelled["label"]))
     take = np.sort(order[: self.attention_examples])
     x, y = jnp.asarray(labelled["input"][take]), jnp.asarray(labelled["label"][take])
@@ -136,7 +113,7 @@ class Method(base.Method):
       "from channel ablation" if self.attention else "uniform",
     )
     start_variables = jax.tree.map(jnp.copy, start.classifier_variables())  # Own buffers.
-    return base.Prepared(state={"start": start_variables, "attention": attention})
+    return core.Prepared(state={"start": start_variables, "attention": attention})
 
   def _fit_head(self, variables, start, x, y) -> dict:
     """The classifier's variables with its head fitted on frozen pretrained features."""
@@ -190,16 +167,16 @@ class Method(base.Method):
     """{path: output} of the frozen start network on `inputs`, evaluation mode."""
     classifier = models.build_classifier(self.model, self.num_classes)
     _, inner = classifier.apply(
-      variables, inputs, train=False, capture_intermediates=update.capturing(self.layers),
+      variables, inputs, train=False, capture_intermediates=step_lib.capturing(self.layers),
       mutable=["intermediates"],
     )  # fmt: skip
-    return update.captured(inner.get("intermediates", {}))
+    return step_lib.captured(inner.get("intermediates", {}))
 
   def loss(self, out):
-    loss, metrics = base.supervised(out, base.TARGET_LABELLED)
+    loss, metrics = core.supervised(out, core.TARGET_LABELLED)
     state = out.method_state
-    start_inner = self.start_feature_maps(state["start"], out.inputs[base.TARGET_LABELLED])
-    current = out.intermediates[base.TARGET_LABELLED]
+    start_inner = self.start_feature_maps(state["start"], out.inputs[core.TARGET_LABELLED])
+    current = out.intermediates[core.TARGET_LABELLED]
     omega = sum(
       feature_map_distance(
         current[path], jax.lax.stop_gradient(start_inner[path]), state["attention"][key(path)]

@@ -18,11 +18,9 @@ import os
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import ml_collections
 
-from tljax import checkpoint, models
+from tljax import checkpoint, core, models
 from tljax.errors import ConfigError
-from tljax.methods import base
 
 
 def soft_cross_entropy(student: jax.Array, teacher: jax.Array, temperature: float) -> jax.Array:
@@ -34,61 +32,51 @@ def soft_cross_entropy(student: jax.Array, teacher: jax.Array, temperature: floa
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """Source cross-entropy plus distillation of a frozen teacher on target images."""
 
-  streams = (base.SOURCE, base.TARGET)
-  defaults = {"teacher": "", "temperature": 2.0, "trade_off": 1.0}
+  streams = (core.SOURCE, core.TARGET)
   labels = {"distill_loss": "kd", "agreement": "agree"}
 
-  teacher: str = ""
-  temperature: float = 2.0
-  trade_off: float = 1.0
-  model: ml_collections.FrozenConfigDict | None = None  # The student's (and teacher's) model.
-  num_classes: int = 0
+  teacher: str = core.setting("")  # A finished run's workdir.
+  temperature: float = core.setting(2.0, core.POSITIVE)
+  trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
 
   @property
   def classifier(self) -> nn.Module:
     return models.build_classifier(self.model, self.num_classes)
 
-  @classmethod
-  def create(cls, setup):
-    teacher = setup.get("teacher")
+  def check(self, setup) -> None:
+    teacher = self.teacher
     if not teacher or not os.path.isdir(os.path.expanduser(teacher)):
       raise ConfigError(
         f"config.method.distill.teacher={teacher!r}: give the workdir of a finished run of "
         "this config's model on the source (e.g. a source_only or dann run)"
       )
-    checkpoint.read_classifier(teacher)  # Checked here, before any data is loaded.
-    return cls(
-      teacher=os.path.expanduser(teacher),
-      temperature=setup.get("temperature", base.POSITIVE),
-      trade_off=setup.get("trade_off", base.NON_NEGATIVE),
-      model=ml_collections.FrozenConfigDict(setup.model),
-      num_classes=setup.num_classes,
-    )
+    checkpoint.read_classifier(os.path.expanduser(teacher))  # Checked before data is loaded.
 
   def init(self, rng, logits, features):
     del rng, features
-    teacher = jax.tree.map(jnp.asarray, checkpoint.read_classifier(self.teacher))  # Own buffers.
+    teacher = checkpoint.read_classifier(os.path.expanduser(self.teacher))
+    teacher = jax.tree.map(jnp.asarray, teacher)  # Own buffers.
     out = checkpoint.output_classes(teacher)
     if out != logits.shape[-1]:
       raise ConfigError(
         f"config.method.distill.teacher={self.teacher!r} predicts {out} classes, the run "
         f"{logits.shape[-1]}: the teacher must share the student's model and classes"
       )
-    return base.Extras(state={"teacher": teacher})
+    return core.Extras(state={"teacher": teacher})
 
   def loss(self, out):
-    loss, metrics = base.supervised(out, base.SOURCE)
+    loss, metrics = core.supervised(out, core.SOURCE)
     teacher = out.method_state["teacher"]
     variables = {"params": teacher["params"]}
     if teacher["batch_stats"]:
       variables["batch_stats"] = teacher["batch_stats"]
-    target_inputs = out.batch[base.TARGET]["input"]
+    target_inputs = out.batch[core.TARGET]["input"]
     teacher_logits, _ = self.classifier.apply(variables, target_inputs, train=False)
     teacher_logits = jax.lax.stop_gradient(teacher_logits)
-    student = out.logits[base.TARGET]
+    student = out.logits[core.TARGET]
     kd = soft_cross_entropy(student, teacher_logits, self.temperature).mean()
     agreement = (student.argmax(-1) == teacher_logits.argmax(-1)).mean()
     return loss + self.trade_off * kd, {**metrics, "distill_loss": kd, "agreement": agreement}

@@ -26,9 +26,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tljax.methods import base, classification
-from tljax.methods.dann import domain_correct, domain_loss
-from tljax.methods.instance_weights import SIDE, effective_sample_size, pool
+from tljax import core
+from tljax.core import classification
+from tljax.losses.adversarial import domain_correct, domain_labels, domain_loss
+from tljax.losses.instance_weights import SIDE, effective_sample_size, pool
 from tljax.models.discriminator import DomainDiscriminator
 
 
@@ -51,30 +52,25 @@ def pooled_size(shape) -> int:
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """Source cross-entropy weighted by a domain classifier's density ratio."""
 
-  streams = (base.SOURCE, base.TARGET)
-  defaults = {"clip": 10.0, "warmup_fraction": 0.1, "hidden": (), "on": "features"}
+  streams = (core.SOURCE, core.TARGET)
   labels = {"domain_loss": "dom", "ess": "ess", "max_weight": "wmax"}
 
-  clip: float = 10.0
-  warmup_steps: int = 0
-  hidden: tuple[int, ...] = ()
-  on: str = "features"
-  input_size: int = 0  # Length of a pooled input (on="inputs").
+  clip: float = core.setting(10.0, (lambda v: v > 1, "> 1 (the largest weight)"))
+  warmup_fraction: float = core.setting(0.1, (lambda v: 0 <= v < 1, "in [0, 1)"))
+  hidden: tuple[int, ...] = core.setting((), core.WIDTHS)  # (): logistic regression.
+  on: str = core.setting("features", core.one_of(("features", "inputs")))
 
-  @classmethod
-  def create(cls, setup):
-    warmup = setup.get("warmup_fraction", (lambda v: 0 <= v < 1, "in [0, 1)"))
-    on = setup.get("on", base.one_of(("features", "inputs")))
-    return cls(
-      clip=setup.get("clip", (lambda v: v > 1, "> 1 (the largest weight)")),
-      warmup_steps=int(warmup * setup.num_steps),
-      hidden=tuple(setup.get("hidden")),
-      on=on,
-      input_size=pooled_size(setup.input_shape) if on == "inputs" else 0,
-    )
+  @property
+  def warmup_steps(self) -> int:
+    return int(self.warmup_fraction * self.num_steps)
+
+  @property
+  def input_size(self) -> int:
+    """Length of a pooled input (on="inputs"); 0 while the input shape is unknown."""
+    return pooled_size(self.input_shape)
 
   @property
   def domain_classifier(self):
@@ -84,21 +80,21 @@ class Method(base.Method):
     del logits
     if self.on == "inputs":
       if not self.input_size:
-        raise ValueError("iw_erm on='inputs' needs the input shape: base.create(..., input_shape)")
+        raise ValueError("iw_erm on='inputs' needs the input shape (methods.create's input_shape)")
       features = jnp.zeros((2, self.input_size))
-    params, stats = base.init_network(self.domain_classifier, rng, features)
-    return base.Extras(params={"domain": params}, batch_stats={"domain": stats})
+    params, stats = core.init_network(self.domain_classifier, rng, features)
+    return core.Extras(params={"domain": params}, batch_stats={"domain": stats})
 
   def loss(self, out):
-    source_logits = out.logits[base.SOURCE]
-    labels = out.batch[base.SOURCE]["label"]
+    source_logits = out.logits[core.SOURCE]
+    labels = out.batch[core.SOURCE]["label"]
     if self.on == "inputs":
       seen = pool(jnp.concatenate([out.batch[s]["input"] for s in self.streams]))
     else:
-      seen = jnp.concatenate([out.features[base.SOURCE], out.features[base.TARGET]])
+      seen = jnp.concatenate([out.features[core.SOURCE], out.features[core.TARGET]])
     d = out.apply("domain", self.domain_classifier, jax.lax.stop_gradient(seen))
     n = source_logits.shape[0]
-    domains = jnp.concatenate([jnp.zeros(n), jnp.ones(seen.shape[0] - n)])
+    domains = domain_labels(n, seen.shape[0])
     d_loss = domain_loss(d, domains).mean()
     w = normalized_weights(jax.lax.stop_gradient(d[:n]), self.clip)
     w = jnp.where(out.step < self.warmup_steps, jnp.ones_like(w), w)

@@ -25,7 +25,8 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from tljax.methods import base, kernels
+from tljax import core
+from tljax.losses import kernels
 
 FEATURE_MULTIPLIERS = tuple(2.0**k for k in range(-3, 2))
 PREDICTION_SIGMA = 0.92
@@ -42,18 +43,21 @@ def jmmd2(source: tuple, target: tuple, estimator: str = "linear") -> jax.Array:
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(kernels.MMDMethod):
+class Method(core.Method):
   """JAN: source cross-entropy + joint MMD of (features, predictions)."""
 
-  defaults = {"trade_off": 1.0, "estimator": "unbiased"}
+  streams = (core.SOURCE, core.TARGET)
   labels = {"jmmd": "jmmd"}
 
-  estimator: str = "unbiased"
+  trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
+  estimator: str = core.setting("unbiased", core.one_of(kernels.ESTIMATORS))
 
-  def discrepancy(self, out):
-    s, t = base.SOURCE, base.TARGET
-    return jmmd2(
+  def loss(self, out):
+    cls_loss, metrics = core.supervised(out, core.SOURCE)
+    s, t = core.SOURCE, core.TARGET
+    jmmd = jmmd2(
       (out.features[s], jax.nn.softmax(out.logits[s])),
       (out.features[t], jax.nn.softmax(out.logits[t])),
       self.estimator,
     )
+    return cls_loss + self.trade_off * jmmd, {**metrics, "jmmd": jmmd}

@@ -20,7 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tljax.methods import base, instance_weights
+from tljax import core
+from tljax.losses import instance_weights
 
 
 @jax.jit
@@ -54,24 +55,18 @@ def kliep_weights(
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """Source cross-entropy weighted by KLIEP's density ratio, fitted before training."""
 
-  streams = (base.SOURCE,)
-  defaults = {"centres": 100, "iterations": 2000, "space": "pixels"}
+  streams = (core.SOURCE,)
   labels = {"ess": "ess"}
 
-  centres: int = 100
-  iterations: int = 2000
-  space: str = "pixels"
+  centres: int = core.setting(100, core.POSITIVE_INT)
+  iterations: int = core.setting(2000, core.POSITIVE_INT)
+  space: str = core.setting("pixels", core.one_of(instance_weights.SPACES))
 
-  @classmethod
-  def create(cls, setup):
-    return cls(
-      centres=setup.get("centres", base.POSITIVE_INT),
-      iterations=setup.get("iterations", base.POSITIVE_INT),
-      space=instance_weights.check_space(setup),
-    )
+  def check(self, setup) -> None:
+    instance_weights.check_space(self)
 
   def prepare(self, start):
     solve = lambda s, t, width: kliep_weights(s, t, width, self.centres, self.iterations)  # noqa: E731

@@ -20,7 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tljax.methods import base, instance_weights
+from tljax import core
+from tljax.losses import instance_weights
 
 
 def project(v: jax.Array, upper: float, low_sum: float, high_sum: float) -> jax.Array:
@@ -75,24 +76,18 @@ def kmm_weights(
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """Source cross-entropy weighted by KMM's weights, computed before training."""
 
-  streams = (base.SOURCE,)
-  defaults = {"upper": 1000.0, "iterations": 2000, "space": "pixels"}
+  streams = (core.SOURCE,)
   labels = {"ess": "ess"}
 
-  upper: float = 1000.0
-  iterations: int = 2000
-  space: str = "pixels"
+  upper: float = core.setting(1000.0, core.POSITIVE)
+  iterations: int = core.setting(2000, core.POSITIVE_INT)
+  space: str = core.setting("pixels", core.one_of(instance_weights.SPACES))
 
-  @classmethod
-  def create(cls, setup):
-    return cls(
-      upper=setup.get("upper", base.POSITIVE),
-      iterations=setup.get("iterations", base.POSITIVE_INT),
-      space=instance_weights.check_space(setup),
-    )
+  def check(self, setup) -> None:
+    instance_weights.check_space(self)
 
   def prepare(self, start):
     solve = lambda s, t, width: kmm_weights(s, t, width, self.upper, iterations=self.iterations)  # noqa: E731

@@ -19,15 +19,15 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
+from tljax import core, methods
 from tljax.errors import ConfigError
-from tljax.methods import base
+from tljax.losses import entropy
 
 
 def class_confusion(logits: jax.Array, temperature: float) -> jax.Array:
   """L_MCC of target logits [B, K] (see the module docstring); weights without gradient."""
   probs = jax.nn.softmax(logits / temperature)
-  h = -jnp.sum(probs * jnp.log(probs + 1e-5), axis=-1)
-  w = jax.lax.stop_gradient(1.0 + jnp.exp(-h))
+  w = entropy.certainty(probs)
   w = logits.shape[0] * w / w.sum()
   confusion = (probs * w[:, None]).T @ probs
   confusion = confusion / confusion.sum(axis=1, keepdims=True)
@@ -36,52 +36,60 @@ def class_confusion(logits: jax.Array, temperature: float) -> jax.Array:
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """MCC on the target's predictions, added to a base method's loss."""
 
-  defaults = {"trade_off": 1.0, "temperature": 2.5, "base": "source_only"}
-
-  trade_off: float = 1.0
-  temperature: float = 2.5
-  inner: base.Method = base.Method()
+  trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
+  temperature: float = core.setting(2.5, core.POSITIVE)
+  base: str = core.setting("source_only")  # The method MCC is added to.
+  inner: core.Method | None = None  # `base` as the run configures it; None: at its defaults.
 
   @classmethod
-  def create(cls, setup: base.Setup) -> "Method":
-    name = setup.get("base")
-    if name == "mcc":
+  def create(cls, setup: core.Setup) -> "Method":
+    method = super().create(setup)
+    if method.base == "mcc":
       raise ConfigError("config.method.mcc.base='mcc' would wrap itself; choose another method")
-    inner = setup.build(name)
-    if type(inner).update is not base.Method.update:
+    inner = methods.build(setup, method.base)
+    if type(inner).update is not core.Method.update:
       raise ConfigError(
-        f"config.method.mcc.base={name!r} has its own update; choose a method with one "
+        f"config.method.mcc.base={method.base!r} has its own update; choose a method with one "
         "gradient step per train step (e.g. source_only, dann, cdan)"
       )
-    if base.TARGET_LABELLED in inner.streams:
-      raise ConfigError(f"config.method.mcc.base={name!r} trains on target labels; MCC adapts")
-    return cls(
-      trade_off=setup.get("trade_off", base.NON_NEGATIVE),
-      temperature=setup.get("temperature", base.POSITIVE),
-      inner=inner,
-    )
+    if inner.reads_target_labels:
+      raise ConfigError(
+        f"config.method.mcc.base={method.base!r} trains on target labels; MCC adapts"
+      )
+    return dataclasses.replace(method, inner=inner)
+
+  @property
+  def wrapped(self) -> core.Method:
+    """The base method: `inner`, or `base` at its default settings on this run."""
+    if self.inner is not None:
+      return self.inner
+    context = {k: getattr(self, k) for k in ("num_classes", "num_steps", "model", "input_shape")}
+    return methods.find(self.base)(**context)
 
   @property
   def streams(self) -> tuple[str, ...]:
-    inner = tuple(self.inner.streams)
-    return inner if base.TARGET in inner else (*inner, base.TARGET)
+    inner = tuple(self.wrapped.streams)
+    return inner if core.TARGET in inner else (*inner, core.TARGET)
 
   @property
   def labels(self) -> dict[str, str]:
-    return {**self.inner.labels, "mcc_loss": "mcc"}
+    return {**self.wrapped.labels, "mcc_loss": "mcc"}
 
-  def init(self, rng, logits, features) -> base.Extras:
-    return self.inner.init(rng, logits, features)
+  def init(self, rng, logits, features) -> core.Extras:
+    return self.wrapped.init(rng, logits, features)
+
+  def monitors(self) -> list:
+    return self.wrapped.monitors()
 
   def views(self, batch, rng, augment):
-    if base.TARGET in self.inner.streams:
-      return self.inner.views(batch, rng, augment)
-    return base.augmented_streams(batch, self.streams, rng, augment)
+    if core.TARGET in self.wrapped.streams:
+      return self.wrapped.views(batch, rng, augment)
+    return core.augmented_streams(batch, self.streams, rng, augment)
 
   def loss(self, out):
-    loss, metrics = self.inner.loss(out)
-    mcc = class_confusion(out.logits[base.TARGET], self.temperature)
+    loss, metrics = self.wrapped.loss(out)
+    mcc = class_confusion(out.logits[core.TARGET], self.temperature)
     return loss + self.trade_off * mcc, {**metrics, "mcc_loss": mcc}

@@ -29,8 +29,10 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from tljax.methods import base, classification, mdd, update
-from tljax.models.heads import MLP
+from tljax import core
+from tljax.core import classification
+from tljax.core import step as step_lib
+from tljax.methods import mdd
 
 GENERATOR = "classifier/backbone/"  # Parameter-name prefixes of each phase's parameters.
 HEADS = ("classifier/head/", "head2/")
@@ -50,35 +52,29 @@ def is_head(name: str) -> bool:
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """MCD: two heads maximise their disagreement on the target, the generator minimises it."""
 
-  streams = (base.SOURCE, base.TARGET)
-  defaults = {"trade_off": 1.0, "num_k": 2}
+  streams = (core.SOURCE, core.TARGET)
   labels = {"discrepancy": "disc", "cls_loss2": "cls2"}
 
-  trade_off: float = 1.0
-  num_k: int = 2
-  head: nn.Module = MLP((100,), 10)
+  trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
+  num_k: int = core.setting(2, core.POSITIVE_INT)
 
-  @classmethod
-  def create(cls, setup: base.Setup) -> "Method":
-    return cls(
-      trade_off=setup.get("trade_off", base.NON_NEGATIVE),
-      num_k=setup.get("num_k", base.POSITIVE_INT),
-      head=mdd.adversarial_head(setup.model, setup.num_classes),
-    )
+  @property
+  def head(self) -> nn.Module:
+    return mdd.adversarial_head(self.model, self.num_classes)
 
-  def init(self, rng, logits, features) -> base.Extras:
-    params, batch_stats = base.init_network(self.head, rng, features)
-    return base.Extras({"head2": params}, {"head2": batch_stats})
+  def init(self, rng, logits, features) -> core.Extras:
+    params, batch_stats = core.init_network(self.head, rng, features)
+    return core.Extras({"head2": params}, {"head2": batch_stats})
 
   def loss(self, out):
     """Phase A's objective (the one a single-gradient update would take)."""
-    return self._source_terms(out, out.logits[base.SOURCE], out.features[base.SOURCE])
+    return self._source_terms(out, out.logits[core.SOURCE], out.features[core.SOURCE])
 
   def _source_terms(self, out, logits1, features):
-    labels = out.batch[base.SOURCE]["label"]
+    labels = out.batch[core.SOURCE]["label"]
     logits2 = out.apply("head2", self.head, features)
     cls1 = classification.cross_entropy(logits1, labels).mean()
     cls2 = classification.cross_entropy(logits2, labels).mean()
@@ -89,7 +85,7 @@ class Method(base.Method):
     }
     return cls1 + cls2, metrics
 
-  def update(self, state, batch, rng, step: update.Step):
+  def update(self, state, batch, rng, step: step_lib.Step):
     rng_a, rng_b, rng_c = jax.random.split(rng, 3)
     state, metrics = self._phase_a(state, batch, rng_a, step)
     state, metrics["discrepancy_heads"] = self._phase_b(state, batch, rng_b, step)
@@ -97,34 +93,34 @@ class Method(base.Method):
       state, metrics["discrepancy"] = self._phase_c(
         state, batch, jax.random.fold_in(rng_c, k), step
       )
-    return update.finish(step, state, state, metrics)  # Phases leave step and EMA to finish.
+    return step_lib.finish(step, state, state, metrics)  # Phases leave step and EMA to finish.
 
   def _phase_a(self, state, batch, rng, step):
     """All parameters, on the source cross-entropy of both heads."""
     forward_rng, method_rng, aug_rng = jax.random.split(rng, 3)
-    views = base.augmented_streams(batch, (base.SOURCE,), aug_rng, step.augment)
+    views = core.augmented_streams(batch, (core.SOURCE,), aug_rng, step.augment)
 
     def loss_fn(params):
-      out = update.forward(step, state, params, views, batch, forward_rng, method_rng)
+      out = step_lib.forward(step, state, params, views, batch, forward_rng, method_rng)
       loss, metrics = self.loss(out)
       return loss, (dict(metrics, loss=loss), out.batch_stats)
 
     grads, (metrics, stats) = jax.grad(loss_fn, has_aux=True)(state.params)
-    new_state, metrics["grad_norm"] = update.apply_gradients(step, state, grads, stats)
+    new_state, metrics["grad_norm"] = step_lib.apply_gradients(step, state, grads, stats)
     return new_state, metrics
 
   def _phase_b(self, state, batch, rng, step):
     """The heads only: fit the source, disagree on the target (features held fixed)."""
     forward_rng, method_rng, aug_rng = jax.random.split(rng, 3)
-    views = base.augmented_streams(batch, self.streams, aug_rng, step.augment)
-    fixed = update.forward(step, state, state.params, views, batch, forward_rng, method_rng)
+    views = core.augmented_streams(batch, self.streams, aug_rng, step.augment)
+    fixed = step_lib.forward(step, state, state.params, views, batch, forward_rng, method_rng)
     features = {k: jax.lax.stop_gradient(v) for k, v in fixed.features.items()}
 
     def loss_fn(params):
       out = dataclasses.replace(fixed, params=params, batch_stats=dict(fixed.batch_stats))
-      f1_s, f2_s = self._two_heads(out, features[base.SOURCE])
-      f1_t, f2_t = self._two_heads(out, features[base.TARGET])
-      labels = batch[base.SOURCE]["label"]
+      f1_s, f2_s = self._two_heads(out, features[core.SOURCE])
+      f1_t, f2_t = self._two_heads(out, features[core.TARGET])
+      labels = batch[core.SOURCE]["label"]
       cls = (
         classification.cross_entropy(f1_s, labels).mean()
         + classification.cross_entropy(f2_s, labels).mean()
@@ -133,28 +129,28 @@ class Method(base.Method):
       return cls - self.trade_off * disc, (disc, out.batch_stats)
 
     grads, (disc, stats) = jax.grad(loss_fn, has_aux=True)(state.params)
-    new_state, _ = update.apply_gradients(step, state, grads, stats, trained=is_head)
+    new_state, _ = step_lib.apply_gradients(step, state, grads, stats, trained=is_head)
     return new_state, disc
 
   def _phase_c(self, state, batch, rng, step):
     """The generator only: make the heads agree on the target."""
     forward_rng, method_rng, aug_rng = jax.random.split(rng, 3)
-    views = base.augmented_streams(batch, (base.TARGET,), aug_rng, step.augment)
+    views = core.augmented_streams(batch, (core.TARGET,), aug_rng, step.augment)
 
     def loss_fn(params):
-      out = update.forward(step, state, params, views, batch, forward_rng, method_rng)
-      logits2 = out.apply("head2", self.head, out.features[base.TARGET])
-      disc = discrepancy(out.logits[base.TARGET], logits2)
+      out = step_lib.forward(step, state, params, views, batch, forward_rng, method_rng)
+      logits2 = out.apply("head2", self.head, out.features[core.TARGET])
+      disc = discrepancy(out.logits[core.TARGET], logits2)
       return disc, (disc, out.batch_stats)
 
     grads, (disc, stats) = jax.grad(loss_fn, has_aux=True)(state.params)
-    new_state, _ = update.apply_gradients(step, state, grads, stats, trained=is_generator)
+    new_state, _ = step_lib.apply_gradients(step, state, grads, stats, trained=is_generator)
     return new_state, disc
 
   def _two_heads(self, out, features):
     """(F1, F2) logits on fixed features: the classifier's own head, then head2."""
     stats = out.batch_stats["classifier"]
-    f1, head_stats = update.apply_train(
+    f1, head_stats = step_lib.apply_train(
       self.head,
       out.params["classifier"]["head"],
       stats.get("head", {}),

@@ -21,8 +21,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from tljax.methods import base, classification, schedules
-from tljax.methods.grl import gradient_reversal
+from tljax import core
+from tljax.core import classification
+from tljax.losses.grl import GRLSchedule, gradient_reversal
 from tljax.models.heads import MLP
 
 
@@ -39,40 +40,40 @@ def margin_disparity(
 
 
 def adversarial_head(model, num_classes: int) -> nn.Module:
-  """A head like the classifier's (`config.model.head_hidden`), for h'."""
+  """A head like the classifier's (`config.model.head_hidden`, dropout, norm), for h'."""
+  if model is None:
+    return MLP((100, 100), num_classes)
   return MLP(tuple(model.head_hidden), num_classes, model.dropout, model.norm)
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """MDD: source cross-entropy + margin disparity with an adversarial head behind the GRL."""
 
-  streams = (base.SOURCE, base.TARGET)
-  defaults = {"trade_off": 1.0, "margin": 4.0, "grl_gamma": 10.0, "grl_max": 0.1}
+  streams = (core.SOURCE, core.TARGET)
   labels = {"disparity": "mdd", "grl_coeff": "λ"}
 
-  trade_off: float = 1.0
-  margin: float = 4.0
-  grl: schedules.GRLSchedule = schedules.GRLSchedule()
-  head: nn.Module = MLP((100,), 10)
+  trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
+  margin: float = core.setting(4.0, core.POSITIVE)
+  grl_gamma: float = core.setting(10.0, core.NON_NEGATIVE)
+  grl_max: float = core.setting(0.1, core.NON_NEGATIVE)
 
-  @classmethod
-  def create(cls, setup: base.Setup) -> "Method":
-    return cls(
-      trade_off=setup.get("trade_off", base.NON_NEGATIVE),
-      margin=setup.get("margin", base.POSITIVE),
-      grl=schedules.GRLSchedule.create(setup),
-      head=adversarial_head(setup.model, setup.num_classes),
-    )
+  @property
+  def grl(self) -> GRLSchedule:
+    return GRLSchedule(self.num_steps, self.grl_gamma, self.grl_max)
 
-  def init(self, rng, logits, features) -> base.Extras:
-    params, batch_stats = base.init_network(self.head, rng, features)
-    return base.Extras({"adversarial_head": params}, {"adversarial_head": batch_stats})
+  @property
+  def head(self) -> nn.Module:
+    return adversarial_head(self.model, self.num_classes)
+
+  def init(self, rng, logits, features) -> core.Extras:
+    params, batch_stats = core.init_network(self.head, rng, features)
+    return core.Extras({"adversarial_head": params}, {"adversarial_head": batch_stats})
 
   def loss(self, out):
-    cls_loss, metrics = base.supervised(out, base.SOURCE)
+    cls_loss, metrics = core.supervised(out, core.SOURCE)
     coeff = self.grl(out.step)
-    s, t = base.SOURCE, base.TARGET
+    s, t = core.SOURCE, core.TARGET
     n = out.features[s].shape[0]
     features = gradient_reversal(jnp.concatenate([out.features[s], out.features[t]]), coeff)
     adv = out.apply("adversarial_head", self.head, features)

@@ -24,7 +24,8 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from tljax.methods import base, classification
+from tljax import core
+from tljax.core import classification
 
 STRONG = "target_strong"
 
@@ -38,32 +39,24 @@ def pseudo_label_loss(weak_logits, strong_logits, threshold: float):
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """Source cross-entropy + pseudo-label consistency between weak and strong target views."""
 
-  streams = (base.SOURCE, base.TARGET)
-  defaults = {"trade_off": 1.0, "threshold": 0.9}
+  streams = (core.SOURCE, core.TARGET)
   labels = {"self_training_loss": "st", "pseudo_label_rate": "kept"}
 
-  trade_off: float = 1.0
-  threshold: float = 0.9
-
-  @classmethod
-  def create(cls, setup: base.Setup) -> "Method":
-    return cls(
-      trade_off=setup.get("trade_off", base.NON_NEGATIVE),
-      threshold=setup.get("threshold", base.PROBABILITY),
-    )
+  trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
+  threshold: float = core.setting(0.9, core.PROBABILITY)
 
   def views(self, batch, rng, augment):
     weak_rng, strong_rng = jax.random.split(rng)
-    views = base.augmented_streams(batch, self.streams, weak_rng, augment)
-    views[STRONG] = augment.strong(batch[base.TARGET]["input"], strong_rng)
+    views = core.augmented_streams(batch, self.streams, weak_rng, augment)
+    views[STRONG] = augment.strong(batch[core.TARGET]["input"], strong_rng)
     return views
 
   def loss(self, out):
-    cls_loss, metrics = base.supervised(out, base.SOURCE)
-    unsup, rate = pseudo_label_loss(out.logits[base.TARGET], out.logits[STRONG], self.threshold)
+    cls_loss, metrics = core.supervised(out, core.SOURCE)
+    unsup, rate = pseudo_label_loss(out.logits[core.TARGET], out.logits[STRONG], self.threshold)
     return cls_loss + self.trade_off * unsup, {
       **metrics,
       "self_training_loss": unsup,

@@ -8,14 +8,14 @@ the target is not read during training.
 
 import dataclasses
 
-from tljax.methods import base
+from tljax import core
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """Cross-entropy on labelled source images."""
 
-  streams = (base.SOURCE,)
+  streams = (core.SOURCE,)
 
   def loss(self, out):
-    return base.supervised(out, base.SOURCE)
+    return core.supervised(out, core.SOURCE)

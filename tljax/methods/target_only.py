@@ -10,14 +10,14 @@ runs it from pretrained weights.
 
 import dataclasses
 
-from tljax.methods import base
+from tljax import core
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(base.Method):
+class Method(core.Method):
   """Cross-entropy on labelled target images."""
 
-  streams = (base.TARGET_LABELLED,)
+  streams = (core.TARGET_LABELLED,)
 
   def loss(self, out):
-    return base.supervised(out, base.TARGET_LABELLED)
+    return core.supervised(out, core.TARGET_LABELLED)

@@ -16,7 +16,7 @@ from tljax.models.text import BagOfWordsNet, TokenConvNet
 from tljax.models.tiny import TinyConvNet
 
 BACKBONES = {
-  "dann_digits": DigitsConvNet,
+  "digits_net": DigitsConvNet,
   "tiny": TinyConvNet,
   "resnet18": ResNet,
   "resnet34": ResNet,
@@ -41,12 +41,20 @@ def check_choice(section: str, field: str, value, valid) -> None:
     )
 
 
+RENAMED = {"dann_digits": "digits_net"}  # Model names changed since, for a one-line error.
+
+
 def build_classifier(model: ml_collections.ConfigDict, num_classes: int) -> nn.Module:
   """The classifier (backbone + head) for the `config.model` section.
 
   `model.norm` ("none" or "batch") applies to the backbone and the label
   predictor (and to methods' extra networks); "none" is the paper's network.
   """
+  if model.name in RENAMED:
+    raise ConfigError(
+      f"config.model.name={model.name!r} is now {RENAMED[model.name]!r} (the DANN paper's "
+      "digits network, which every method uses); use that name"
+    )
   check_choice("model", "name", model.name, BACKBONES)
   for field, valid in CHOICES.items():
     check_choice("model", field, model[field], valid)

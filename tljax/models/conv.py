@@ -12,7 +12,7 @@ padding. `valid_conv` computes it as one 1 x k convolution over the
 width-padded gradient that produces all k kernel rows at once (k x C_in
 output channels), followed by k shifted row sums: 1.5x instead of 2.25x the
 useful work (16-25 ms against 27-40 ms at 256 images on a 2-core CPU,
-`python -m experiments.bench_conv`). The forward pass and the kernel gradient
+`python -m benchmarks.bench_conv`). The forward pass and the kernel gradient
 are XLA's own; the input gradient equals XLA's up to float rounding (the sums
 run in another order).
 

@@ -1,0 +1,33 @@
+"""What the benchmarks share: timing a call after warm-up, and writing the result.
+
+Only the standard library (and `tljax.files`, which is too), so
+`benchmarks.bench_peers` runs where neither JAX nor TensorFlow is installed.
+"""
+
+import json
+import os
+import time
+
+from tljax import files
+
+
+def time_calls(call, warmup: int, steps: int) -> list[float]:
+  """Seconds of each of `steps` calls of call(), after `warmup` untimed ones.
+
+  call() must block until its work is done (e.g. end in `block_until_ready`).
+  """
+  for _ in range(warmup):
+    call()
+  times = []
+  for _ in range(steps):
+    start = time.perf_counter()
+    call()
+    times.append(time.perf_counter() - start)
+  return times
+
+
+def write_json(result: dict, workdir: str, name: str) -> None:
+  """Writes `workdir/name` and prints the same JSON."""
+  os.makedirs(workdir, exist_ok=True)
+  files.write_json(os.path.join(workdir, name), result)
+  print(json.dumps(result, indent=2))

@@ -1,0 +1,198 @@
+"""The four splits of a run, in memory, and the per-step streams a method reads."""
+
+import dataclasses
+import logging
+
+import jax
+from jax.experimental import multihost_utils
+import ml_collections
+import numpy as np
+
+from tljax.data import classes, pipeline, selection, text
+from tljax.data.streams import LABELLED, SOURCE, TARGET, TARGET_LABELLED, Stream
+from tljax.errors import ConfigError, DataError
+
+log = logging.getLogger("tljax")
+
+
+@dataclasses.dataclass
+class Domains:
+  """The four splits of a source -> target run, as in-memory arrays."""
+
+  source_train: dict
+  source_test: dict
+  target_train: dict
+  target_test: dict
+  source_val: dict | None = None  # Held out from source train (data.source_val_size).
+  # Labelled copies of data.target_val_size target train examples, for choosing settings on
+  # target labels ("oracle selection", never a test number). They stay in target_train, whose
+  # inputs adaptation reads unlabelled, and leave the labelled target a method may train on.
+  target_val: dict | None = None
+
+
+def load_domains(data: ml_collections.ConfigDict) -> Domains:
+  """This process's shard of the four splits (all of them with one process).
+
+  With several processes, process 0 prepares the datasets first, then every
+  process reads only its contiguous 1/process_count of every split.
+  """
+  primary = jax.process_index() == 0
+  shard = (jax.process_index(), jax.process_count())
+  loaded = _load_domains(data, shard) if primary else None
+  if jax.process_count() > 1:  # The others read what process 0 prepared.
+    multihost_utils.sync_global_devices("tljax: datasets prepared")
+  loaded = loaded if primary else _load_domains(data, shard)
+  if shard[1] > 1:
+    log.info(
+      "process %d of %d reads shard %d of every split: %s",
+      shard[0],
+      shard[1],
+      shard[0],
+      ", ".join(f"{k} {len(v['label'])}" for k, v in vars(loaded).items() if v is not None),
+    )
+  return loaded
+
+
+def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 1)) -> Domains:
+  names = {}
+
+  def load(name, split, part=shard):
+    arrays, names[name] = pipeline.load(name, split, data, part)
+    return arrays
+
+  val_size = data.source_val_size // shard[1]  # Each process holds out its part.
+  target_val_size = data.target_val_size // shard[1]
+  source_train = load(data.source, data.train_split)
+  source_test = load(data.source, data.test_split)
+  target_train = load(data.target, data.train_split)
+  target_test = load(data.target, data.test_split)
+  to_source, to_target, _ = classes.align(
+    names[data.source],
+    names[data.target],
+    renames=data.rename_classes,
+    mode=data.classes,
+    merges=data.merge_classes,
+  )
+  source_train = selection.biased_sample(
+    classes.relabel(source_train, to_source), data.source_selection_bias
+  )
+  source_train, source_val = split_off(source_train, val_size, "source_val_size")
+  target_train = classes.relabel(target_train, to_target)
+  loaded = Domains(
+    source_train=source_train,
+    source_test=classes.relabel(source_test, to_source),
+    target_train=target_train,
+    target_test=classes.relabel(target_test, to_target),
+    source_val=source_val,
+    target_val=split_off(target_train, target_val_size, "target_val_size")[1],
+  )
+  if pipeline.is_text(data.source):
+    # The vocabulary sees both domains' whole training text (every process the same), no labels.
+    if shard[1] == 1:  # Already in memory: source train (with its held-out part) and target train.
+      fitting = [a["input"] for a in (source_train, source_val, loaded.target_train) if a]
+    else:
+      fitting = [load(n, data.train_split, (0, 1))["input"] for n in (data.source, data.target)]
+    vectorize = text.fit(np.concatenate(fitting), data.text)
+    for arrays in vars(loaded).values():
+      if arrays is not None:
+        arrays["input"] = vectorize(arrays["input"])
+  return loaded
+
+
+def split_off(arrays: dict, size: int, field: str = "source_val_size") -> tuple[dict, dict | None]:
+  """(rest, `size` held-out examples) by a fixed permutation (same for all seeds).
+
+  `field` names the config field that asked for them, for the error.
+  """
+  if size == 0:
+    return arrays, None
+  n = len(arrays["label"])
+  if size >= n:
+    domain = field.split("_")[0]
+    raise ConfigError(f"config.data.{field}={size} must be < the {n} {domain} train examples")
+  order = np.random.default_rng(0).permutation(n)
+  take = lambda idx: {k: v[np.sort(idx)] for k, v in arrays.items()}  # noqa: E731
+  return take(order[size:]), take(order[:size])
+
+
+def per_class(arrays: dict, k: int, seed: int) -> dict:
+  """`k` random examples of every class (all if k == 0), drawn by (seed)."""
+  if k == 0:
+    return arrays
+  rng = np.random.default_rng([seed, 1])
+  labels = arrays["label"]
+  idx = []
+  for c in np.unique(labels):
+    members = np.flatnonzero(labels == c)
+    if len(members) < k:
+      raise ConfigError(
+        f"config.data.target_labels_per_class={k} but class {c} has only {len(members)} "
+        "training examples; lower it"
+      )
+    idx.append(rng.choice(members, k, replace=False))
+  idx = np.sort(np.concatenate(idx))
+  return {key: v[idx] for key, v in arrays.items()}
+
+
+def training_sets(config, data: Domains, streams) -> dict[str, dict]:
+  """This process's training arrays by stream (the streams' and `Method.prepare`'s data).
+
+  SOURCE: labelled source train; TARGET: target train images without their
+  labels; TARGET_LABELLED (only if `streams` has it): the run's
+  `data.target_labels_per_class` labelled target images per class (all with
+  0), drawn by the seed from the target train examples outside `target_val`.
+  """
+  sets = {SOURCE: data.source_train, TARGET: {"input": data.target_train["input"]}}
+  if TARGET_LABELLED in streams:
+    k = config.data.target_labels_per_class // jax.process_count()  # validate_config checks.
+    count = jax.process_count()
+    labelled, _ = split_off(
+      data.target_train, config.data.target_val_size // count, "target_val_size"
+    )
+    sets[TARGET_LABELLED] = per_class(labelled, k, config.seed)
+  return sets
+
+
+def training_streams(config, sets: dict[str, dict], streams) -> dict[str, Stream]:
+  """The streams a method reads (`Method.streams`) over its training sets: this process's rows.
+
+  `sets`: `training_sets`, as `core.prepare` returned them (the SOURCE set
+  then carries instance weights as "weight", which ride along its batches).
+  Batch order: SOURCE and TARGET_LABELLED by the seed, TARGET by seed + 1.
+  Target labels never enter a TARGET batch: adaptation cannot read them.
+  """
+  count = jax.process_count()
+  bs, seed = config.data.batch_size // count, config.seed
+  shard = jax.process_index() if count > 1 else None
+  out = {}
+  for name in streams:
+    if name not in LABELLED:
+      raise ValueError(f"unknown stream {name!r}; streams are {list(LABELLED)}")
+    out[name] = Stream(sets[name], bs, seed + 1 if name == TARGET else seed, shard)
+  return out
+
+
+def labelled_examples(streams: dict[str, Stream]) -> int:
+  """Labelled training examples across the streams (all processes)."""
+  local = sum(len(s.arrays["label"]) for s in streams.values() if "label" in s.arrays)
+  return local * jax.process_count()
+
+
+def num_classes(data: Domains) -> int:
+  """Classes of the run: those of the labelled source (0..max), checked against every split.
+
+  A label outside them in another split would be dropped from the confusion
+  matrix without a word; it is a DataError instead.
+  """
+  k = int(data.source_train["label"].max()) + 1
+  for name, arrays in vars(data).items():
+    if arrays is None or "label" not in arrays or not len(arrays["label"]):
+      continue
+    low, high = int(arrays["label"].min()), int(arrays["label"].max())
+    if low < 0 or high >= k:
+      bad = low if low < 0 else high
+      raise DataError(
+        f"{name} has label {bad}, outside the source's {k} classes 0..{k - 1}: the two "
+        "domains must share one label set (check config.data.source and .target)"
+      )
+  return k

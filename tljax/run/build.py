@@ -1,0 +1,102 @@
+"""build(config, ...): the method, models, optimizer, prepared initial state and compiled steps."""
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import ml_collections
+
+from tljax import core, methods, models
+from tljax.core import optim
+from tljax.core import placement as parallel
+from tljax.core import state as state_lib
+from tljax.core import step as steps
+from tljax.data import augment, pipeline
+from tljax.errors import ConfigError
+from tljax.run import pretrained
+
+
+class Built(NamedTuple):
+  """What `build` returns; `placement.put_state` moves `state` where `train_step` wants it."""
+
+  state: state_lib.TrainState
+  train_step: object
+  eval_step: object
+  placement: parallel.Placement
+  init_report: dict | None  # Which params came from a pretrained checkpoint (None: none).
+  method: core.Method
+  classifier: object  # The flax classifier module.
+  sets: dict | None  # The training sets, as `core.prepare` returned them (the streams' data).
+
+
+def build(
+  config: ml_collections.ConfigDict,
+  image_shape,
+  num_classes: int,
+  sets: dict | None = None,
+  method: core.Method | None = None,
+) -> Built:
+  """Everything a run of `config` trains with, on inputs of `image_shape` ([H, W, C] or [L]).
+
+  The initial state is random, or loaded from `config.model.init_checkpoint` /
+  `model.torch_weights`; `model.freeze_backbone` freezes the backbone's params
+  in the optimizer, before `optim.param_groups`. Then the method prepares on
+  `sets` (the training arrays by stream, `splits.training_sets`: required by
+  a method with `prepare`), from the pretrained start. `method`: the one
+  `validate.validate_config` built, so nothing is built twice (default: built
+  here from the config).
+  """
+  placement = parallel.Placement(config.parallel)
+  if method is None:
+    method = methods.create(config, num_classes, image_shape)
+  method = dataclasses.replace(method, num_classes=num_classes, input_shape=tuple(image_shape))
+  if method.prepares and sets is None:
+    raise ConfigError(
+      f"method {method.name!r} prepares on the training sets before training: pass them to "
+      "build (splits.training_sets)"
+    )
+  classifier = models.build_classifier(config.model, num_classes)
+  params, batch_stats, method_state = state_lib.init_variables(
+    state_lib.init_rng(config.seed), classifier, method, image_shape
+  )
+  params, batch_stats, report = pretrained.load(config.model, params, batch_stats)
+  optim_config = config.optim
+  if config.model.freeze_backbone:
+    optim_config = ml_collections.ConfigDict(config.optim.to_dict())
+    optim_config.param_groups = ((r"^classifier/backbone/", None), *config.optim.param_groups)
+  tx, lr_schedule = optim.make_optimizer(
+    optim_config, config.train.num_steps, pretrained.loaded_mask(params, report)
+  )
+  state = state_lib.new_train_state(params, batch_stats, tx, method_state)
+  if sets is not None:
+    state, sets = _prepare(method, classifier, state, sets)
+  hparams = steps.StepHParams(
+    augment=augmentation(config.data), ema_decay=config.train.ema_decay, dtype=config.train.dtype
+  )
+  train_step = placement.compile(
+    steps.make_train_step(
+      method=method, classifier=classifier, tx=tx, lr_schedule=lr_schedule, hparams=hparams
+    )
+  )
+  eval_step = jax.jit(
+    lambda s, b: steps.eval_step(s, b, classifier=classifier, num_classes=num_classes)
+  )
+  return Built(state, train_step, eval_step, placement, report, method, classifier, sets)
+
+
+def _prepare(method, classifier, state, sets):
+  """`core.prepare`; with several processes, every process takes process 0's method state."""
+  prepared, sets = core.prepare(method, classifier, state, sets)
+  if jax.process_count() > 1 and prepared.method_state is not state.method_state:
+    from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+
+    method_state = multihost_utils.broadcast_one_to_all(prepared.method_state)
+    prepared = prepared.replace(method_state=method_state)
+  return prepared, sets
+
+
+def augmentation(data: ml_collections.ConfigDict) -> augment.Augment:
+  """The views' augmentation for the run's kind of input (`tljax.data.augment`)."""
+  if pipeline.is_text(data.source):
+    return augment.Text(drop=data.text.strong_drop)
+  return augment.Images(shift=data.random_shift, strong_shift=data.strong_shift, cutout=data.cutout)

@@ -1,0 +1,80 @@
+"""A grid of one config (e.g. methods x seeds): its points, their run directories, the summary.
+
+`experiments.sweep` trains each point in WORKDIR/<key>=<value>/...; these
+functions parse `--grid key=v1,v2` specs, name the directories and write the
+sweep's summary.md.
+"""
+
+import itertools
+import os
+
+from tljax import files
+from tljax.analysis import runs as runs_lib
+from tljax.analysis import tables
+from tljax.errors import ConfigError
+
+
+def directory_name(value) -> str:
+  """A grid value as one path segment: dataset names like sentiment/tweets -> sentiment_tweets."""
+  return str(value).replace("/", "_")
+
+
+def parse_grid(specs: list[str], config) -> list[tuple[str, list]]:
+  """[('method.name', ['dann', ...]), ...] with values cast to the field's type."""
+  grid = []
+  for spec in specs:
+    key, _, values = spec.partition("=")
+    try:
+      current = get_field(config, key)
+    except (KeyError, AttributeError):
+      raise ConfigError(f"--grid {spec!r}: config has no field {key!r}") from None
+    if not values:
+      raise ConfigError(f"--grid {spec!r}: give values as {key}=v1,v2,...")
+    cast = type(current) if current is not None else str
+    if cast is bool:
+      cast = lambda v: v.lower() in ("1", "true", "yes")  # noqa: E731
+    names = [directory_name(v) for v in values.split(",")]
+    for value in values.split(","):  # Each value names a directory under --workdir.
+      if not value or value in (".", "..") or "\x00" in value:
+        raise ConfigError(f"--grid {spec!r}: {value!r} cannot name a run directory")
+    if len(set(names)) < len(names):
+      raise ConfigError(f"--grid {spec!r}: two values name the same run directory ({names})")
+    grid.append((key, [cast(v) for v in values.split(",")]))
+  return grid
+
+
+def get_field(config, dotted: str):
+  for part in dotted.split("."):
+    config = config[part]
+  return config
+
+
+def set_field(config, dotted: str, value) -> None:
+  *parents, leaf = dotted.split(".")
+  for part in parents:
+    config = config[part]
+  config[leaf] = value
+
+
+def points(config, grid):
+  """(run directory name, config) for every point of the grid's product."""
+  keys = [k for k, _ in grid]
+  for values in itertools.product(*[v for _, v in grid]):
+    point = config.copy_and_resolve_references()
+    with point.unlocked():
+      for key, value in zip(keys, values):
+        set_field(point, key, value)
+    yield os.path.join(*[f"{k}={directory_name(v)}" for k, v in zip(keys, values)]), point
+
+
+def summarize(root: str, grid) -> str:
+  """summary.md of the sweep in `root`: the accuracy table and the label-free picks."""
+  group_by = [k for k, _ in grid if k != "seed"] or ["method.name"]
+  found = runs_lib.find([root])
+  text = tables.summary_table(found, group_by)
+  if any(r.results.get("validators") for r in found):
+    text += "\n\nSettings picked without target labels (final checkpoints, per source, target "
+    text += "and seed; oracle rows labelled):\n\n"
+    text += tables.validator_table(found, group_by)
+  files.write_text(os.path.join(root, "summary.md"), text + "\n")
+  return text

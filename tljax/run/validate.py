@@ -1,0 +1,161 @@
+"""validate_config: every config error a run can find before it loads data or compiles."""
+
+import os
+import re
+
+import jax
+import ml_collections
+
+from tljax import methods, models
+from tljax.core import optim
+from tljax.core import placement as parallel
+from tljax.data import pipeline, text
+from tljax.errors import ConfigError, DataError
+
+_POSITIVE = (lambda v: v > 0, "> 0")
+_NON_NEGATIVE = (lambda v: v >= 0, ">= 0")
+_FRACTION = (lambda v: 0 <= v < 1, "in [0, 1)")
+RANGES = {
+  "optim.lr": _POSITIVE,
+  "data.batch_size": _POSITIVE,
+  "data.eval_batch_size": _POSITIVE,
+  "data.image_size": _POSITIVE,
+  "data.channels": _POSITIVE,
+  "train.num_steps": _POSITIVE,
+  "train.log_every": _POSITIVE,
+  "train.eval_every": _POSITIVE,
+  "train.ckpt_every": _POSITIVE,
+  "data.source_val_size": _NON_NEGATIVE,
+  "data.target_val_size": _NON_NEGATIVE,
+  "data.target_labels_per_class": _NON_NEGATIVE,
+  "data.random_shift": _NON_NEGATIVE,
+  "data.strong_shift": _NON_NEGATIVE,
+  "data.cutout": _NON_NEGATIVE,
+  "train.reverse_validation_steps": _NON_NEGATIVE,
+  "optim.clip_norm": (lambda v: v >= 0, ">= 0 (0 turns clipping off)"),
+  "optim.weight_decay": _NON_NEGATIVE,
+  "optim.lr_alpha": _NON_NEGATIVE,
+  "optim.lr_beta": _NON_NEGATIVE,
+  "optim.l2sp_alpha": _NON_NEGATIVE,
+  "optim.l2sp_beta": _NON_NEGATIVE,
+  "optim.momentum": _FRACTION,
+  "train.ema_decay": _FRACTION,
+  "model.dropout": _FRACTION,
+}
+
+
+def validate_config(config: ml_collections.ConfigDict):
+  """The run's method, checked with every field; ConfigError naming the first that cannot work.
+
+  The method is built here once (it checks its own settings and the files
+  they name); `build` takes it with the data's class count and input shape.
+  """
+  method = methods.create(config, num_classes=2)  # Classes and shape are known after loading.
+  pipeline.check_dataset_name("source", config.data.source)
+  pipeline.check_dataset_name("target", config.data.target)
+  for field, (ok, must) in RANGES.items():
+    section, name = field.split(".")
+    value = config[section][name]
+    if not ok(value):
+      raise ConfigError(f"config.{field}={value!r} must be {must}")
+  if config.train.dtype not in ("float32", "bfloat16"):
+    raise ConfigError(f"config.train.dtype={config.train.dtype!r} must be 'float32' or 'bfloat16'")
+  parallel.Placement(config.parallel)
+  parallel.check_divisible(config.parallel, config.data.batch_size)
+  k, count = config.data.target_labels_per_class, jax.process_count()
+  if k % count:
+    raise ConfigError(
+      f"config.data.target_labels_per_class={k} does not divide by the {count} processes, "
+      "which each draw their part from their shard of the data"
+    )
+  if config.parallel != "sharded" and jax.process_count() > 1:
+    raise ConfigError(
+      f"config.parallel={config.parallel!r} runs on one process only; use "
+      f"config.parallel='sharded' across the {jax.process_count()} processes"
+    )
+  manual_dir = config.data.manual_dir
+  if manual_dir and not os.path.isdir(os.path.expanduser(manual_dir)):
+    raise DataError(
+      f"config.data.manual_dir: {manual_dir} does not exist; create it and put "
+      "the dataset's files there (see the dataset's builder docstring)"
+    )
+  if check_modality(config) == "text":
+    check_text(config)
+  else:
+    check_image_size(config)
+  for field in ("init_checkpoint", "torch_weights"):
+    path = config.model[field]
+    if path and not os.path.exists(os.path.expanduser(path)):
+      raise ConfigError(f"config.model.{field}={path!r} does not exist")
+  pretrained_init = config.model.init_checkpoint or config.model.torch_weights
+  optim.check(config.optim, pretrained=bool(pretrained_init))
+  for field in ("model.skip_load", "optim.param_groups"):
+    section, name = field.split(".")
+    for entry in config[section][name]:
+      pattern = entry if isinstance(entry, str) else entry[0]
+      try:
+        re.compile(pattern)
+      except re.error as e:
+        raise ConfigError(f"config.{field}: {pattern!r} is not a regex ({e})") from None
+  return method
+
+
+def check_modality(config: ml_collections.ConfigDict) -> str:
+  """ "text" or "images": what both domains hold; ConfigError if they differ or the model cannot."""
+  kinds = {
+    f: "text" if pipeline.is_text(config.data[f]) else "images" for f in ("source", "target")
+  }
+  if kinds["source"] != kinds["target"]:
+    raise ConfigError(
+      f"config.data.source={config.data.source!r} is {kinds['source']} but config.data.target="
+      f"{config.data.target!r} is {kinds['target']}: both domains must be images or both text"
+    )
+  is_text_model = config.model.name in models.TEXT_MODELS
+  if is_text_model != (kinds["source"] == "text"):
+    valid = sorted(models.TEXT_MODELS) if kinds["source"] == "text" else "an image model"
+    raise ConfigError(
+      f"config.model.name={config.model.name!r} cannot read {kinds['source']}; use {valid}"
+    )
+  return kinds["source"]
+
+
+def check_text(config: ml_collections.ConfigDict) -> None:
+  """ConfigError unless config.data.text exists, is valid and matches the text model."""
+  if "text" not in config.data:
+    raise ConfigError(
+      f"config.data.source={config.data.source!r} is text, but the config has no data.text "
+      "section; start from configs/dann_sentiment.py"
+    )
+  text.check(config.data.text)
+  wants = models.TEXT_MODELS[config.model.name]
+  if config.data.text.representation != wants:
+    raise ConfigError(
+      f"config.model.name={config.model.name!r} reads text.representation={wants!r}, not "
+      f"config.data.text.representation={config.data.text.representation!r}"
+    )
+  if wants == "tokens" and config.model.vocab_size != config.data.text.vocab_size + 2:
+    raise ConfigError(
+      f"config.model.vocab_size={config.model.vocab_size} must be config.data.text.vocab_size + 2 "
+      f"= {config.data.text.vocab_size + 2} (the words, padding and unknown)"
+    )
+
+
+def check_image_size(config: ml_collections.ConfigDict) -> None:
+  """ConfigError if the model cannot take `data.image_size` images (shapes only, no compile)."""
+  classifier = models.build_classifier(config.model, num_classes=2)  # Checks the names too.
+  size, channels = config.data.image_size, config.data.channels
+  images = jax.ShapeDtypeStruct((2, size, size, channels), jax.numpy.float32)
+  try:
+    variables = jax.eval_shape(lambda x: classifier.init(jax.random.key(0), x, False), images)
+    _, features = jax.eval_shape(lambda v, x: classifier.apply(v, x, False), variables, images)
+  except Exception as e:  # pylint: disable=broad-except  (any shape error of any backbone)
+    first = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
+    raise ConfigError(
+      f"config.data.image_size={size}: model {config.model.name!r} cannot take {size}x{size} "
+      f"images ({first}); use a larger image_size"
+    ) from None
+  if features.shape[-1] == 0:
+    raise ConfigError(
+      f"config.data.image_size={size}: model {config.model.name!r} leaves no features of "
+      f"{size}x{size} images; use a larger image_size"
+    )
