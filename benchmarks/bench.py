@@ -1,6 +1,6 @@
 """Throughput of a config's train step and input pipeline; writes bench.json.
 
-    python -m benchmarks.bench --config configs/dann_digits.py --workdir /tmp/bench
+    python -m benchmarks.bench --config configs/digits.py --workdir /tmp/bench
 
 With `--methods=all` (or a comma-separated list) it times every method's step
 on the same config instead, in `--rounds` interleaved rounds (so each method

@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_peers --framework torch --batch 128 --workdir runs/bench/torch128
 
-The network is the one `configs/dann_digits.py:paper` trains: conv5x5-32 ->
+The network is the one `configs/digits.py:paper` trains: conv5x5-32 ->
 ReLU -> maxpool2 -> conv5x5-48 -> ReLU -> maxpool2 -> 768 features, a
 FC100-FC100-FC10 label head, and an FC100-FC1 domain classifier behind a
 gradient reversal. The optimizer is SGD with momentum 0.9. Each step is a

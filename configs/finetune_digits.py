@@ -10,12 +10,12 @@ probe on its frozen penultimate features. See experiments/finetune.py.
 Argument: `tiny` (tests).
 """
 
-from configs import common, dann_digits
+from configs import common, digits
 
 
 def get_config(arg=None):
   args = common.parse_arg(arg, tiny=False)
-  config = dann_digits.get_config()
+  config = digits.get_config()
   common.finetune_recipe(config, num_steps=400, pretrain_steps=1500, seeds=(0,))
   if args.tiny:
     common.shrink_for_tests(config)

@@ -11,11 +11,11 @@ seeds. Results and runtime: README, "When is transfer worth it?".
 See experiments/finetune.py.
 """
 
-from configs import common, dann_mnist_mnistm
+from configs import common, mnist_mnistm
 
 
 def get_config(arg=None):
   del arg
-  config = dann_mnist_mnistm.get_config()
+  config = mnist_mnistm.get_config()
   common.finetune_recipe(config, num_steps=1000, pretrain_steps=3000, seeds=(0, 1))
   return config

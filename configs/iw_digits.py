@@ -11,12 +11,12 @@ Compare --config.method.name=source_only (and target_only, the oracle).
 Results: docs/results.md#instance-weighting.
 """
 
-from configs import common, dann_digits
+from configs import common, digits
 
 
 def get_config(arg=None):
   args = common.parse_arg(arg, tiny=False)
-  config = dann_digits.get_config("tiny" if args.tiny else None)
+  config = digits.get_config("tiny" if args.tiny else None)
   config.data.source = config.data.target = "digits"
   config.data.source_selection_bias = 3.0
   config.method.name = "iw_erm"

@@ -16,7 +16,7 @@ import functools
 
 import jax
 
-from configs import dann_digits
+from configs import digits
 from tljax import core, methods, models
 from tljax.core import optim
 from tljax.core import state as state_lib
@@ -79,7 +79,7 @@ def main() -> None:
   )
   parser.add_argument("--tiny", action="store_true", help="a few-hundred-parameter model")
   args = parser.parse_args()
-  config = dann_digits.get_config("tiny" if args.tiny else None)
+  config = digits.get_config("tiny" if args.tiny else None)
   config.method.name, config.train.num_steps = args.method, args.steps
   config.data.data_dir = args.data_dir
   _, accuracy = train(config, log_every=max(args.steps // 5, 1))

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import custom_loop  # noqa: E402  (the loop of examples/custom_loop.py, with this model)
 
-from configs import dann_digits  # noqa: E402
+from configs import digits  # noqa: E402
 
 
 class SmallNet(nn.Module):
@@ -49,7 +49,7 @@ def main() -> None:
     "--data_dir", default=None, help="TFDS data dir (default ~/tensorflow_datasets)"
   )
   args = parser.parse_args()
-  config = dann_digits.get_config()
+  config = digits.get_config()
   config.method.name, config.train.num_steps = args.method, args.steps
   config.data.data_dir = args.data_dir
   _, accuracy = custom_loop.train(config, SmallNet(num_classes=10))

@@ -1,6 +1,6 @@
 """Trains DANN (or a baseline) from a config; writes WORKDIR/results.json.
 
-    python -m experiments.dann --config configs/dann_digits.py [--workdir DIR] \
+    python -m experiments.dann --config configs/digits.py [--workdir DIR] \
         [--config.method.name=source_only] [--config.seed=1]
 
 Checkpoints, metrics and results go to --workdir (default:

@@ -1,6 +1,6 @@
 """A comparison point from outside tljax: scikit-learn logistic regression on tljax's input.
 
-    python -m experiments.logreg_baseline --config configs/dann_sentiment.py \\
+    python -m experiments.logreg_baseline --config configs/sentiment.py \\
       --config.data.manual_dir=../shared/data/sentiment --pairs=all
 
 For config.data.source -> target (or, with `--pairs=all`, every ordered pair

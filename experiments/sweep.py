@@ -1,6 +1,6 @@
 """Runs a grid of one config (e.g. methods x seeds) and tabulates it.
 
-    python -m experiments.sweep --config configs/dann_mnist_mnistm.py \\
+    python -m experiments.sweep --config configs/mnist_mnistm.py \\
         --config.data.manual_dir=../shared/data/mnist --workdir runs/mnist_mnistm \\
         --grid method.name=source_only,dann,target_only --grid seed=0,1,2
 

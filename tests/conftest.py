@@ -36,9 +36,9 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture
 def tiny_config(data_dir):
-  from configs import dann_digits  # pylint: disable=g-import-not-at-top
+  from configs import digits  # pylint: disable=g-import-not-at-top
 
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.data.data_dir = data_dir
   return config
 

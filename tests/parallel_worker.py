@@ -14,7 +14,7 @@ import tempfile
 import jax
 import numpy as np
 
-from configs import dann_digits, dann_sentiment
+from configs import digits, sentiment
 from tests import helpers
 from tljax import methods
 from tljax.core import placement as parallel
@@ -41,11 +41,11 @@ def global_batch(step: int, size: int, streams=("source", "target"), model: str 
 
 def run(mode: str, model: str, method: str = "dann") -> dict:
   if model.startswith("text"):
-    config = dann_sentiment.get_config("tiny,conv" if model == "text_conv" else "tiny")
+    config = sentiment.get_config("tiny,conv" if model == "text_conv" else "tiny")
     size = config.data.text.vocab_size
     shape = (size,) if model == "text_bag" else (12,)
   else:
-    config = dann_digits.get_config("tiny")
+    config = digits.get_config("tiny")
     config.model.name = model
     size = 28 if model == "digits_net" else 12
     shape = (size, size, 3)

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = "--config=configs/dann_digits.py:tiny"
+TINY = "--config=configs/digits.py:tiny"
 
 # (command-line arguments after `python -m experiments.dann`, expected text of the error line).
 # {tmp}: this test's scratch directory; {data}: the embedded datasets' TFDS dir.
@@ -47,7 +47,7 @@ CASES = [
   ([TINY, "--config.data.random_shift=-2"], "config.data.random_shift=-2 must be >= 0"),
   ([TINY, "--config.data.target_labels_per_class=-1"], "target_labels_per_class=-1 must be >= 0"),
   (
-    ["--config=configs/dann_digits.py", "--config.data.image_size=12"],
+    ["--config=configs/digits.py", "--config.data.image_size=12"],
     "config.data.image_size=12: model 'digits_net' cannot take 12x12",
   ),  # fmt: skip
   ([TINY, "--config.method.dann.trade_off=-1.0"], "config.method.dann.trade_off=-1.0 must be >= 0"),
@@ -69,7 +69,7 @@ CASES = [
   ([TINY, "--config.optim.lrr=0.1"], "no field 'optim.lrr'; did you mean --config.optim.lr"),
   ([TINY, "--config.optim.lr=abc"], "could not convert string to float: 'abc'"),
   (["--config=configs/no_such_config.py"], "cannot load --config configs/no_such_config.py"),
-  (["--config=configs/dann_digits.py:tinyy"], "unknown config argument 'tinyy'"),
+  (["--config=configs/digits.py:tinyy"], "unknown config argument 'tinyy'"),
   ([TINY, "--config.model.torch_weights={tmp}/not_a_zip.npz"], "is not a readable .npz"),
   ([TINY, "--config.model.torch_weights={tmp}/objects.npz"], "is not a readable .npz"),
   ([TINY, "--config.model.torch_weights={tmp}/conv1_only.npz"], "none of its arrays fits the tiny"),
@@ -161,14 +161,14 @@ def _override(config, arg: str) -> None:
 
 
 def test_config_checks_name_the_bad_value():
-  from configs import dann_digits  # pylint: disable=g-import-not-at-top
+  from configs import digits  # pylint: disable=g-import-not-at-top
   from tljax.errors import ConfigError  # pylint: disable=g-import-not-at-top
   from tljax.run import validate  # pylint: disable=g-import-not-at-top
 
   checked = [(args, message) for args, message in CASES if _config_checked(args)]
   assert len(checked) >= 25
   for args, message in checked:
-    config = dann_digits.get_config("tiny")
+    config = digits.get_config("tiny")
     for arg in args[1:]:
       _override(config, arg)
     with pytest.raises(ConfigError) as error:

@@ -67,16 +67,16 @@ def test_bench_conv_times_every_piece_for_both_impls(tmp_path):
 
 
 def _tljax_parameter_counts() -> dict:
-  from configs import dann_digits  # pylint: disable=g-import-not-at-top
+  from configs import digits  # pylint: disable=g-import-not-at-top
   from tljax import models  # pylint: disable=g-import-not-at-top
   from tljax.losses import adversarial  # pylint: disable=g-import-not-at-top
 
-  model = dann_digits.get_config("paper").model
+  model = digits.get_config("paper").model
   classifier = models.build_classifier(model, 10)
   images = jnp.zeros((1, 28, 28, 3), jnp.uint8)
   params = classifier.init(jax.random.key(0), images, False)["params"]
   features = jnp.zeros((1, 768))
-  hidden = dann_digits.get_config("paper").method.dann.discriminator_hidden
+  hidden = digits.get_config("paper").method.dann.discriminator_hidden
   discriminator = adversarial.discriminator(hidden, model)
   domain = discriminator.init(jax.random.key(0), features, False)["params"]
   size = lambda tree: sum(x.size for x in jax.tree.leaves(tree))

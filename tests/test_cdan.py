@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from configs import dann_digits
+from configs import digits
 from tljax import methods
 from tljax.methods import cdan
 
@@ -38,7 +38,7 @@ def test_randomized_map_preserves_inner_products_in_expectation():
 
 
 def _extras(features_dim, num_classes, map_kind="auto"):
-  config = dann_digits.get_config()
+  config = digits.get_config()
   config.method.name = "cdan"
   config.method.cdan.map = map_kind
   method = methods.create(config, num_classes)

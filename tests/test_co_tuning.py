@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from configs import dann_digits
+from configs import digits
 from tests import helpers
 from tljax import checkpoint, core, methods, models
 from tljax.errors import ConfigError
@@ -33,7 +33,7 @@ def test_soft_cross_entropy_by_hand_and_its_gradient():
 
 def test_source_head_is_the_pretrained_head_and_relates_coarse_target_classes(tmp_path):
   """Pretrained on 10 classes, fine-tuned on 2: the source head keeps 10 outputs."""
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.method.name = "co_tuning"
   helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "start")
   config.model.skip_load = ("head/Dense_2",)  # The target head's output layer is new.
@@ -59,7 +59,7 @@ def test_source_head_is_the_pretrained_head_and_relates_coarse_target_classes(tm
 
 
 def test_needs_the_pretrained_run():
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.method.name = "co_tuning"
   with pytest.raises(ConfigError, match="fine-tunes from pretrained weights"):
     methods.create(config, 10)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks import bench
-from configs import dann_digits
+from configs import digits
 from tests import helpers
 from tljax import methods, models
 from tljax.errors import ConfigError
@@ -33,7 +33,7 @@ def test_attention_is_a_softmax_of_standardised_rises():
 
 def test_ablation_finds_the_one_channel_the_head_reads():
   """A head that reads only channel 2 of the tiny backbone: only zeroing it raises the loss."""
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   classifier = models.build_classifier(config.model, 2)
   x = jnp.asarray(np.random.default_rng(0).integers(0, 256, (16, 12, 12, 3)), jnp.uint8)
   variables = classifier.init(jax.random.key(0), x, train=False)
@@ -52,7 +52,7 @@ def test_ablation_finds_the_one_channel_the_head_reads():
 
 
 def _built(tmp_path, trade_off: float):
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.method.name = "delta"
   config.method.delta.trade_off = trade_off
   helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "start")
@@ -77,7 +77,7 @@ def test_the_penalty_is_zero_at_the_start_and_holds_the_feature_maps_near_it(tmp
 
 
 def test_needs_a_pretrained_start_and_layers_that_exist(tmp_path):
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.method.name = "delta"
   with pytest.raises(ConfigError, match="fine-tunes from pretrained weights"):
     methods.create(config, 10)

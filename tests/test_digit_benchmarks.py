@@ -109,7 +109,7 @@ def test_usps_libsvm_lines_parse_to_images_and_zero_based_labels():
 
 @pytest.mark.parametrize(
   "config_name,size,channels",
-  [("dann_svhn_mnist", 32, 3), ("dann_mnist_usps", 28, 1)],
+  [("svhn_mnist", 32, 3), ("mnist_usps", 28, 1)],
 )
 def test_benchmark_pipelines_on_mock_data(config_name, size, channels, tmp_path):
   import importlib  # pylint: disable=g-import-not-at-top

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from configs import dann_digits
+from configs import digits
 from tests import helpers
 from tljax import checkpoint, methods
 from tljax.errors import ConfigError
@@ -25,7 +25,7 @@ def test_soft_cross_entropy_by_hand_and_its_gradient_is_t_times_q_minus_p():
 
 
 def test_the_teacher_is_read_frozen_and_must_match_the_classes(tmp_path):
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.method.name = "distill"
   with pytest.raises(ConfigError, match="config.method.distill.teacher=''"):
     methods.create(config, 10)

@@ -9,7 +9,7 @@ import jax
 import numpy as np
 import pytest
 
-from configs import dann_digits
+from configs import digits
 from tests import helpers
 from tljax import methods, models
 from tljax.core import optim
@@ -46,7 +46,7 @@ def test_a_state_for_a_preparing_method_is_refused_unless_prepared_later(tiny_co
 
 
 def test_your_own_module_learns_the_source(data_dir):
-  config = dann_digits.get_config()
+  config = digits.get_config()
   config.data.data_dir, config.train.num_steps = data_dir, 60
   _, accuracy = custom_loop.train(config, own_flax_module.SmallNet(num_classes=10))
   assert accuracy["source_test"] > 0.5  # 10 classes: chance is 0.1.

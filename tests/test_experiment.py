@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _command(workdir, *overrides) -> list[str]:
   return [
-    sys.executable, "-m", "experiments.dann", "--config", "configs/dann_digits.py:tiny",
+    sys.executable, "-m", "experiments.dann", "--config", "configs/digits.py:tiny",
     f"--workdir={workdir}", *overrides,
   ]  # fmt: skip
 
@@ -140,7 +140,7 @@ def test_sigkill_during_a_checkpoint_write_then_resume_is_bit_identical(tiny_con
   tiny_config.train.eval_every = 1000
   killed, whole = tmp_path / "killed", tmp_path / "whole"
   args = [
-    "--config=configs/dann_digits.py:tiny",
+    "--config=configs/digits.py:tiny",
     f"--workdir={killed}",
     f"--config.data.data_dir={tiny_config.data.data_dir}",
     "--config.train.num_steps=16",

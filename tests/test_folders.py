@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from configs import dann_digits
+from configs import digits
 from tljax.data import benchmarks, classes, folders, images, pipeline
 from tljax.data import streams as streams_lib
 from tljax.errors import ConfigError, DataError
@@ -125,7 +125,7 @@ def test_merged_classes_give_a_coarser_task_on_both_domains():
 
 
 def test_the_folder_path_reads_the_same_pixels_as_the_tfds_builder(data_dir, digit_folders):
-  config = dann_digits.get_config()
+  config = digits.get_config()
   config.data.data_dir = data_dir
   for name in ("digits", "digits_m"):
     tfds_arrays, tfds_names = pipeline.load(name, "test", config.data)
@@ -141,7 +141,7 @@ def test_the_folder_path_reads_the_same_pixels_as_the_tfds_builder(data_dir, dig
 
 
 def test_streamed_batches_are_a_pure_function_of_the_step(digit_folders, data_dir):
-  config = dann_digits.get_config()
+  config = digits.get_config()
   config.data.data_dir, config.data.load, config.data.random_crop = data_dir, "stream", True
   arrays, _ = pipeline.load(f"folder:{digit_folders['digits_m']}", "train", config.data)
   assert isinstance(arrays["input"], images.FileImages)
@@ -204,7 +204,7 @@ def test_cifar10_to_stl10_trains_on_their_nine_shared_classes(tmp_path, monkeypa
   names = {"cifar10": CIFAR10, "stl10": STL10}
   monkeypatch.setattr(pipeline, "_label_names", lambda builder: names[builder.name])
 
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.data.source, config.data.target = "cifar10", "stl10"
   config.data.image_size, config.data.data_dir = 32, str(tmp_path / "tfds")
   config.train.num_steps = 4
@@ -220,7 +220,7 @@ def test_cifar10_to_stl10_trains_on_their_nine_shared_classes(tmp_path, monkeypa
 
 
 def test_office31_config_trains_on_a_miniature_tree_of_the_real_layout(tmp_path):
-  from configs import dann_office31  # pylint: disable=g-import-not-at-top
+  from configs import office31  # pylint: disable=g-import-not-at-top
   from tljax.run import loop  # pylint: disable=g-import-not-at-top
 
   rng = np.random.default_rng(0)
@@ -230,7 +230,7 @@ def test_office31_config_trains_on_a_miniature_tree_of_the_real_layout(tmp_path)
         size = tuple(int(v) for v in rng.integers(60, 120, 2))
         pixels = rng.integers(0, 256, size + (3,), np.uint8)
         _save(f"{tmp_path}/office31/{domain}/images/{c}/frame_{i:04d}.jpg", Image.fromarray(pixels))
-  config = dann_office31.get_config("tiny")
+  config = office31.get_config("tiny")
   config.data.manual_dir = str(tmp_path / "office31")
   config.data.image_size = 32  # Still decoded, cropped and resized from 60-120 px files.
   results = loop.train_and_evaluate(config, str(tmp_path / "run"))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from configs import dann_digits
+from configs import digits
 from tests import helpers
 from tljax import checkpoint, core, methods
 from tljax.errors import ConfigError
@@ -61,7 +61,7 @@ def test_kliep_keeps_its_constraint_and_finds_a_known_density_ratio():
 
 
 def test_weights_in_feature_space_are_those_of_the_pretrained_features(tmp_path):
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.method.name = "kliep"
   config.method.kliep.space = "features"
   config.method.kliep.iterations = 200

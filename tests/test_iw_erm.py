@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks import bench
-from configs import dann_digits
+from configs import digits
 from tljax import methods
 from tljax.data import selection
 from tljax.errors import ConfigError
@@ -46,7 +46,7 @@ def test_selection_keeps_heavy_strokes_within_each_class():
 
 
 def test_the_domain_classifier_reads_pooled_inputs_when_asked():
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.method.name = "iw_erm"
   config.method.iw_erm.on = "inputs"
   built = build.build(config, (28, 28, 3), num_classes=10)

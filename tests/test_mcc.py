@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks import bench
-from configs import dann_digits
+from configs import digits
 from tljax import methods
 from tljax.errors import ConfigError
 from tljax.methods import mcc
@@ -43,7 +43,7 @@ def test_certainty_weights_count_confident_rows_more():
 
 
 def _built(base_name: str):
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.method.name = "mcc"
   config.method.mcc.base = base_name
   return config, build.build(config, (28, 28, 3), 10)
@@ -64,7 +64,7 @@ def test_mcc_on_top_of_dann_adds_its_term_to_the_dann_loss():
   ("mcd", "has its own update"), ("mcc", "would wrap itself"), ("target_only", "target labels"),
 ])  # fmt: skip
 def test_mcc_refuses_bases_it_cannot_wrap(inner, message):
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.method.name = "mcc"
   config.method.mcc.base = inner
   with pytest.raises(ConfigError, match=message):

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from benchmarks import bench
-from configs import dann_digits
+from configs import digits
 from tljax import methods, models
 from tljax.core import optim
 from tljax.core import state as state_lib
@@ -21,7 +21,7 @@ def test_discrepancy_is_the_mean_absolute_difference_of_probabilities():
 
 
 def _setup():
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.method.name = "mcd"
   config.optim.weight_decay = 1e-2  # Would move frozen weights if a phase leaked.
   method = methods.create(config, 10)

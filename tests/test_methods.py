@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from benchmarks import bench
-from configs import dann_digits
+from configs import digits
 from tests import helpers
 from tljax import core, methods
 from tljax.errors import ConfigError
@@ -31,7 +31,7 @@ PAPER_METHODS = {
 
 def test_every_issue_method_is_registered_and_has_a_config_section():
   assert PAPER_METHODS <= set(methods.names())
-  config = dann_digits.get_config("paper")  # The plain recipe changes no method setting.
+  config = digits.get_config("paper")  # The plain recipe changes no method setting.
   for name in methods.names():
     assert dict(config.method[name]) == core.settings(methods.find(name)), name
 
@@ -39,7 +39,7 @@ def test_every_issue_method_is_registered_and_has_a_config_section():
 @pytest.mark.parametrize("name", methods.names())
 def test_a_method_built_from_the_config_equals_the_one_built_directly(name, tmp_path):
   """A setting is declared once: the config section, `create` and the field defaults agree."""
-  config = dann_digits.get_config("paper")
+  config = digits.get_config("paper")
   config.method.name = name
   helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "teacher")
   created = methods.create(config, num_classes=10, input_shape=(28, 28, 3))
@@ -57,7 +57,7 @@ def test_a_method_built_from_the_config_equals_the_one_built_directly(name, tmp_
 
 
 def test_settings_are_checked_by_their_declared_rule():
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   for field, bad, rule in (
     ("dann.trade_off", -1.0, ">= 0"),
     ("mdd.margin", 0.0, "> 0"),
@@ -77,7 +77,7 @@ def test_settings_are_checked_by_their_declared_rule():
 
 @pytest.mark.parametrize("name", methods.names())
 def test_method_steps_under_jit_with_finite_metrics_and_one_compile(name, tmp_path):
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.method.name = name
   helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "teacher")
   built = helpers.built(config, (28, 28, 3), 10, np.random.default_rng(1))
@@ -116,7 +116,7 @@ def test_sharded_jit_on_8_devices_matches_one_device_for_every_method(tmp_path):
 
 
 def test_unknown_method_and_bad_fields_are_one_line_config_errors():
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.method.name = "dann2"
   with pytest.raises(ConfigError, match=r"config.method.name='dann2' is unknown; choose one of \["):
     methods.create(config, 10)

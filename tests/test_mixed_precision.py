@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from configs import dann_digits
+from configs import digits
 from tljax import models
 from tljax.run import build
 
@@ -32,7 +32,7 @@ def _three_steps(config, dtype):
 
 
 def test_bfloat16_steps_match_float32_within_tolerance_and_keep_float32_state():
-  config = dann_digits.get_config("tiny")
+  config = digits.get_config("tiny")
   config.model.norm = "batch"  # BatchNorm statistics must stay float32 too.
   full, full_metrics, full_jaxpr = _three_steps(config, "float32")
   half, half_metrics, half_jaxpr = _three_steps(config, "bfloat16")

@@ -73,7 +73,7 @@ def _two_process_cli(data_dir, workdir, *overrides) -> list[subprocess.Popen]:
   procs = []
   for i in range(2):
     cmd = [
-      sys.executable, "-m", "experiments.dann", "--config", "configs/dann_digits.py:tiny",
+      sys.executable, "-m", "experiments.dann", "--config", "configs/digits.py:tiny",
       f"--config.data.data_dir={data_dir}", f"--workdir={workdir}", "--config.parallel=sharded",
       f"--coordinator_address=localhost:{port}", "--num_processes=2", f"--process_id={i}",
       *overrides,
@@ -126,7 +126,7 @@ def test_cli_trains_the_digits_network_sharded_over_8_cpu_devices(data_dir, tmp_
   this one. This runs the whole CLI, not only the step, so it would show.
   """
   cmd = [
-    sys.executable, "-m", "experiments.dann", "--config", "configs/dann_digits.py",
+    sys.executable, "-m", "experiments.dann", "--config", "configs/digits.py",
     f"--config.data.data_dir={data_dir}", f"--workdir={tmp_path}", "--config.parallel=sharded",
     "--config.train.num_steps=12", "--config.train.log_every=4", "--config.train.eval_every=12",
     "--config.train.ckpt_every=12",

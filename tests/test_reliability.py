@@ -180,7 +180,7 @@ def test_analysis_of_a_run_without_its_checkpoints_is_a_one_line_error(tiny_conf
 
 
 def test_sweep_refuses_a_finished_run_of_another_config(data_dir, tmp_path):
-  base = ["--config=configs/dann_digits.py:tiny", f"--config.data.data_dir={data_dir}",
+  base = ["--config=configs/digits.py:tiny", f"--config.data.data_dir={data_dir}",
           f"--workdir={tmp_path}", "--grid=method.name=source_only"]  # fmt: skip
   first = _cli("sweep", *base)
   assert first.returncode == 0, first.stderr[-2000:]
@@ -255,7 +255,7 @@ def test_weights_that_fit_nothing_are_refused(data_dir, tmp_path):
   np.savez(weights, **{"conv1.weight": np.zeros((64, 3, 7, 7), np.float32)})
   result = _cli(
     "dann",
-    "--config=configs/dann_digits.py:tiny",
+    "--config=configs/digits.py:tiny",
     f"--config.data.data_dir={data_dir}",
     f"--workdir={tmp_path / 'run'}",
     f"--config.model.torch_weights={weights}",

@@ -2,13 +2,13 @@
 
 import numpy as np
 
-from configs import dann_digits
+from configs import digits
 from tljax.data import splits
 from tljax.run import reverse
 
 
 def test_reverse_dann_ranks_true_pseudo_labels_above_shuffled_ones(data_dir):
-  config = dann_digits.get_config()
+  config = digits.get_config()
   config.data.data_dir = data_dir
   config.data.source_val_size = 200
   config.data.batch_size = 16
@@ -25,7 +25,7 @@ def test_reverse_dann_ranks_true_pseudo_labels_above_shuffled_ones(data_dir):
 
 
 def test_reverse_network_starts_from_scratch_and_uses_dann():
-  config = dann_digits.get_config()
+  config = digits.get_config()
   config.method.name = "target_only"
   config.model.init_checkpoint = "/some/run"
   config.data.source_val_size = 500

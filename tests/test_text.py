@@ -10,7 +10,7 @@ import jax
 import numpy as np
 import pytest
 
-from configs import dann_sentiment
+from configs import sentiment as sentiment_config
 from tests import helpers
 from tljax import core, methods
 from tljax.analysis import baselines
@@ -120,7 +120,7 @@ def test_no_test_text_and_no_labels_reach_the_vocabulary(tmp_path, monkeypatch):
   manual = tmp_path / "manual"
   manual.mkdir()
   write_archive(manual)
-  config = dann_sentiment.get_config("tiny")
+  config = sentiment_config.get_config("tiny")
   config.data.update(data_dir=str(tmp_path / "tfds"), manual_dir=str(manual))
   fitted = []
   real_fit = text.fit
@@ -148,21 +148,21 @@ def test_no_test_text_and_no_labels_reach_the_vocabulary(tmp_path, monkeypatch):
 
 
 def test_text_configs_validate_and_mismatches_are_one_line_errors():
-  config = dann_sentiment.get_config()
+  config = sentiment_config.get_config()
   validate.validate_config(config)
-  validate.validate_config(dann_sentiment.get_config("conv"))
+  validate.validate_config(sentiment_config.get_config("conv"))
   config.data.target = "digits_m"
   with pytest.raises(ConfigError, match="both domains must be images or both text"):
     validate.validate_config(config)
-  config = dann_sentiment.get_config()
+  config = sentiment_config.get_config()
   config.model.name = "digits_net"
   with pytest.raises(ConfigError, match="cannot read text; use"):
     validate.validate_config(config)
-  config = dann_sentiment.get_config()
+  config = sentiment_config.get_config()
   config.data.text.representation = "tokens"
   with pytest.raises(ConfigError, match="reads text.representation='bag'"):
     validate.validate_config(config)
-  config = dann_sentiment.get_config("conv")
+  config = sentiment_config.get_config("conv")
   config.data.text.vocab_size = 100
   with pytest.raises(ConfigError, match=r"config.model.vocab_size=5002 must be"):
     validate.validate_config(config)
@@ -173,7 +173,7 @@ def test_text_configs_validate_and_mismatches_are_one_line_errors():
 )
 def test_every_method_takes_a_step_on_text(model, names, tmp_path):
   """The methods never see what the input is: the same files run on text (bags: all of them)."""
-  config = dann_sentiment.get_config("tiny,conv" if model == "text_conv" else "tiny")
+  config = sentiment_config.get_config("tiny,conv" if model == "text_conv" else "tiny")
   vocab = config.data.text.vocab_size
   rng = np.random.default_rng(0)
   for name in names:
@@ -217,7 +217,7 @@ def test_logistic_regression_baseline_reads_the_runs_own_input(tmp_path):
   manual = tmp_path / "manual"
   manual.mkdir()
   write_archive(manual)
-  config = dann_sentiment.get_config("tiny")
+  config = sentiment_config.get_config("tiny")
   config.data.update(data_dir=str(tmp_path / "tfds"), manual_dir=str(manual))
   data = splits.load_domains(config.data)
   row = baselines.source_trained_logreg(data)

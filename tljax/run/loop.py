@@ -107,6 +107,7 @@ def _train_and_evaluate(config, method, workdir, allow_config_change, data, allo
     "start_step": start_step,
     "wall_seconds": round(loop.elapsed(), 2),
     "labelled_train_examples": splits.labelled_examples(streams),
+    "reads_target_labels": built.method.reads_target_labels,
     "init_report": built.init_report,
     "warnings": loop.warnings,
   }

@@ -43,7 +43,7 @@ def finished(config, state, final, pad, scores, history, run) -> dict:
     scores: the final validator scores (None without a source_val split).
     history: every evaluation, `history_entry` dicts sorted by step.
     run: {"start_step", "wall_seconds", "labelled_train_examples",
-      "init_report", "warnings"}.
+      "reads_target_labels", "init_report", "warnings"}.
   """
   return {
     "status": "finished",
@@ -59,6 +59,8 @@ def finished(config, state, final, pad, scores, history, run) -> dict:
     **({"target_val_accuracy": final["target_val"]["accuracy"]} if "target_val" in final else {}),
     "selection": "final checkpoint (no target labels used to select)",
     "labelled_train_examples": run["labelled_train_examples"],
+    # True for an oracle: tables never offer it as a choice made without target labels.
+    "reads_target_labels": run["reads_target_labels"],
     "init": init_summary(config.model, run["init_report"]),
     "warnings": run["warnings"],
     "final": final,

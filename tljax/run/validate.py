@@ -124,7 +124,7 @@ def check_text(config: ml_collections.ConfigDict) -> None:
   if "text" not in config.data:
     raise ConfigError(
       f"config.data.source={config.data.source!r} is text, but the config has no data.text "
-      "section; start from configs/dann_sentiment.py"
+      "section; start from configs/sentiment.py"
     )
   text.check(config.data.text)
   wants = models.TEXT_MODELS[config.model.name]
