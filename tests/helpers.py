@@ -1,5 +1,7 @@
 """Helpers shared by several test modules."""
 
+import numpy as np
+
 from tljax import checkpoint, core, methods
 from tljax.data import splits
 from tljax.run import build
@@ -68,3 +70,35 @@ def built(config, shape, num_classes: int, rng):
 
   sets = bench.synthetic_batch(config, tuple(core.LABELLED), rng)
   return build.build(config, shape, num_classes, sets)
+
+
+def update_mismatches(reference: dict, other: dict, rtol: float = 1e-3, ulps: float = 16):
+  """Leaves of two saved runs (tests/parallel_worker.py) whose training differs.
+
+  Compares the *updates* (final - init) of every leaf of the state (params,
+  optimizer state, BatchNorm statistics, EMA weights, method state) relative
+  to their own size: |u_other - u_ref|_max <= rtol |u_ref|_max + atol, where
+  atol is `ulps` float32 rounding steps of the leaf's largest value (other
+  summation orders on other devices differ by a few). A leaf the reference
+  never moved by more than atol is returned in the second list (the
+  control: a trained leaf must be there only if it should not train).
+  Integer leaves (step counters) must be equal.
+  """
+  bad, still = [], []
+  for key in sorted(k for k in reference.files if k.startswith("final/")):
+    init = reference["init/" + key[len("final/") :]]
+    ref, got = reference[key], other[key]
+    if not np.issubdtype(ref.dtype, np.floating):
+      if not np.array_equal(ref, got):
+        bad.append(f"{key}: {ref} != {got}")
+      continue
+    u_ref = ref.astype(np.float64) - init
+    u_got = got.astype(np.float64) - init
+    size = np.abs(u_ref).max() if u_ref.size else 0.0
+    atol = ulps * np.finfo(np.float32).eps * (np.abs(ref).max() if ref.size else 0.0)
+    if size <= atol:
+      still.append(key)
+    error = np.abs(u_got - u_ref).max() if u_ref.size else 0.0
+    if error > rtol * size + atol:
+      bad.append(f"{key}: update differs by {error:.3g}, update size {size:.3g}")
+  return bad, still

@@ -1,10 +1,15 @@
-"""Runs a few steps of DANN (or each method) under each parallel mode; saves the final params.
+"""Runs a few steps of DANN (or each method) under each parallel mode; saves the whole state.
 
-Used by test_parallel.py and test_xla_cpu.py in subprocesses, since the device
-count and XLA flags are fixed when JAX starts:
+Used by test_parallel.py, test_methods.py, test_text.py and test_xla_cpu.py in
+subprocesses, since the device count and XLA flags are fixed when JAX starts:
 
     XLA_FLAGS=--xla_force_host_platform_device_count=8 \
-      python -m tests.parallel_worker --modes single,pmap,sharded --out DIR
+      python -m tests.parallel_worker --modes single,per_device,sharded --out DIR
+
+Each run saves every leaf of the state before ("init/...") and after
+("final/...") its steps: params, optimizer state, BatchNorm statistics, the
+EMA weights and the method's state. Mode `pmap` is a reference outside tljax:
+the same pure step under `jax.pmap`, as tljax ran its per-device mode before.
 """
 
 import argparse
@@ -20,7 +25,7 @@ from tljax import methods
 from tljax.core import placement as parallel
 from tljax.run import build
 
-STEPS, BATCH = 3, 16
+STEPS, BATCH = int(os.environ.get("WORKER_STEPS", 3)), 16
 
 
 def global_batch(step: int, size: int, streams=("source", "target"), model: str = "tiny") -> dict:
@@ -39,7 +44,7 @@ def global_batch(step: int, size: int, streams=("source", "target"), model: str 
   return batch
 
 
-def run(mode: str, model: str, method: str = "dann") -> dict:
+def run(mode: str, model: str, method: str = "dann", norm: str = "none", shift: int = 0) -> dict:
   if model.startswith("text"):
     config = sentiment.get_config("tiny,conv" if model == "text_conv" else "tiny")
     size = config.data.text.vocab_size
@@ -50,29 +55,63 @@ def run(mode: str, model: str, method: str = "dann") -> dict:
     size = 28 if model == "digits_net" else 12
     shape = (size, size, 3)
   config.method.name = method
-  config.parallel = mode
+  config.parallel = "per_device" if mode == "pmap" else mode
   config.data.batch_size = BATCH
-  # Under pmap each device draws its own random shifts (rng folded with the
-  # device index), so the maths equals single-device only without them.
-  config.data.random_shift = 0
+  # Per device, each device draws its own random shifts (rng folded with the
+  # device index) and normalises with its own BatchNorm statistics: that equals
+  # single-device maths only with neither, and equals the pmap reference always.
+  config.data.random_shift = shift
+  config.model.norm = norm
   helpers.provide_teacher(config, shape, 3, tempfile.mkdtemp())
   sets = global_batch(1000, size, ("source", "target", "target_labelled"), model)
   built = build.build(config, shape, 3, sets)
   step_fn, placement = built.train_step, built.placement
-  state = placement.put_state(built.state)
+  init = _leaves("init", built.state)
+  if mode == "pmap":
+    step_fn, state = _pmapped(built)
+  else:
+    state = placement.put_state(built.state)
   rng = jax.random.key(0)
   for step in range(STEPS):
     batch = global_batch(step, size, built.method.streams, model)
     rows = parallel.process_rows(batch, jax.process_index(), jax.process_count())
-    state, _ = step_fn(state, placement.put_batch(rows), rng)
-  host = placement.host_state(state)
-  leaves = jax.tree_util.tree_leaves_with_path(host.params)
-  return {jax.tree_util.keystr(p): np.asarray(x.addressable_data(0)) for p, x in leaves}
+    if mode == "pmap":
+      d = jax.local_device_count()
+      rows = jax.tree.map(lambda x: x.reshape(d, x.shape[0] // d, *x.shape[1:]), rows)
+      state, _ = step_fn(state, rows, rng)
+    else:
+      state, _ = step_fn(state, placement.put_batch(rows), rng)
+  if mode == "pmap":
+    state = jax.tree.map(lambda x: x[0], state)
+  return {**init, **_leaves("final", state)}
+
+
+def _pmapped(built):
+  """The run's pure step under jax.pmap (replicated state along a leading axis): the reference."""
+  import functools  # pylint: disable=g-import-not-at-top
+
+  step = functools.partial(built.pure_step, axis_name="batch")
+  pmapped = jax.pmap(step, axis_name="batch", in_axes=(0, 0, None))
+  d = jax.local_device_count()
+  state = jax.tree.map(lambda x: np.broadcast_to(np.asarray(x), (d, *np.shape(x))), built.state)
+  return pmapped, state
+
+
+def _leaves(prefix: str, state) -> dict:
+  """{"prefix/params/...": array} for every leaf of the state (one copy, this host's)."""
+  leaves = jax.tree_util.tree_leaves_with_path(state)
+  out = {}
+  for path, x in leaves:
+    value = x.addressable_data(0) if isinstance(x, jax.Array) else x
+    out[f"{prefix}/{jax.tree_util.keystr(path)}"] = np.asarray(value)
+  return out
 
 
 def main():
   parser = argparse.ArgumentParser()
-  parser.add_argument("--modes", default="single,pmap,sharded")
+  parser.add_argument("--modes", default="single,per_device,sharded")
+  parser.add_argument("--norm", default="none", help="model.norm: none or batch")
+  parser.add_argument("--shift", type=int, default=0, help="data.random_shift")
   parser.add_argument("--out", required=True)
   parser.add_argument("--model", default="tiny", help="tiny, digits_net, text_bag or text_conv")
   parser.add_argument("--tag", default="")
@@ -86,7 +125,7 @@ def main():
   names = methods.names() if args.methods == "all" else args.methods.split(",")
   for method in names:
     for mode in args.modes.split(","):
-      params = run(mode, args.model, method)
+      params = run(mode, args.model, method, args.norm, args.shift)
       if jax.process_index() == 0:
         tag = f"{mode}_{jax.process_count()}x{jax.local_device_count()}{args.tag}"
         tag = tag if args.methods == "dann" else f"{method}_{tag}"

@@ -64,3 +64,16 @@ def test_each_process_reads_its_own_part_of_a_split(data_dir):
   assert [len(p["label"]) for p in parts] == [150, 150]
   for key in ("input", "label"):
     np.testing.assert_array_equal(np.concatenate([p[key] for p in parts]), whole[key])
+
+
+def test_the_grain_iterator_state_is_the_next_step_and_resumes_exactly():
+  streams = {"source": streams_lib.Stream(_arrays(7), 3, seed=4)}
+  whole = streams_lib.batches(streams)
+  first = [next(whole)["source"]["input"] for _ in range(5)]
+  assert whole.get_state() == {"next_index": 5}  # What a checkpoint at step 5 must restore.
+  resumed = streams_lib.batches(streams, start_step=3)
+  np.testing.assert_array_equal(next(resumed)["source"]["input"], first[3])
+  np.testing.assert_array_equal(next(resumed)["source"]["input"], first[4])
+  again = streams_lib.batches(streams)
+  again.set_state(whole.get_state())
+  np.testing.assert_array_equal(next(again)["source"]["input"], next(whole)["source"]["input"])

@@ -208,8 +208,8 @@ def test_dann_on_text_sharded_8_devices_matches_one_device(tmp_path):
     for name in ("dann", "self_training"):
       single = np.load(tmp_path / f"{name}_single_1x8{model}.npz")
       sharded = np.load(tmp_path / f"{name}_sharded_1x8{model}.npz")
-      for key in single.files:
-        np.testing.assert_allclose(single[key], sharded[key], rtol=1e-4, atol=5e-5, err_msg=key)
+      bad, still = helpers.update_mismatches(single, sharded)
+      assert not bad and not still, (name, bad, still)
 
 
 def test_logistic_regression_baseline_reads_the_runs_own_input(tmp_path):

@@ -6,10 +6,10 @@
 augmentation: a random resized crop (Szegedy et al. 2015's scales 0.08-1,
 aspect 3/4-4/3) and a horizontal flip, drawn from `rng`, so a batch stays a
 pure function of (seed, step) and a resumed run reads the same pixels.
-Decoding runs on a pool of host threads (PIL releases the GIL).
+A batch decodes its files one after the other; grain's worker threads
+(`tljax.data.streams`) decode several batches at once (PIL releases the GIL).
 """
 
-import concurrent.futures
 import logging
 import os
 
@@ -19,14 +19,10 @@ from tljax.errors import DataError
 
 log = logging.getLogger("tljax")
 
-_POOL: concurrent.futures.ThreadPoolExecutor | None = None
 
-
-def _pool() -> concurrent.futures.ThreadPoolExecutor:
-  global _POOL  # Created on first use, not at import.
-  if _POOL is None:
-    _POOL = concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1, "tljax-decode")
-  return _POOL
+def decode_threads() -> int:
+  """Batches decoded at once: one per CPU core."""
+  return os.cpu_count() or 1
 
 
 class FileImages:
@@ -69,10 +65,8 @@ class FileImages:
     train = rng is not None and self.random_crop
     draws = rng.random((len(self), 5)) if train else [None] * len(self)
 
-    def decode(i):
+    for i in range(len(self)):
       out[i] = self._decode(self.paths[i], draws[i])
-
-    list(_pool().map(decode, range(len(self))))
     return out
 
   def _decode(self, path: str, draw) -> np.ndarray:

@@ -4,19 +4,26 @@ Stream names: SOURCE (labelled source: "input", "label"), TARGET (unlabelled
 target: "input" only) and TARGET_LABELLED (labelled target: the oracle and
 fine-tuning). A method declares the streams it reads (`Method.streams`).
 
-Streamed images (`images.FileImages`) draw their random crops from
-(seed, step) too.
-
 Example `i` of a stream's infinite sequence is example `perm_e[i % n]` of its
 split, with a fresh permutation `perm_e` for each epoch `e = i // n` drawn from
-(seed, e). The batch for a step is therefore a pure function of the step, so a
-run resumed at step `s` sees exactly the batches it would have seen.
+(seed, e). Streamed images (`images.FileImages`) draw their random crops from
+(seed, step) too. The batch for a step is therefore a pure function of the
+step, so a run resumed at step `s` sees exactly the batches it would have seen.
+
+The pipeline is grain's (`batches`, `eval_batches`): a `grain.MapDataset`
+over steps (or evaluation batches) whose elements are read on grain's worker
+threads, ahead of the step that needs them, when images are decoded from
+files. Its iterator's checkpointable state is the next step
+(`{"next_index": step}`), which the train state's checkpoint already holds:
+a resumed run sets it from the restored step rather than saving it twice.
+The permutations are numpy's and not grain's `shuffle`, so the batches (and
+every committed result) are those tljax drew before it used grain.
 """
 
-import collections
-import concurrent.futures
+import sys
 from typing import Iterator
 
+import grain
 import numpy as np
 
 from tljax.data import images
@@ -66,33 +73,56 @@ class Stream:
     return any(isinstance(v, images.FileImages) for v in self.arrays.values())
 
 
-def batches(streams: dict[str, Stream], start_step: int = 0, prefetch: int = 2) -> Iterator[dict]:
-  """Yields `{name: that stream's batch}` for each step from `start_step`.
+def _read_options(streamed: bool) -> grain.ReadOptions:
+  """Worker threads only where a batch decodes files; in-memory batches are a numpy gather."""
+  if not streamed:
+    return grain.ReadOptions(num_threads=0, prefetch_buffer_size=0)
+  return grain.ReadOptions(num_threads=images.decode_threads(), prefetch_buffer_size=4)
 
-  Streamed images are read `prefetch` steps ahead on a host thread; each
-  batch is still the pure function of its step that `Stream.batch` is.
-  """
-  step = start_step
-  make = lambda s: {name: stream.batch(s) for name, stream in streams.items()}  # noqa: E731
-  if not any(stream.streamed for stream in streams.values()):
-    while True:
-      yield make(step)
-      step += 1
-  with concurrent.futures.ThreadPoolExecutor(1, "tljax-prefetch") as ahead:
-    pending = collections.deque(ahead.submit(make, step + i) for i in range(prefetch))
-    while True:
-      pending.append(ahead.submit(make, step + len(pending)))
-      yield pending.popleft().result()
-      step += 1
+
+class _StepBatch:
+  """A grain map: step -> {name: that stream's batch}."""
+
+  def __init__(self, streams: dict[str, "Stream"]):
+    self.streams = streams
+
+  def __call__(self, step: int) -> dict:
+    return {name: stream.batch(int(step)) for name, stream in self.streams.items()}
+
+
+def batches(streams: dict[str, Stream], start_step: int = 0) -> Iterator[dict]:
+  """`{name: that stream's batch}` for each step from `start_step` (a grain iterator)."""
+  streamed = any(stream.streamed for stream in streams.values())
+  steps = grain.MapDataset.range(0, sys.maxsize).map(_StepBatch(streams))
+  iterator = iter(steps.to_iter_dataset(_read_options(streamed)))
+  iterator.set_state({"next_index": start_step})
+  return iterator
+
+
+class _EvalBatch:
+  """A grain map: batch number -> that fixed-size batch of the split, padded, with its mask."""
+
+  def __init__(self, arrays: dict, batch_size: int):
+    self.arrays, self.batch_size = arrays, batch_size
+    self.size = len(next(iter(arrays.values())))
+
+  def __call__(self, number: int) -> dict:
+    start = int(number) * self.batch_size
+    stop = min(start + self.batch_size, self.size)
+    pad = self.batch_size - (stop - start)
+    batch = {k: np.asarray(v[start:stop]) for k, v in self.arrays.items()}
+    batch = {k: np.concatenate([v, np.repeat(v[-1:], pad, 0)]) for k, v in batch.items()}
+    batch["mask"] = np.concatenate([np.ones(stop - start), np.zeros(pad)]).astype(np.float32)
+    return batch
 
 
 def eval_batches(arrays: dict[str, np.ndarray], batch_size: int) -> Iterator[dict]:
-  """Fixed-size batches covering the split once; padding rows have mask 0."""
-  n = len(next(iter(arrays.values())))
-  for start in range(0, n, batch_size):
-    stop = min(start + batch_size, n)
-    pad = batch_size - (stop - start)
-    batch = {k: np.asarray(v[start:stop]) for k, v in arrays.items()}
-    batch = {k: np.concatenate([v, np.repeat(v[-1:], pad, 0)]) for k, v in batch.items()}
-    batch["mask"] = np.concatenate([np.ones(stop - start), np.zeros(pad)]).astype(np.float32)
-    yield batch
+  """Fixed-size batches covering the split once; padding rows have mask 0.
+
+  Streamed images are decoded batch by batch (never the whole split), a few
+  batches ahead on grain's threads.
+  """
+  read = _EvalBatch(arrays, batch_size)
+  count = -(-read.size // batch_size)
+  streamed = any(isinstance(v, images.FileImages) for v in arrays.values())
+  return iter(grain.MapDataset.range(count).map(read).to_iter_dataset(_read_options(streamed)))

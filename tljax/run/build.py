@@ -27,6 +27,7 @@ class Built(NamedTuple):
   method: core.Method
   classifier: object  # The flax classifier module.
   sets: dict | None  # The training sets, as `core.prepare` returned them (the streams' data).
+  pure_step: object  # The train step with its dependencies bound, before placement compiles it.
 
 
 def build(
@@ -73,15 +74,14 @@ def build(
   hparams = steps.StepHParams(
     augment=augmentation(config.data), ema_decay=config.train.ema_decay, dtype=config.train.dtype
   )
-  train_step = placement.compile(
-    steps.make_train_step(
-      method=method, classifier=classifier, tx=tx, lr_schedule=lr_schedule, hparams=hparams
-    )
+  pure_step = steps.make_train_step(
+    method=method, classifier=classifier, tx=tx, lr_schedule=lr_schedule, hparams=hparams
   )
+  train_step = placement.compile(pure_step)
   eval_step = jax.jit(
     lambda s, b: steps.eval_step(s, b, classifier=classifier, num_classes=num_classes)
   )
-  return Built(state, train_step, eval_step, placement, report, method, classifier, sets)
+  return Built(state, train_step, eval_step, placement, report, method, classifier, sets, pure_step)
 
 
 def _prepare(method, classifier, state, sets):

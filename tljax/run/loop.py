@@ -172,7 +172,7 @@ class _Loop:
 
   def _save(self, state, step: int) -> None:
     """A checkpoint of `state`, and what a resume from it needs besides the state."""
-    checkpoint.save(self.manager, self.built.placement.host_state(state))
+    checkpoint.save(self.manager, state)
     if jax.process_index() == 0:
       entry = {
         "elapsed_seconds": round(self.elapsed(), 2),
@@ -190,11 +190,14 @@ class _Loop:
     batches = streams_lib.batches(self.streams, start_step)
     pending = []
     last_time, last_step = time.time(), start_step
+    bound = placement.max_in_flight  # None: the host may queue any number of steps.
     for step in range(start_step + 1, tc.num_steps + 1):
+      if bound is not None and len(pending) >= bound:
+        jax.block_until_ready(pending[-bound])  # At most `bound` collective steps in flight.
       state, step_metrics = self.built.train_step(
         state, placement.put_batch(next(batches)), base_rng
       )
-      pending.append(placement.metrics(step_metrics))
+      pending.append(step_metrics)
       # Also check before every checkpoint, so no non-finite state is saved.
       stop = signals.preempted(step, received)
       checkpoint_now = step % tc.ckpt_every == 0 or step == tc.num_steps or stop is not None
