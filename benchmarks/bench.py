@@ -14,8 +14,11 @@ images streamed from a folder at 224 px with random resized crops.
 The step is timed on synthetic in-memory batches of the config's shapes, so it
 also runs where TensorFlow is absent (the pipeline timing is then skipped).
 Reported: compile seconds (the first call: trace, compile, one step), the
-median steady-state seconds per step (each ended with `block_until_ready`),
-steps/s and examples/s (source + target).
+median steady-state seconds per step (each ended with `block_until_ready`)
+with its spread (`step_seconds`: mean, 10th and 90th percentiles, min, max),
+steps/s and examples/s (source + target), and, where the data loads, the
+loop's seconds per step on real batches and `host_fraction`, the share of a
+step's wall time outside the compiled step (host batching, transfer, dispatch).
 """
 
 import os
@@ -68,6 +71,7 @@ class CompiledStep:
     )  # Prepared on (delta, co_tuning, kmm, kliep) as if they were the training sets.
     built = build.build(config, (size, size, channels), 10, sets)
     self.compiled, placement = built.train_step, built.placement
+    self.placement = placement
     self.state = placement.put_state(built.state)
     self.streams = built.method.streams
     rows = synthetic_batch(config, self.streams, np.random.default_rng(0))
@@ -83,34 +87,51 @@ class CompiledStep:
     self.state, self.metrics = self.compiled(self.state, self.batch, self.rng)
     jax.block_until_ready(self.state)
 
+  def step_seconds(self, steps: int, warmup: int) -> list[float]:
+    """Seconds of each of `steps` steps after `warmup` untimed ones."""
+    return timing.time_calls(self.step, warmup, steps)
+
   def seconds_per_step(self, steps: int, warmup: int) -> float:
     """Median seconds of `steps` steps after `warmup` untimed ones."""
-    return float(np.median(timing.time_calls(self.step, warmup, steps)))
+    return timing.summary(self.step_seconds(steps, warmup))["median"]
 
 
-def time_train_step(config, steps: int, warmup: int) -> dict:
+def time_train_step(config, steps: int, warmup: int, loop_steps: int = 0) -> dict:
+  """The compiled step's per-step seconds (median and spread) on a fixed synthetic batch.
+
+  With `loop_steps`, also the loop's seconds per step on the config's real data
+  (host batching, transfer and dispatch, overlapping the asynchronous steps):
+  `host_fraction` = 1 - compiled median / loop seconds per step, the share of
+  a step's wall time spent outside the compiled step.
+  """
   import jax  # pylint: disable=g-import-not-at-top
 
   timed = CompiledStep(config)
-  seconds = timed.seconds_per_step(steps, warmup)
-  compile_seconds, metrics = timed.compile_seconds, timed.metrics
+  stats = timing.summary(timed.step_seconds(steps, warmup))
+  seconds = stats["median"]
   per_step = config.data.batch_size * len(timed.streams)
-  return {
-    "compile_seconds": round(compile_seconds, 3),
-    "seconds_per_step": round(seconds, 5),
+  out = {
+    "compile_seconds": round(timed.compile_seconds, 3),
+    "seconds_per_step": seconds,
+    "step_seconds": stats,
     "train_steps_per_sec": round(1.0 / seconds, 2),
     "examples_per_sec": round(per_step / seconds, 1),
     "examples_per_step": per_step,
-    "final_loss": float(np.mean(metrics["loss"])),
+    "final_loss": float(np.mean(timed.metrics["loss"])),
     "parallel": config.parallel,
     "device_kind": jax.devices()[0].device_kind,
     "device_count": jax.device_count(),
     "backend": jax.default_backend(),
   }
+  loop = time_loop(config, timed, loop_steps) if loop_steps else None
+  if loop is not None:
+    out["loop_seconds_per_step"] = round(loop, 6)
+    out["host_fraction"] = round(max(0.0, 1.0 - seconds / loop), 4)
+  return out
 
 
-def time_pipeline(config, num_batches: int = 200) -> float | None:
-  """Examples/s of the real input pipeline alone (None without TensorFlow)."""
+def _real_streams(config):
+  """The config's training streams on its real data (None where TensorFlow is absent)."""
   try:
     from tljax.data import splits  # pylint: disable=g-import-not-at-top
 
@@ -118,10 +139,39 @@ def time_pipeline(config, num_batches: int = 200) -> float | None:
   except ImportError:
     return None
   from tljax import methods  # pylint: disable=g-import-not-at-top
-  from tljax.data import streams as streams_lib  # pylint: disable=g-import-not-at-top
 
   names = methods.create(config, 10).streams
-  streams = splits.training_streams(config, splits.training_sets(config, data, names), names)
+  return splits.training_streams(config, splits.training_sets(config, data, names), names)
+
+
+def time_loop(config, timed: CompiledStep, steps: int) -> float | None:
+  """Seconds per step of the loop's own work on real batches: next batch, put, dispatch."""
+  import jax  # pylint: disable=g-import-not-at-top
+
+  from tljax.data import streams as streams_lib  # pylint: disable=g-import-not-at-top
+
+  streams = _real_streams(config)
+  if streams is None:
+    return None
+  batches = streams_lib.batches(streams)
+  placement, state = timed.placement, timed.state
+  state, _ = timed.compiled(state, placement.put_batch(next(batches)), timed.rng)
+  jax.block_until_ready(state)
+  start = time.perf_counter()
+  for _ in range(steps):
+    state, metrics = timed.compiled(state, placement.put_batch(next(batches)), timed.rng)
+  jax.block_until_ready((state, metrics))
+  timed.state = state
+  return (time.perf_counter() - start) / steps
+
+
+def time_pipeline(config, num_batches: int = 200) -> float | None:
+  """Examples/s of the real input pipeline alone (None without TensorFlow)."""
+  from tljax.data import streams as streams_lib  # pylint: disable=g-import-not-at-top
+
+  streams = _real_streams(config)
+  if streams is None:
+    return None
   batches = streams_lib.batches(streams)
   next(batches)
   start = time.perf_counter()
@@ -137,7 +187,7 @@ def measure(config, steps: int, warmup: int, pipeline_batches: int = 200) -> dic
     "config_method": config.method.name,
     "batch_size_per_domain": config.data.batch_size,
     "xla_flags": os.environ.get("XLA_FLAGS", ""),
-    **time_train_step(config, steps, warmup),
+    **time_train_step(config, steps, warmup, loop_steps=steps),
     "pipeline_examples_per_sec": time_pipeline(config, pipeline_batches),
   }
 

@@ -26,6 +26,31 @@ def time_calls(call, warmup: int, steps: int) -> list[float]:
   return times
 
 
+def summary(seconds: list[float]) -> dict:
+  """Median, mean and spread (10th/90th percentile, min, max) of per-call seconds.
+
+  Percentiles by linear interpolation between the sorted values (numpy's
+  default), written out here so the peers' scripts need no numpy.
+  """
+  ordered = sorted(seconds)
+
+  def percentile(q: float) -> float:
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+  return {
+    "median": round(percentile(0.5), 6),
+    "mean": round(sum(ordered) / len(ordered), 6),
+    "p10": round(percentile(0.1), 6),
+    "p90": round(percentile(0.9), 6),
+    "min": round(ordered[0], 6),
+    "max": round(ordered[-1], 6),
+    "count": len(ordered),
+  }
+
+
 def write_json(result: dict, workdir: str, name: str) -> None:
   """Writes `workdir/name` and prints the same JSON."""
   os.makedirs(workdir, exist_ok=True)

@@ -155,6 +155,7 @@ def finetune_recipe(config, num_steps: int, pretrain_steps: int, seeds: tuple[in
   budgets, modes and seeds.
   """
   config.method.name = "target_only"
+  config.data.source_val_size = 0  # Pretraining reads every labelled source image.
   config.train.num_steps = num_steps
   config.train.log_every = num_steps // 4
   config.train.eval_every = config.train.ckpt_every = num_steps

@@ -15,7 +15,12 @@ from configs import common, mnist_mnistm
 
 
 def get_config(arg=None):
-  del arg
+  args = common.parse_arg(arg, tiny=False)
   config = mnist_mnistm.get_config()
   common.finetune_recipe(config, num_steps=1000, pretrain_steps=3000, seeds=(0, 1))
+  if args.tiny:
+    common.shrink_for_tests(config)
+    config.train.eval_every = config.train.ckpt_every = config.train.num_steps
+    config.finetune.pretrain_steps = 4
+    config.finetune.labels_per_class = (1, 0)
   return config

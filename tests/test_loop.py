@@ -1,5 +1,6 @@
 """Smoke tests of train_and_evaluate on the tiny config and embedded data."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -59,11 +60,22 @@ def test_resume_from_a_middle_checkpoint_is_exact(tiny_config, tmp_path):
   jax.tree.map(np.testing.assert_array_equal, state_full, state_cut)
 
 
-def test_baselines_run(tiny_config, tmp_path):
-  for method in ("source_only", "target_only"):
-    tiny_config.method.name = method
-    results = loop.train_and_evaluate(tiny_config, str(tmp_path / method))
-    assert results["method"] == method
+def test_the_baselines_read_only_their_own_domain(tiny_config, tmp_path):
+  data = splits.load_domains(tiny_config.data)
+  tiny_config.method.name = "source_only"
+  source_only = loop.train_and_evaluate(tiny_config, str(tmp_path / "so"), data=data)
+  assert source_only["labelled_train_examples"] == len(data.source_train["label"])
+  assert not source_only["reads_target_labels"]
+  # It never reads the target: blank target images train the very same network.
+  blank = dataclasses.replace(
+    data, target_train={**data.target_train, "input": np.zeros_like(data.target_train["input"])}
+  )
+  again = loop.train_and_evaluate(tiny_config, str(tmp_path / "so_blank"), data=blank)
+  assert again["eval_history"] == source_only["eval_history"]
+  tiny_config.method.name = "target_only"
+  target_only = loop.train_and_evaluate(tiny_config, str(tmp_path / "to"), data=data)
+  assert target_only["labelled_train_examples"] == len(data.target_train["label"])
+  assert target_only["reads_target_labels"]
 
 
 def test_images_are_resized_to_the_configured_size(tiny_config):

@@ -1,5 +1,6 @@
 """Text: the sentiment builder, the vectorizer, text models and methods on text."""
 
+import dataclasses
 import io
 import os
 import subprocess
@@ -221,9 +222,18 @@ def test_logistic_regression_baseline_reads_the_runs_own_input(tmp_path):
   config.data.update(data_dir=str(tmp_path / "tfds"), manual_dir=str(manual))
   data = splits.load_domains(config.data)
   row = baselines.source_trained_logreg(data)
-  from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
-
-  model = LogisticRegression(C=1.0, max_iter=2000)
-  model.fit(data.source_train["input"], data.source_train["label"])
-  expected = (model.predict(data.target_test["input"]) == data.target_test["label"]).mean()
-  assert row["target_test_accuracy"] == pytest.approx(expected, abs=1e-4)
+  # Trained on source labels only: target train labels (and source test) cannot move it.
+  leaked = dataclasses.replace(
+    data, target_train={**data.target_train, "label": 1 - data.target_train["label"]}
+  )
+  assert baselines.source_trained_logreg(leaked) == row
+  # Scored on each test split's own labels: flipping target test's flips its accuracy.
+  flipped = dataclasses.replace(
+    data, target_test={**data.target_test, "label": 1 - data.target_test["label"]}
+  )
+  flipped_row = baselines.source_trained_logreg(flipped)
+  assert flipped_row["target_test_accuracy"] == pytest.approx(1 - row["target_test_accuracy"])
+  assert flipped_row["source_test_accuracy"] == row["source_test_accuracy"]
+  # The same domain on both sides scores alike (it reads the target split, not the source's).
+  same = baselines.source_trained_logreg(dataclasses.replace(data, target_test=data.source_test))
+  assert same["target_test_accuracy"] == row["source_test_accuracy"]
