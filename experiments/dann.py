@@ -7,11 +7,10 @@ Checkpoints, metrics and results go to --workdir (default:
 runs/<source>_to_<target>/<method>/seed<seed>); a rerun resumes.
 """
 
-import os
-
 from absl import app, flags
 
 from tljax.run import cli
+from tljax.run import workdir as workdir_lib
 
 _ALLOW_CONFIG_CHANGE = flags.DEFINE_bool(
   "allow_config_change",
@@ -26,20 +25,11 @@ _ALLOW_RESTART = flags.DEFINE_bool(
 )
 
 
-def default_workdir(config) -> str:
-  return os.path.join(
-    "runs",
-    f"{config.data.source}_to_{config.data.target}",
-    config.method.name,
-    f"seed{config.seed}",
-  )
-
-
 def main(argv):
   del argv
   cli.start()
   config = cli.CONFIG.value
-  workdir = cli.WORKDIR.value or default_workdir(config)
+  workdir = cli.WORKDIR.value or workdir_lib.default_workdir(config)
   cli.train(config, workdir, _ALLOW_CONFIG_CHANGE.value, allow_restart=_ALLOW_RESTART.value)
 
 

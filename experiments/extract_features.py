@@ -60,6 +60,7 @@ def main(argv: list[str]) -> None:
   parser.add_argument("--splits", default="source_train,source_test,target_train,target_test")
   parser.add_argument("--max_per_split", type=int, default=10000)
   parser.add_argument("--probe_fit", default="source_train", help="'' skips the probe")
+  parser.add_argument("--out", default=None, help="where the files go (default: --workdir)")
   parser.add_argument(
     "--noxla_cpu_fast", action="store_true", help="do not add the XLA:CPU YNN flag (see README)"
   )
@@ -71,8 +72,13 @@ def main(argv: list[str]) -> None:
     sys.exit(f"error: --splits has {unknown}; choose from {list(SPLITS)}")
   if args.probe_fit and args.probe_fit not in splits:
     sys.exit(f"error: --probe_fit={args.probe_fit!r} must be one of --splits {splits}")
+  directory = args.out or args.workdir
+  if args.out:
+    os.makedirs(directory, exist_ok=True)
+  if not (os.path.isdir(directory) and os.access(directory, os.W_OK)):
+    sys.exit(f"error: cannot write to {directory}; give --out DIR (the run itself is only read)")
   arrays = cli.exit_on_user_error(extract, args.workdir, splits, args.max_per_split)
-  out = os.path.join(args.workdir, "features.npz")
+  out = os.path.join(directory, "features.npz")
   with files.replacing(out) as tmp, open(tmp, "wb") as f:
     np.savez_compressed(f, **arrays)
   print(f"wrote {out}: " + ", ".join(f"{k} {v.shape}" for k, v in arrays.items()))
@@ -80,7 +86,7 @@ def main(argv: list[str]) -> None:
     accuracy = linear_probe(arrays, args.probe_fit)
     probe = {"fit_on": args.probe_fit, "classifier": "StandardScaler + LogisticRegression(C=1)"}
     probe["accuracy"] = accuracy
-    files.write_json(os.path.join(args.workdir, "features_probe.json"), probe)
+    files.write_json(os.path.join(directory, "features_probe.json"), probe)
     print(
       f"linear probe fit on {args.probe_fit}: "
       + ", ".join(f"{k} {v:.4f}" for k, v in accuracy.items())

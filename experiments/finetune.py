@@ -34,6 +34,7 @@ from absl import app
 from tljax import files
 from tljax.analysis import runs as runs_lib
 from tljax.run import cli
+from tljax.run import finished as finished_run
 from tljax.run.finetune import MODES, ordered_modes, pretrain_config, run_config, summary
 
 
@@ -74,6 +75,7 @@ def main(argv):
       "pretraining on %s (%d steps) in %s", config.data.source, ft.pretrain_steps, pretrained
     )
     cli.train(pretrain_config(config), pretrained, data=data())
+  pre = cli.exit_on_user_error(finished_run.results, pretrained)  # A finished run, or one line.
   modes = ordered_modes(ft.modes)
   plan = [(k, mode, seed) for k in ft.labels_per_class for mode in modes for seed in ft.seeds]
   runs = []
@@ -96,7 +98,6 @@ def main(argv):
       }
     )
   table = transfer.finetune_table(runs)
-  pre = files.read_json(os.path.join(pretrained, "results.json"))
   per_class_of = {
     str(r["labels_per_class"]): r["labelled_train_examples"] / num_classes for r in runs
   }

@@ -213,9 +213,11 @@ def main(argv: list[str]) -> None:
   for r in found:
     pairs.setdefault((r["source"], r["target"]), []).append(r)
   text = "\n\n".join(report(runs) for _, runs in sorted(pairs.items())) + "\n"
-  with files.replacing(os.path.join(args.workdir, "report.md")) as tmp, open(tmp, "w") as f:
-    f.write(text)
   print(text, end="")
+  try:
+    files.write_text(os.path.join(args.workdir, "report.md"), text)
+  except OSError as e:  # A read-only copy of finished runs: the report is printed only.
+    print(f"warning: report.md not written ({e.strerror}); printed above", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ def main(argv):
     sys.exit("error: give --workdir, the root of the sweep's run directories")
   grid = cli.exit_on_user_error(sweep.parse_grid, _GRID.value, config)
   runs = list(sweep.points(config, grid))
+  diverged = []
   for i, (name, point) in enumerate(runs):
     workdir = os.path.join(root, name)
     if runs_lib.finished(workdir):  # Reused only if it is this very point's run.
@@ -45,9 +46,12 @@ def main(argv):
       log.info("[%d/%d] %s: finished earlier, skipped", i + 1, len(runs), workdir)
       continue
     log.info("[%d/%d] %s", i + 1, len(runs), name)
-    cli.train(point, workdir)
-  print(sweep.summarize(root, grid))
+    if cli.train(point, workdir, exit_on_divergence=False) is None:
+      diverged.append(workdir)
+  print(sweep.summarize(root, grid, diverged))
   print(f"wrote {os.path.join(root, 'summary.md')}", file=sys.stderr)
+  if diverged:
+    sys.exit(f"error: {len(diverged)} of {len(runs)} runs diverged (listed in summary.md)")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ ALLOWED = {
   "tljax.losses": ("tljax.core", "tljax.losses", "tljax.models", "tljax.errors"),
   "tljax.methods": (
     "tljax.core", "tljax.losses", "tljax.models", "tljax.methods", "tljax.errors",
-    "tljax.checkpoint",
+    "tljax.checkpoint", "tljax.files", "tljax.upgrade",
   ),
   "tljax.models": ("tljax.models", "tljax.errors"),
   "tljax.data": ("tljax.data", "tljax.errors", "tljax.files"),
@@ -20,7 +20,7 @@ ALLOWED = {
     "tljax.analysis", "tljax.methods", "tljax.errors", "tljax.files", "tljax.metrics",
     "tljax.upgrade",
   ),
-  "tljax.checkpoint": ("tljax.core.state", "tljax.errors"),
+  "tljax.checkpoint": ("tljax.core.state", "tljax.errors", "tljax.host"),
   "tljax.metrics": ("tljax.files",),
 }  # fmt: skip
 NO_TENSORFLOW = [

@@ -9,6 +9,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from tljax import host
 from tljax.core.state import param_name
 from tljax.errors import ConfigError, DataError
 
@@ -148,11 +149,16 @@ def _try_restore(manager, step: int, abstract):
 
 
 def _outside_the_files(error: Exception) -> bool:
-  """Permission and I/O errors are the file system's fault, not damage to the step."""
+  """Permission and I/O errors are the file system's fault, not damage to the step.
+
+  tensorstore reports them inside other exceptions (a ValueError saying
+  `os_error_code=5` for EIO); only errors decoding a step's own files are damage.
+  """
   if isinstance(error, OSError) and not isinstance(error, FileNotFoundError):
     return True
   text = str(error)
-  return "PERMISSION_DENIED" in text or "Permission denied" in text
+  outside = ("PERMISSION_DENIED", "Permission denied", "Input/output error", "os_error_code=5")
+  return any(marker in text for marker in outside)
 
 
 def _agree(outcome: int, step: int) -> int:
@@ -201,18 +207,55 @@ def read_pretrained(path: str) -> dict:
   path = os.path.abspath(os.path.expanduser(path))
   if os.path.isdir(os.path.join(path, "checkpoints")):
     path = os.path.join(path, "checkpoints")
-  if os.path.isdir(os.path.join(path, "default")):  # One step's directory.
-    restored = ocp.StandardCheckpointer().restore(os.path.join(path, "default"))
-  else:
-    manager = ocp.CheckpointManager(path) if os.path.isdir(path) else None
-    if manager is None or manager.latest_step() is None:
-      raise ConfigError(
-        f"config.model.init_checkpoint={path!r} holds no checkpoint; give the workdir of a "
-        "finished tljax run (e.g. a source_only run)"
-      )
-    restored = manager.restore(manager.latest_step(), args=ocp.args.StandardRestore())
+  try:
+    restored = _read_whole(path)
+  except (ConfigError, DataError):
+    raise
+  except Exception as e:  # pylint: disable=broad-except  (orbax, tensorstore, a damaged file)
+    raise DataError(
+      f"the checkpoint in {path} cannot be read ({_describe(e)}); give a finished run whose "
+      "checkpoints are intact"
+    ) from None
   params = dict(restored["params"], classifier=restored["ema_params"])
   return {**flatten(params, "params"), **flatten(restored["batch_stats"], "batch_stats")}
+
+
+def _read_whole(path: str) -> dict:
+  """Every array of the newest checkpoint in `path` (or of the one step's directory `path`).
+
+  The arrays' stored shapes are checked against this machine's memory first: a
+  file that claims more than the machine holds is refused, not allocated.
+  """
+  if os.path.isdir(os.path.join(path, "default")):  # One step's directory.
+    reader = ocp.StandardCheckpointer()
+    item = os.path.join(path, "default")
+    _check_claimed_size(reader.metadata(item), path)
+    return reader.restore(item)
+  manager = ocp.CheckpointManager(path) if os.path.isdir(path) else None
+  if manager is None or manager.latest_step() is None:
+    raise ConfigError(
+      f"config.model.init_checkpoint={path!r} holds no checkpoint; give the workdir of a "
+      "finished tljax run (e.g. a source_only run)"
+    )
+  step = manager.latest_step()
+  _check_claimed_size(manager.item_metadata(step), path)
+  return manager.restore(step, args=ocp.args.StandardRestore())
+
+
+def _check_claimed_size(metadata, path: str) -> None:
+  """DataError if the checkpoint's arrays would take more memory than this machine has."""
+  tree = getattr(metadata, "item_metadata", None) or getattr(metadata, "tree", metadata)
+  claimed = 0
+  for leaf in jax.tree.leaves(tree):
+    shape, dtype = getattr(leaf, "shape", None), getattr(leaf, "dtype", None)
+    if shape is not None:
+      claimed += int(np.prod(shape, dtype=np.float64)) * np.dtype(dtype or np.float32).itemsize
+  available = host.ram_bytes()
+  if available and claimed > available // 2:
+    raise DataError(
+      f"the checkpoint in {path} claims arrays of {claimed / 2**30:.1f} GiB, more than half of "
+      f"this machine's {available / 2**30:.0f} GiB; it is not a checkpoint of a model that fits"
+    )
 
 
 def read_classifier(path: str) -> dict:

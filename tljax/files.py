@@ -2,10 +2,13 @@
 
 Every file tljax writes for others to read (config.json, results.json,
 summaries, features, plots) goes through `replacing`: a uniquely named
-temporary file in the same directory, flushed and fsynced, then renamed over
-the target with `os.replace`, which is atomic on POSIX file systems. A crash
-leaves the old file or the new one, and two writers never share a temporary
-name. Standard library only (the benchmarks import it where JAX is absent).
+temporary file in the same directory (created exclusively, never through a
+link), flushed and fsynced, given the mode a plain `open` would give it
+(0666 less the umask: readable by the other users of a shared file system
+where the umask allows), then renamed over the target with `os.replace`,
+which is atomic on POSIX file systems. A crash leaves the old file or the
+new one, and two writers never share a temporary name. Standard library only
+(the benchmarks import it where JAX is absent).
 """
 
 import contextlib
@@ -13,8 +16,20 @@ import json
 import logging
 import os
 import tempfile
+import threading
 
 log = logging.getLogger("tljax")
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def umask() -> int:
+  """The process's umask (read by setting it back at once, under a lock)."""
+  with _UMASK_LOCK:
+    mask = os.umask(0o022)
+    os.umask(mask)
+  return mask
 
 
 @contextlib.contextmanager
@@ -27,6 +42,7 @@ def replacing(path: str):
     yield tmp
     with open(tmp, "rb+") as f:
       os.fsync(f.fileno())
+      os.fchmod(f.fileno(), 0o666 & ~umask())  # mkstemp's 0600 would hide results from others.
     os.replace(tmp, path)
   finally:
     if os.path.exists(tmp):

@@ -141,11 +141,15 @@ class Start:
     )
 
   def outputs(self, inputs, batch_size: int = 256) -> tuple[jax.Array, jax.Array]:
-    """The starting classifier's (logits [N, K], features [N, D]) on `inputs`, evaluation mode."""
+    """The starting classifier's (logits [N, K], features [N, D]) on `inputs`, evaluation mode.
+
+    `inputs` may be images decoded from files batch by batch (`data.images.FileImages`).
+    """
     apply = jax.jit(lambda v, x: self.classifier.apply(v, x, train=False))
     variables = self.classifier_variables()
     parts = [
-      apply(variables, inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)
+      apply(variables, np.asarray(inputs[i : i + batch_size]))
+      for i in range(0, len(inputs), batch_size)
     ]
     return jnp.concatenate([p[0] for p in parts]), jnp.concatenate([p[1] for p in parts])
 

@@ -18,6 +18,7 @@ from typing import Any, Callable, NamedTuple
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from tljax.core.state import Batch, Metrics, TrainState
@@ -325,13 +326,19 @@ def eval_step(
 
 
 def confusion_summary(confusion) -> dict:
-  """Accuracy, per-class recall and the confusion matrix from summed counts [K, K]."""
-  confusion = jnp.asarray(confusion)
+  """Accuracy, per-class recall and the confusion matrix from summed counts [K, K].
+
+  A class with no example in the split has no recall (None), not a recall of 0;
+  `mean_class_recall` averages the classes that have examples.
+  """
+  confusion = np.asarray(confusion)
   per_class = confusion.sum(axis=1)
-  recall = jnp.diag(confusion) / jnp.maximum(per_class, 1)
+  present = per_class > 0
+  recall = np.diag(confusion) / np.maximum(per_class, 1)
   return {
-    "accuracy": round(float(jnp.trace(confusion) / jnp.maximum(confusion.sum(), 1)), 6),
-    "per_class_recall": [round(float(r), 4) for r in recall],
+    "accuracy": round(float(np.trace(confusion) / max(confusion.sum(), 1)), 6),
+    "per_class_recall": [round(float(r), 4) if p else None for r, p in zip(recall, present)],
+    "mean_class_recall": round(float(recall[present].mean()), 6) if present.any() else None,
     "num_examples": int(confusion.sum()),
     "confusion": [[int(c) for c in row] for row in confusion],  # Rows: true class.
   }

@@ -66,7 +66,15 @@ def list_split(root: str, split: str, test_fraction: float = 0.2) -> Listing:
     return whole
   if split not in ("train", "test"):
     raise DataError(f"image folder {root!r} is split into train and test, not {split!r}")
-  keep = stratified_test(whole.labels, test_fraction) == (split == "test")
+  is_test = stratified_test(whole.labels, test_fraction)
+  if not is_test.any() or is_test.all():
+    raise DataError(
+      f"image folder {root!r}: holding out config.data.test_fraction={test_fraction} of each "
+      f"class leaves {'no test' if not is_test.any() else 'no training'} image (classes of "
+      f"{np.bincount(whole.labels).max()} images at most); give {root}/train/<class>/... and "
+      f"{root}/test/<class>/..., or more images per class"
+    )
+  keep = is_test == (split == "test")
   return dataclasses.replace(whole, paths=whole.paths[keep], labels=whole.labels[keep])
 
 
@@ -123,7 +131,7 @@ def _checked(paths: list[str], labels: list[int], class_names: tuple, where: str
       with Image.open(path) as image:
         image.size  # noqa: B018  Reading the header is the check.
       good.append(i)
-    except (OSError, SyntaxError, ValueError) as e:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
       log.warning("skipping %s: not a readable image (%s)", path, str(e)[:100])
       skipped.append(path)
   if not good:

@@ -77,7 +77,7 @@ class FileImages:
         image.draft("RGB", (self.size, self.size))  # JPEG: decode at a reduced scale.
         image = _to_mode(image, "L" if self.channels == 1 else "RGB")
         image = self._crop(image, draw)
-    except (OSError, SyntaxError, ValueError) as e:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
       # Its header was readable when the folder was listed: say which file, keep the batch shape.
       log.warning("cannot decode %s (%s); using a black image", path, str(e)[:100])
       return np.zeros(self.shape[1:], np.uint8)

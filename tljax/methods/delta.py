@@ -88,7 +88,7 @@ class Method(core.Method):
     labelled = start.sets[core.TARGET_LABELLED]
     order = np.random.default_rng(0).permutation(len(labelled["label"]))
     take = np.sort(order[: self.attention_examples])
-    x, y = jnp.asarray(labelled["input"][take]), jnp.asarray(labelled["label"][take])
+    x, y = jnp.asarray(np.asarray(labelled["input"][take])), jnp.asarray(labelled["label"][take])
     variables = start.classifier_variables()
     shapes = {p: v.shape for p, v in self.start_feature_maps(variables, x[:2]).items()}
     paths = sorted(shapes)

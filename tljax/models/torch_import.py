@@ -38,6 +38,11 @@ def _flax_path(torch_name: str) -> tuple[str, tuple[str, ...]] | None:
   parts = torch_name.split(".")
   if parts[0] == "fc" or parts[-1] == "num_batches_tracked":
     return None
+  known = re.fullmatch(
+    r"(conv1|bn1)\.\w+|layer\d\.\d+\.(conv\d|bn\d|downsample\.[01])\.\w+", torch_name
+  )
+  if not known:
+    raise ConfigError(f"torch weight {torch_name!r} is not part of a torchvision ResNet")
   if parts[0] in ("conv1", "bn1"):
     module, leaf = ("stem_conv" if parts[0] == "conv1" else "stem_bn",), parts[1]
   elif re.fullmatch(r"layer\d", parts[0]):
@@ -50,7 +55,13 @@ def _flax_path(torch_name: str) -> tuple[str, tuple[str, ...]] | None:
   else:
     raise ConfigError(f"torch weight {torch_name!r} is not part of a torchvision ResNet")
   if module[-1].endswith("conv") or module[-1].startswith("conv"):
+    if leaf != "weight":
+      raise ConfigError(f"torch weight {torch_name!r}: a ResNet convolution has only a weight")
     return "params", (*module, "kernel")
+  if leaf not in _BN:
+    raise ConfigError(
+      f"torch weight {torch_name!r}: a BatchNorm has {sorted(_BN)} (and num_batches_tracked)"
+    )
   collection = "batch_stats" if leaf.startswith("running") else "params"
   return collection, (*module, _BN[leaf])
 
@@ -63,6 +74,10 @@ def from_torch(state_dict: dict) -> dict:
     if target is None:
       continue
     collection, path = target
+    if not np.issubdtype(np.asarray(value).dtype, np.number):
+      raise ConfigError(
+        f"torch weight {name!r} holds {np.asarray(value).dtype} values, not numbers"
+      )
     value = np.asarray(value, np.float32)
     if value.ndim == 4:
       value = value.transpose(2, 3, 1, 0)  # [O, I, H, W] -> [H, W, I, O]

@@ -171,9 +171,17 @@ def exit_on_user_error(fn, *args):
 
 
 def train(
-  config, workdir: str, allow_config_change: bool = False, data=None, allow_restart: bool = False
-) -> dict:
-  """loop.train_and_evaluate with user errors, preemption and divergence as exits."""
+  config,
+  workdir: str,
+  allow_config_change: bool = False,
+  data=None,
+  allow_restart: bool = False,
+  exit_on_divergence: bool = True,
+) -> dict | None:
+  """loop.train_and_evaluate with user errors, preemption and divergence as exits.
+
+  Without `exit_on_divergence` a diverged run is reported and None returned (a sweep goes on).
+  """
   from tljax.run import loop  # pylint: disable=g-import-not-at-top
 
   log = std_logging.getLogger("tljax")
@@ -186,4 +194,6 @@ def train(
     sys.exit(PREEMPTED if e.signum == signal.SIGTERM else 128 + e.signum)
   except FloatingPointError as e:
     print(f"error: {e}", file=sys.stderr)
-    sys.exit(1)
+    if exit_on_divergence:
+      sys.exit(1)
+    return None

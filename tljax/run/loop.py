@@ -64,11 +64,10 @@ def _train_and_evaluate(config, method, workdir, allow_config_change, data, allo
   shape = data.source_train["input"].shape[1:]
   # Prepared before restoring: the method's prepared state is part of the checkpoint.
   built = build.build(config, shape, num_classes, sets, method)
-  if primary:  # The run can start: only now does the workdir record its config.
-    os.makedirs(workdir, exist_ok=True)
-    files.write_json(os.path.join(workdir, "config.json"), config.to_dict())
   manager = checkpoint.make_manager(workdir)
   state, restored_step = checkpoint.restore_latest(manager, built.state, allow_restart)
+  if primary:  # The run can start (its checkpoint restored): only now is its config recorded.
+    files.write_json(os.path.join(workdir, "config.json"), config.to_dict())
   start_step = int(restored_step or 0)
   setup = provenance.record(config.parallel)
   prior = workdir_lib.read_progress(workdir, restored_step)
@@ -89,20 +88,15 @@ def _train_and_evaluate(config, method, workdir, allow_config_change, data, allo
   finally:
     manager.wait_until_finished()
   state = built.placement.local_state(state)
-  final = evaluation.evaluate_all(built.eval_step, state, data, config.data.eval_batch_size)
-  evaluation.log_eval(int(state.step), final)
-  pad = evaluation.domain_discrepancy(loop.evaluator, state, data, config.seed)
-  log.info(
-    "proxy A-distance source_test vs target_test: features %.3f, %s",
-    pad["features"],
-    ", ".join(f"{k} {pad[k]:.3f}" for k in ("pixels", "inputs") if k in pad),
-  )
-  scores = loop.validate(state, int(state.step), final=True)
-  history = results.history(workdir, int(state.step), final, scores)
-  loop.write_eval(int(state.step), final, scores)  # The final evaluation, logged as the others.
-  loop.writer.close()
-  manager.wait_until_finished()
-  manager.close()
+  try:
+    with signals.noted(signals.caught_signals()) as received:  # The final checkpoint is saved.
+      final, pad, scores = _final_evaluation(loop, state, received)
+    history = results.history(workdir, int(state.step), final, scores)
+    loop.write_eval(int(state.step), final, scores)  # The final evaluation, logged as the others.
+  finally:
+    loop.writer.close()
+    manager.wait_until_finished()
+    manager.close()
   run = {
     "start_step": start_step,
     "wall_seconds": round(loop.elapsed(), 2),
@@ -116,6 +110,34 @@ def _train_and_evaluate(config, method, workdir, allow_config_change, data, allo
     files.write_json(os.path.join(workdir, "results.json"), out)
     log.info("wrote %s", os.path.join(workdir, "results.json"))
   return out
+
+
+def _final_evaluation(loop: "_Loop", state, received: list):
+  """(accuracies, proxy A-distance, validator scores) of the final state.
+
+  A SIGTERM or Ctrl-C meanwhile stops the run cleanly between the parts
+  (`Preempted`): the final checkpoint is saved, so a rerun only evaluates.
+  """
+  step = int(state.step)
+
+  def check():
+    if received:
+      raise signals.Preempted(received[0], step, "during the final evaluation")
+
+  data, config = loop.data, loop.config
+  final = evaluation.evaluate_all(loop.built.eval_step, state, data, config.data.eval_batch_size)
+  evaluation.log_eval(step, final)
+  check()
+  pad = evaluation.domain_discrepancy(loop.evaluator, state, data, config.seed)
+  log.info(
+    "proxy A-distance source_test vs target_test: features %.3f, %s",
+    pad["features"],
+    ", ".join(f"{k} {pad[k]:.3f}" for k in ("pixels", "inputs") if k in pad),
+  )
+  check()
+  scores = loop.validate(state, step, final=True)
+  check()
+  return final, pad, scores
 
 
 def _check_resume(workdir: str, prior: dict, setup: dict, allow_config_change: bool) -> list:
@@ -206,9 +228,13 @@ class _Loop:
         pending = []
         bad = [k for k, v in scalars.items() if not np.isfinite(v)]
         if bad:
+          lr = self.config.optim.lr
           raise FloatingPointError(
             f"training diverged: {bad[0]}={scalars[bad[0]]} in the steps up to {step}; the "
-            "last good checkpoint is kept; lower config.optim.lr or set config.optim.clip_norm"
+            f"last good checkpoint is kept. To continue from it, rerun with "
+            f"--allow_config_change and a lower rate (e.g. --config.optim.lr={lr / 10:g}); "
+            "to start over with gradient clipping (--config.optim.clip_norm=1, which changes "
+            "the optimizer's state), give a new --workdir"
           )
         now = time.time()
         rate = (step - last_step) / max(now - last_time, 1e-9)

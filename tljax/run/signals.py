@@ -7,8 +7,8 @@ import signal
 class Preempted(Exception):
   """SIGTERM or SIGINT arrived; a checkpoint of the current step was saved."""
 
-  def __init__(self, signum: int, step: int):
-    super().__init__(f"stopped by signal {signum} at step {step}")
+  def __init__(self, signum: int, step: int, when: str = ""):
+    super().__init__(f"stopped by signal {signum} at step {step}" + (f" {when}" if when else ""))
     self.signum, self.step = signum, step
 
 

@@ -12,15 +12,18 @@ from tljax import files
 from tljax.analysis import runs as runs_lib
 from tljax.analysis import tables
 from tljax.errors import ConfigError
+from tljax.run import workdir
 
 
 def directory_name(value) -> str:
   """A grid value as one path segment: dataset names like sentiment/tweets -> sentiment_tweets."""
-  return str(value).replace("/", "_")
+  return workdir.segment(value)
 
 
 def parse_grid(specs: list[str], config) -> list[tuple[str, list]]:
   """[('method.name', ['dann', ...]), ...] with values cast to the field's type."""
+  if not specs:
+    raise ConfigError("give at least one --grid key=v1,v2,... (e.g. --grid seed=0,1,2)")
   grid = []
   for spec in specs:
     key, _, values = spec.partition("=")
@@ -39,7 +42,12 @@ def parse_grid(specs: list[str], config) -> list[tuple[str, list]]:
         raise ConfigError(f"--grid {spec!r}: {value!r} cannot name a run directory")
     if len(set(names)) < len(names):
       raise ConfigError(f"--grid {spec!r}: two values name the same run directory ({names})")
-    grid.append((key, [cast(v) for v in values.split(",")]))
+    try:
+      grid.append((key, [cast(v) for v in values.split(",")]))
+    except ValueError:
+      raise ConfigError(
+        f"--grid {spec!r}: every value must be a {cast.__name__}, as config.{key} is"
+      ) from None
   return grid
 
 
@@ -67,11 +75,15 @@ def points(config, grid):
     yield os.path.join(*[f"{k}={directory_name(v)}" for k, v in zip(keys, values)]), point
 
 
-def summarize(root: str, grid) -> str:
-  """summary.md of the sweep in `root`: the accuracy table and the label-free picks."""
+def summarize(root: str, grid, diverged=()) -> str:
+  """summary.md of the sweep in `root`: the accuracy table, the label-free picks, and the
+  points that diverged (`diverged`: their run directories), which have no result."""
   group_by = [k for k, _ in grid if k != "seed"] or ["method.name"]
   found = runs_lib.find([root])
-  text = tables.summary_table(found, group_by)
+  text = tables.summary_table(found, group_by) if found else "(no finished run)"
+  if diverged:
+    text += "\n\nDiverged (training stopped on a non-finite loss; no result):\n\n"
+    text += "\n".join(f"- `{os.path.relpath(d, root)}`" for d in diverged)
   if any(r.results.get("validators") for r in found):
     text += "\n\nSettings picked without target labels (final checkpoints, per source, target "
     text += "and seed; oracle rows labelled):\n\n"

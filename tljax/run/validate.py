@@ -6,7 +6,7 @@ import re
 import jax
 import ml_collections
 
-from tljax import methods, models
+from tljax import host, methods, models
 from tljax.core import optim
 from tljax.core import placement as parallel
 from tljax.data import pipeline, text
@@ -58,6 +58,12 @@ def validate_config(config: ml_collections.ConfigDict):
     value = config[section][name]
     if not ok(value):
       raise ConfigError(f"config.{field}={value!r} must be {must}")
+  check_seed(config.seed)
+  if not 0 < config.data.test_fraction < 1:
+    raise ConfigError(
+      f"config.data.test_fraction={config.data.test_fraction!r} must be in (0, 1): the share "
+      "of each class of a folder:PATH without train/ and test/ held out for testing"
+    )
   if config.train.dtype not in ("float32", "bfloat16"):
     raise ConfigError(f"config.train.dtype={config.train.dtype!r} must be 'float32' or 'bfloat16'")
   parallel.Placement(config.parallel)
@@ -82,7 +88,8 @@ def validate_config(config: ml_collections.ConfigDict):
   if check_modality(config) == "text":
     check_text(config)
   else:
-    check_image_size(config)
+    check_shifts(config.data)
+    check_image_size(config, method)
   for field in ("init_checkpoint", "torch_weights"):
     path = config.model[field]
     if path and not os.path.exists(os.path.expanduser(path)):
@@ -98,6 +105,30 @@ def validate_config(config: ml_collections.ConfigDict):
       except re.error as e:
         raise ConfigError(f"config.{field}: {pattern!r} is not a regex ({e})") from None
   return method
+
+
+SEEDS = 2**32  # jax.random.key folds a seed to 32 bits: key(2**32) would be key(0).
+
+
+def check_seed(seed) -> None:
+  if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < SEEDS:
+    raise ConfigError(
+      f"config.seed={seed!r} must be an integer in [0, 2**32): larger seeds would reuse a "
+      "smaller one's randomness"
+    )
+
+
+def check_shifts(data: ml_collections.ConfigDict) -> None:
+  """ConfigError for augmentation that would move an image (or cut a square) past itself."""
+  size = data.image_size
+  for field in ("random_shift", "strong_shift"):
+    if data[field] >= size / 2:
+      raise ConfigError(
+        f"config.data.{field}={data[field]} must be < half of data.image_size={size}: a "
+        "shift that large moves the image out of its frame"
+      )
+  if data.cutout > size:
+    raise ConfigError(f"config.data.cutout={data.cutout} must be <= data.image_size={size}")
 
 
 def check_modality(config: ml_collections.ConfigDict) -> str:
@@ -140,8 +171,9 @@ def check_text(config: ml_collections.ConfigDict) -> None:
     )
 
 
-def check_image_size(config: ml_collections.ConfigDict) -> None:
-  """ConfigError if the model cannot take `data.image_size` images (shapes only, no compile)."""
+def check_image_size(config: ml_collections.ConfigDict, method=None) -> None:
+  """ConfigError if the model cannot take `data.image_size` images (shapes only, no compile),
+  or if its parameters (with the method's networks) could not fit this machine's memory."""
   classifier = models.build_classifier(config.model, num_classes=2)  # Checks the names too.
   size, channels = config.data.image_size, config.data.channels
   images = jax.ShapeDtypeStruct((2, size, size, channels), jax.numpy.float32)
@@ -159,3 +191,21 @@ def check_image_size(config: ml_collections.ConfigDict) -> None:
       f"config.data.image_size={size}: model {config.model.name!r} leaves no features of "
       f"{size}x{size} images; use a larger image_size"
     )
+  count = sum(x.size for x in jax.tree.leaves(variables))
+  if method is not None:
+    logits = jax.ShapeDtypeStruct((2, 2), jax.numpy.float32)
+    init = lambda f: vars(method.init(jax.random.key(0), logits, f))  # noqa: E731
+    extras = jax.eval_shape(init, features)
+    count += sum(x.size for x in jax.tree.leaves((extras["params"], extras["batch_stats"])))
+  needed = TRAIN_COPIES * 4 * count  # float32 params, gradients, momentum, evaluation weights.
+  available = host.memory_bytes()
+  if available and needed > available:
+    raise ConfigError(
+      f"config.data.image_size={size}: model {config.model.name!r} and the method's networks "
+      f"hold {count:,} parameters ({features.shape[-1]:,} features per image), about "
+      f"{needed / 2**30:.0f} GiB to train, more than this machine's {available / 2**30:.0f} GiB; "
+      "use a smaller image_size or a model that pools its features"
+    )
+
+
+TRAIN_COPIES = 4  # Arrays the size of the parameters a train step holds at once.

@@ -13,17 +13,48 @@ from tljax.upgrade import upgrade
 LOCK = ".lock"
 
 
+def segment(value) -> str:
+  """`value` as one safe directory name: path separators and the NUL byte become '_'.
+
+  Dataset names like sentiment/tweets -> sentiment_tweets; folder:../x -> folder_.._x
+  (one name, never a step up); '' and '.'/'..' alone get a leading '_'.
+  """
+  name = str(value).replace("/", "_").replace(os.sep, "_").replace("\x00", "_")
+  return "_" + name if name in ("", ".", "..") else name
+
+
+def default_workdir(config) -> str:
+  """runs/<source>_to_<target>/<method>/seed<seed>, each part one safe directory name."""
+  pair = segment(f"{config.data.source}_to_{config.data.target}")
+  return os.path.join("runs", pair, segment(config.method.name), f"seed{config.seed}")
+
+
 @contextlib.contextmanager
 def locked(workdir: str):
   """Holds an exclusive lock on `workdir` (creating it), or raises ConfigError naming the holder.
 
   `fcntl.flock` on `workdir/.lock`: the kernel releases it when the holder
   exits, however it exits, so a crashed run never leaves the workdir locked.
-  The file keeps the holder's pid and host for the message.
+  The file keeps the holder's pid and host for the message. A lock that is a
+  symbolic link is refused, never followed (it could point at any file the
+  user can write); a workdir that is not a directory or cannot be written is
+  a one-line error.
   """
-  os.makedirs(workdir, exist_ok=True)
+  if os.path.lexists(workdir) and not os.path.isdir(workdir):
+    raise ConfigError(f"workdir {workdir} is not a directory; give another --workdir")
   path = os.path.join(workdir, LOCK)
-  fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+  except OSError as e:
+    if os.path.islink(path):
+      raise ConfigError(
+        f"workdir {workdir}: its lock {path} is a symbolic link; tljax never follows one "
+        "(remove it)"
+      ) from None
+    raise ConfigError(
+      f"workdir {workdir} cannot be written ({e.strerror}); give another --workdir"
+    ) from None
   try:
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
   except BlockingIOError:

@@ -17,11 +17,13 @@ downloaded from PyPI and checked against its sha256.
 import io
 import os
 import tarfile
+import zlib
 
 import numpy as np
 import tensorflow_datasets as tfds
 
 from tljax.data.builders import digests
+from tljax.errors import DataError
 
 THRESHOLD = 0.5  # |mean rating| below this: neither positive nor negative, dropped.
 TEST_FRACTION = 0.2
@@ -128,7 +130,14 @@ class Sentiment(tfds.core.GeneratorBasedBuilder):
           f"failed ({type(e).__name__}); offline, pass --config.data.manual_dir=DIR with {ARCHIVE}"
         ) from None
       digests.check(PACKAGE_URL, path)
-    rows = labelled(parse_ground_truth(read_genre(path, self.builder_config.name)))
+    try:
+      text = read_genre(path, self.builder_config.name)
+      rows = labelled(parse_ground_truth(text))
+    except (tarfile.TarError, EOFError, OSError, zlib.error, ValueError) as e:
+      raise DataError(
+        f"{path} cannot be read as the sentiment archive ({type(e).__name__}: "
+        f"{str(e)[:120]}); put an intact {ARCHIVE} (or {PACKAGE}) there"
+      ) from None
     return {split: self._generate_examples(split_rows(rows, split)) for split in ("train", "test")}
 
   def _generate_examples(self, rows):

@@ -1,0 +1,2 @@
+"""Maths several methods share: gradient reversal, adversarial domain terms, kernels, entropy,
+instance weights."""
