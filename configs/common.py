@@ -53,7 +53,7 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.manual_dir = config_dict.placeholder(str)  # TFDS manual dir.
   # Image files (folder:PATH, office31/..., ...): "memory" decodes a split once and holds it;
   # "stream" decodes each batch's files on host threads; "auto" streams when the decoded
-  # split would pass 1 GB or random_crop is on.
+  # split would pass 256 MB or random_crop is on.
   config.data.load = "auto"
   config.data.random_crop = False  # Streamed train images: random resized crop + flip.
   config.data.test_fraction = 0.2  # folder:PATH without train/ and test/: held-out share.

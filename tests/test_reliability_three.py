@@ -313,3 +313,29 @@ def test_finetuning_from_a_diverged_pretraining_is_one_line(data_dir, tmp_path):
   assert result.returncode == 2
   assert result.stderr.strip().splitlines()[-1].startswith("error: ")
   assert "status 'diverged'" in result.stderr
+
+
+def test_evaluation_never_decodes_a_streamed_split_whole(digit_folders, data_dir, tmp_path):
+  """Issue 28, item 2: accuracies, PAD and validators read streamed images batch by batch."""
+  config = digits.get_config("tiny")
+  config.data.update(data_dir=data_dir, load="stream", eval_batch_size=40, source_val_size=50)
+  config.data.source = f"folder:{digit_folders['digits']}"
+  config.data.target = f"folder:{digit_folders['digits_m']}"
+  data = splits.load_domains(config.data)
+  sizes = []
+  real = pipeline.images.FileImages.read
+
+  def counted(self, rng=None):
+    sizes.append(len(self))
+    return real(self, rng)
+
+  pipeline.images.FileImages.read = counted
+  try:
+    config.train.num_steps = config.train.eval_every = 2
+    config.train.log_every = config.train.ckpt_every = 2
+    results = loop.train_and_evaluate(config, str(tmp_path / "run"), data=data)
+  finally:
+    pipeline.images.FileImages.read = real
+  assert results["final"]["target_test"]["num_examples"] == len(data.target_test["label"])
+  assert results["proxy_a_distance"]["pixels"] >= 0 and results["validators"]
+  assert sizes and max(sizes) <= 40, max(sizes)  # Never more than one batch at a time.

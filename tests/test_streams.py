@@ -77,3 +77,16 @@ def test_the_grain_iterator_state_is_the_next_step_and_resumes_exactly():
   again = streams_lib.batches(streams)
   again.set_state(whole.get_state())
   np.testing.assert_array_equal(next(again)["source"]["input"], next(whole)["source"]["input"])
+
+
+def test_batches_read_by_many_threads_at_once_are_the_steps_batches():
+  """grain's readers call `Stream.batch` concurrently, across epochs: each batch stays exact."""
+  import concurrent.futures  # pylint: disable=g-import-not-at-top
+
+  arrays = {"x": np.arange(7)}
+  reference = [streams_lib.Stream(arrays, 3, seed=4).batch(s)["x"] for s in range(300)]
+  shared = streams_lib.Stream(arrays, 3, seed=4)
+  with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    got = list(pool.map(lambda s: shared.batch(s)["x"], list(range(300)) * 8))
+  for i, batch in enumerate(got):
+    np.testing.assert_array_equal(batch, reference[i % 300])

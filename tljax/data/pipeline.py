@@ -83,7 +83,7 @@ def load(name: str, split: str, data, shard: tuple[int, int] = (0, 1)) -> tuple[
   return arrays, names
 
 
-AUTO_MEMORY_BYTES = 1 << 30
+AUTO_MEMORY_BYTES = 1 << 28  # 256 MB: a larger split streams, so a run keeps a few in memory.
 
 
 def _in_memory_or_streamed(name: str, files: "images.FileImages", data):

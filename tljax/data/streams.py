@@ -21,6 +21,7 @@ every committed result) are those tljax drew before it used grain.
 """
 
 import sys
+import threading
 from typing import Iterator
 
 import grain
@@ -37,7 +38,9 @@ class Stream:
 
   With several processes each one streams its own shard of the split
   (`shard` = process index), with its own permutations, and yields its rows of
-  the global batch; `shard=None` is the single-process stream.
+  the global batch; `shard=None` is the single-process stream. `batch` may
+  be called from several threads at once (grain's readers): the epochs'
+  permutations are cached under a lock.
   """
 
   def __init__(
@@ -47,13 +50,17 @@ class Stream:
     self.batch_size = batch_size
     self.key = [seed] if shard is None else [seed, shard]
     self.size = len(next(iter(arrays.values())))
-    self._epoch, self._perm = -1, None
+    self._orders: dict[int, np.ndarray] = {}  # epoch -> permutation (the newest few).
+    self._lock = threading.Lock()
 
   def _order(self, epoch: int) -> np.ndarray:
-    if epoch != self._epoch:
-      self._epoch = epoch
-      self._perm = np.random.default_rng([*self.key, epoch]).permutation(self.size)
-    return self._perm
+    with self._lock:
+      order = self._orders.get(epoch)
+      if order is None:
+        order = np.random.default_rng([*self.key, epoch]).permutation(self.size)
+        self._orders = {e: o for e, o in self._orders.items() if e >= epoch - 2}
+        self._orders[epoch] = order
+      return order
 
   def batch(self, step: int) -> dict[str, np.ndarray]:
     """The batch a run uses at `step`."""

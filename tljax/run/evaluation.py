@@ -79,10 +79,21 @@ def _first(arrays: dict, n: int = SUBSET) -> dict:
 PIXELS_SIZE = 32  # Larger images are resized to this for the pixel-space distance.
 
 
-def _small(inputs: np.ndarray) -> np.ndarray:
-  if inputs.ndim == 4 and inputs.shape[1] > PIXELS_SIZE:
-    return images.resize_images(inputs, PIXELS_SIZE)
-  return inputs
+def input_vectors(arrays: dict, batch_size: int) -> np.ndarray:
+  """The inputs as flat vectors in [0, 1] (images: pixels at most 32 x 32), batch by batch.
+
+  Streamed images are decoded one evaluation batch at a time and shrunk before
+  the next is read: only the small vectors are kept.
+  """
+  parts = []
+  for batch in streams_lib.eval_batches({"input": arrays["input"]}, batch_size):
+    x = batch["input"][batch["mask"] > 0]
+    if x.dtype == np.uint8:
+      if x.ndim == 4 and x.shape[1] > PIXELS_SIZE:
+        x = images.resize_images(x, PIXELS_SIZE, chunk=64)
+      x = x.astype(np.float64) / 255.0
+    parts.append(x.reshape(len(x), -1))
+  return np.concatenate(parts)
 
 
 def domain_discrepancy(evaluator: Evaluator, state, data, seed: int) -> dict:
@@ -93,8 +104,7 @@ def domain_discrepancy(evaluator: Evaluator, state, data, seed: int) -> dict:
   """
   source, target = _first(data.source_test), _first(data.target_test)
   is_image = source["input"].dtype == np.uint8
-  scale = 255.0 if is_image else 1.0
-  inputs = lambda a: _small(np.asarray(a["input"])).reshape(len(a["input"]), -1) / scale  # noqa: E731
+  inputs = lambda a: input_vectors(a, evaluator.batch_size)  # noqa: E731
   features = lambda a: evaluator.outputs(state, a)[1]  # noqa: E731
   pad = discrepancy.proxy_a_distance
   out = {
