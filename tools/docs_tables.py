@@ -251,8 +251,9 @@ def text_pairs() -> str:
       f"{logreg[pair]:.3f}", _mean_std(_acc(dann)), _mean_std(_acc(oracle)), _points(gain), verdict,
     ])  # fmt: skip
   header = [
-    "pair", "PAD (inputs; mean ± std over the seeds' PAD splits)", "source only", "logistic regression (sklearn, source-trained)",
-    "DANN", "target only (oracle)", "DANN − source only (points)", "verdict",
+    "pair", "PAD (inputs; mean ± std over the seeds' PAD splits)", "source only",
+    "logistic regression (sklearn, source-trained)", "DANN", "target only (oracle)",
+    "DANN − source only (points)", "verdict",
   ]  # fmt: skip
   return _table(header, rows)
 
