@@ -1,5 +1,7 @@
 """Orbax CheckpointManager wrappers: save, restore the newest good one, init from another run."""
 
+import contextlib
+import errno
 import functools
 import logging
 import os
@@ -30,6 +32,28 @@ def save(manager: ocp.CheckpointManager, state) -> None:
 
 
 DAMAGED, FATAL = 1, 2  # Outcomes of trying one step, besides success (0).
+
+
+def no_space(error: BaseException) -> bool:
+  """Whether `error` says the disk is full (orbax and tensorstore wrap it in other errors)."""
+  if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+    return True
+  text = str(error)
+  return "RESOURCE_EXHAUSTED" in text or "No space left" in text
+
+
+@contextlib.contextmanager
+def disk_full_is_one_line(workdir: str):
+  """Turns a full disk while writing checkpoints or results into one DataError naming the fix."""
+  try:
+    yield
+  except Exception as e:  # pylint: disable=broad-except  (whatever orbax wraps ENOSPC in)
+    if not no_space(e):
+      raise
+    raise DataError(
+      f"the disk holding {workdir} is full ({_describe(e)[:120]}); free space and rerun the "
+      "same command: it resumes from the last complete checkpoint"
+    ) from None
 
 
 def restore_latest(manager: ocp.CheckpointManager, state, allow_restart: bool = False):

@@ -333,6 +333,258 @@ def text_timing() -> str:
   )
 
 
+# --- Recipes, validators, discrepancy ---------------------------------------------------------
+
+
+def paper_recipe() -> str:
+  """The DANN paper's plain recipe beside tljax's on the digits pair (same seeds)."""
+  paper = _by_method(_runs("paper", "digits_to_digits_m"))
+  recipe = _by_method(_runs("methods", "digits_to_digits_m"))
+  rows = []
+  for label, by in (
+    ("the paper's (`configs/digits.py:paper`)", paper),
+    ("tljax's (default)", recipe),
+  ):
+    so, dann = _acc(by["source_only"]), _acc(by["dann"])
+    seeds = sorted(set(by["source_only"]) & set(by["dann"]))
+    worse = sum(
+      by["dann"][s]["target_test_accuracy"] < by["source_only"][s]["target_test_accuracy"]
+      for s in seeds
+    )
+    rows.append(
+      [
+        label,
+        _mean_std(so),
+        _mean_std(dann),
+        _points(dann.mean() - so.mean()),
+        f"{worse} of {len(seeds)}",
+      ]
+    )
+  return _table(
+    ["recipe", "source only", "DANN", "DANN − source only (points)", "seeds DANN worse"], rows
+  )
+
+
+def tradeoff_validators() -> str:
+  """DANN's trade-off on MNIST -> MNIST-M: accuracy per setting, then each rule's pick."""
+  found = _runs("mnist_validators")
+  by = {}
+  for run in found:
+    by.setdefault(run.field("method.dann.trade_off"), {})[run.results["seed"]] = run.results
+  rows = [
+    [t, _mean_std(_acc(runs)), _mean_std(_acc(runs, "target_val_accuracy")),
+     ", ".join(f"{runs[s]['target_test_accuracy']:.3f}" for s in sorted(runs))]
+    for t, runs in sorted(by.items())
+  ]  # fmt: skip
+  head = _table(["trade-off", "target test acc", "target val acc", "per seed"], rows)
+  return head + "\n\n" + tables.validator_table(found, ["method.dann.trade_off"])
+
+
+def reverse_scores() -> str:
+  """The network-level reverse validation scores per trade-off and seed."""
+  rows = []
+  for run in sorted(
+    _runs("mnist_validators"), key=lambda r: (r.field("method.dann.trade_off"), r.results["seed"])
+  ):
+    score = (run.results.get("validators") or {}).get("reverse_dann")
+    rows.append(
+      [
+        run.field("method.dann.trade_off"),
+        run.results["seed"],
+        "–" if score is None else f"{score:.3f}",
+      ]
+    )
+  return _table(["trade-off", "seed", "reverse DANN's accuracy on source val"], rows)
+
+
+def pad_table(pair: str = "mnist_to_mnist_m") -> str:
+  """Proxy A-distance between the test sets in pixels and in the final features, per method."""
+  by = _by_method(_runs("methods", pair))
+  rows = []
+  for name in ("source_only", "dann", "self_training", "target_only"):
+    runs = by[name]
+    feats = [runs[s]["proxy_a_distance"]["features"] for s in sorted(runs)]
+    pixels = [runs[s]["proxy_a_distance"]["pixels"] for s in sorted(runs)]
+    rows.append([name, ", ".join(f"{f:.2f}" for f in feats), _mean_std(pixels)])
+  return _table(["method", "PAD in the final features, per seed", "PAD in pixels"], rows)
+
+
+# --- The other kinds of transfer ----------------------------------------------------------------
+
+
+def instance_weighting() -> str:
+  """Instance weighting under a selection bias (configs/iw_digits.py), 3 seeds."""
+  by = _by_method(_runs("iw_digits"))
+  inputs = _by_method(_runs("iw_digits_variants", "inputs"))
+  features = _by_method(_runs("iw_digits_variants", "features"))
+  rows = []
+  for label, runs in (
+    ("source only", by["source_only"]),
+    ("`iw_erm` (domain classifier on features)", by["iw_erm"]),
+    ("`iw_erm` on 8x8 pooled pixels (`on=inputs`)", inputs["iw_erm"]),
+    ("`kmm` (8x8 pixels)", by["kmm"]),
+    ("`kliep` (8x8 pixels, 100 centres)", by["kliep"]),
+    ("source only, from the MNIST-pretrained network", features["source_only"]),
+    ("`kmm` on the pretrained network's features", features["kmm"]),
+    ("`kliep` on the pretrained network's features", features["kliep"]),
+    ("target only (all 599 unbiased digits, labelled)", by["target_only"]),
+  ):
+    acc = _acc(runs)
+    rows.append([label, _mean_std(acc), ", ".join(f"{a:.3f}" for a in acc)])
+  return _table(["method", "target test acc (3 seeds)", "per seed"], rows)
+
+
+def finetune_table(name: str) -> str:
+  """experiments.finetune's accuracy per label budget and mode (mean ± std over seeds)."""
+  results = _json("finetune", name, "results.json")
+  accuracy = results["accuracy"]
+  modes = list(accuracy)
+  keys = sorted(
+    {k for cells in accuracy.values() for k in cells},
+    key=lambda k: (k == "all", int(k) if k != "all" else 0),
+  )
+  rows = []
+  for k in keys:
+    row = [k]
+    for mode in modes:
+      cell = accuracy[mode].get(k)
+      row.append("–" if cell is None else _mean_std(list(cell["per_seed"].values())))
+    rows.append(row)
+  seeds = sorted({r["seed"] for r in results["runs"]})
+  table = _table(["labels per class", *modes], rows)
+  pre = results["pretrained_target_test_accuracy"]
+  return table + (
+    f"\n\nMean ± sample std over seeds {seeds}; final checkpoints. The pretrained network "
+    f"alone (no target labels): {pre:.3f} on the target test set."
+  )
+
+
+def finetune_verdicts(name: str) -> str:
+  results = _json("finetune", name, "results.json")
+  return "\n".join(f"- {v}" for v in results["verdicts"])
+
+
+def distillation() -> str:
+  """distill from the digits benchmark's self-training run, seed 0, beside its baselines."""
+  student = _acc(_by_method(_runs("distill_digits"))["distill"])
+  bench = _by_method(_runs("methods", "digits_to_digits_m"))
+  teacher = bench["self_training"][0]["target_test_accuracy"]
+  rows = [
+    ["teacher: the benchmark's `self_training` run, seed 0", f"{teacher:.3f}", "1"],
+    ["`distill` (T = 2, trade-off 1)", _mean_std(student), str(len(student))],
+    ["source only", _mean_std(_acc(bench["source_only"])), str(len(bench["source_only"]))],
+    ["DANN", _mean_std(_acc(bench["dann"])), str(len(bench["dann"]))],
+  ]
+  return _table(["", "target test acc", "seeds"], rows)
+
+
+def ranking() -> str:
+  """Source ranking: each candidate's scores and fine-tuned accuracy, then each score's quality."""
+  data = _json("ranking", "ranking.json")
+  names = ("logme", "leep", "nce", "h_score")
+  rows = []
+  for run, scores in sorted(data["scores"].items(), key=lambda kv: -kv[1]["logme"]):
+    label = run.split("runs/")[-1]
+    rows.append(
+      [label, *[f"{scores[n]:.3f}" for n in names], f"{scores['finetuned_accuracy']:.3f}"]
+    )
+  first = _table(["candidate", *names, "fine-tuned acc"], rows)
+  rows = [
+    [n, f"{v['kendall_tau']:.2f}", v["top_ranked"].split("runs/")[-1], f"{v['accuracy_lost']:.3f}"]
+    for n, v in data["validation"].items()
+  ]
+  second = _table(
+    ["score", "Kendall's τ with fine-tuned acc", "its top pick", "accuracy lost vs the best"], rows
+  )
+  return first + "\n\n" + second
+
+
+def other_kinds() -> str:
+  """The README's table of the other kinds of transfer, one line of results each."""
+  iw = _by_method(_runs("iw_digits"))
+  modes = _json("finetune", "modes_mnist_mnistm", "results.json")["accuracy"]
+  parity = _json("finetune", "parity_mnist_mnistm", "results.json")["accuracy"]
+  distill = _acc(_by_method(_runs("distill_digits"))["distill"])
+  rank = _json("ranking", "ranking.json")["validation"]
+  cell = lambda m, k, acc=modes: _mean_std(list(acc[m][k]["per_seed"].values()))  # noqa: E731
+  budget = lambda m: f"{cell(m, '5')} / {cell(m, '50')}"  # noqa: E731
+  rows = [
+    [
+      "instance: density-ratio weights",
+      ", ".join(f"[`{m}`](tljax/methods/{m}.py)" for m in ("iw_erm", "kmm", "kliep")),
+      "Shimodaira 2000; Huang et al. 2007; Sugiyama et al. 2008",
+      "digits with a stroke-mass selection bias → unbiased digits, 3 seeds: "
+      + ", ".join(
+        f"{m} {_mean_std(_acc(iw[m]))}" for m in ("source_only", "iw_erm", "kmm", "kliep")
+      ),
+    ],
+    [
+      "model: pretrained start",
+      "`experiments.finetune` modes",
+      "Li et al. 2018; Kumar et al. 2022; Chen et al. 2019; Li et al. 2019",
+      "MNIST → MNIST-M, 5 / 50 labels per class, 2 seeds: "
+      + "; ".join(
+        f"{m} {budget(m)}"
+        for m in ("target_only", "finetune", "linear_probe", "lp_ft", "bss", "delta")
+      ),
+    ],
+    [
+      "relation: teacher",
+      "[`distill`](tljax/methods/distill.py)",
+      "Hinton et al. 2015",
+      f"digits → digits-M from the self-training run as teacher, 3 seeds: {_mean_std(distill)}",
+    ],
+    [
+      "relation: label sets",
+      "[`co_tuning`](tljax/methods/co_tuning.py)",
+      "You et al. 2020",
+      f"same MNIST-M table: {budget('co_tuning')}; MNIST digits → MNIST-M even/odd, 5 / 50: "
+      f"co_tuning {cell('co_tuning', '5', parity)} / {cell('co_tuning', '50', parity)}, "
+      f"finetune {cell('finetune', '5', parity)} / {cell('finetune', '50', parity)}",
+    ],
+    [
+      "ranking sources",
+      "`python -m experiments.rank_sources`",
+      "You et al. 2021; Nguyen et al. 2020; Tran et al. 2019; Bao et al. 2019",
+      "Kendall's τ with fine-tuned accuracy: "
+      + ", ".join(f"{n} {v['kendall_tau']:.2f}" for n, v in rank.items()),
+    ],
+  ]
+  return _table(["kind", "where", "paper", "measured here (target test accuracy)"], rows)
+
+
+def published() -> str:
+  """Published numbers for the same methods (in %), with how each was selected."""
+  data = _json("references", "published_digits.json")
+  rows = [[r["method"], r["tllib"], r["paper"]] for r in data["rows"]]
+  return _table(["method", data["tllib_header"], "original paper"], rows)
+
+
+# --- Data ---------------------------------------------------------------------------------------
+
+
+def folder_vs_tfds() -> str:
+  """DANN on the embedded digits through the folder path and through the TFDS builders."""
+  folder = _acc(_by_method(_runs("data", "folder_digits"))["dann"])
+  tfds = _acc(_by_method(_runs("methods", "digits_to_digits_m"))["dann"])
+  rows = [
+    ["`folder:` (PNG folders)", _mean_std(folder), ", ".join(f"{a:.3f}" for a in folder)],
+    ["TFDS builders (the benchmark)", _mean_std(tfds), ", ".join(f"{a:.3f}" for a in tfds)],
+  ]
+  return _table(["path", "DANN target test acc", "per seed"], rows)
+
+
+def streaming() -> str:
+  """Peak memory of the streamed ResNet-18 run and the pipeline's throughput (measured files)."""
+  data = _json("data", "streaming.json")
+  rows = [
+    [m["what"], f"{m['max_rss_kib'] / 2**20:.2f} GiB" if "max_rss_kib" in m else "–",
+     f"{m['images_per_second']:.0f}" if "images_per_second" in m else "–", f"`{m['command']}`"]
+    for m in data["measurements"]
+  ]  # fmt: skip
+  return _table(["measured", "peak RSS", "images/s", "command"], rows)
+
+
 BLOCKS = {
   "digits-methods": lambda: method_benchmark("digits_to_digits_m"),
   "digits-verdicts": lambda: method_verdicts("digits_to_digits_m"),
@@ -348,6 +600,25 @@ BLOCKS = {
   "text-validators": text_validators,
   "text-more-methods": text_more_methods,
   "text-timing": text_timing,
+  "paper-recipe": paper_recipe,
+  "tradeoff-validators": tradeoff_validators,
+  "reverse-scores": reverse_scores,
+  "mnist-pad": pad_table,
+  "instance-weighting": instance_weighting,
+  "finetune-modes": lambda: finetune_table("modes_mnist_mnistm"),
+  "finetune-modes-verdicts": lambda: finetune_verdicts("modes_mnist_mnistm"),
+  "finetune-delta005": lambda: finetune_table("delta005_mnist_mnistm"),
+  "finetune-parity": lambda: finetune_table("parity_mnist_mnistm"),
+  "finetune-parity-verdicts": lambda: finetune_verdicts("parity_mnist_mnistm"),
+  "finetune-digits": lambda: finetune_table("digits"),
+  "finetune-mnist": lambda: finetune_table("mnist_mnistm"),
+  "finetune-mnist-verdicts": lambda: finetune_verdicts("mnist_mnistm"),
+  "distillation": distillation,
+  "ranking": ranking,
+  "other-kinds": other_kinds,
+  "published": published,
+  "folder-vs-tfds": folder_vs_tfds,
+  "streaming": streaming,
 }
 
 

@@ -57,7 +57,6 @@ def train_and_evaluate(
 def _train_and_evaluate(config, method, workdir, allow_config_change, data, allow_restart) -> dict:
   start_time = time.time()
   workdir_lib.check_workdir_config(config, workdir, allow_config_change)
-  primary = jax.process_index() == 0
   data = data or splits.load_domains(config.data)
   num_classes = splits.num_classes(data)
   sets = splits.training_sets(config, data, method.streams)
@@ -65,23 +64,35 @@ def _train_and_evaluate(config, method, workdir, allow_config_change, data, allo
   # Prepared before restoring: the method's prepared state is part of the checkpoint.
   built = build.build(config, shape, num_classes, sets, method)
   manager = checkpoint.make_manager(workdir)
-  state, restored_step = checkpoint.restore_latest(manager, built.state, allow_restart)
-  if primary:  # The run can start (its checkpoint restored): only now is its config recorded.
-    files.write_json(os.path.join(workdir, "config.json"), config.to_dict())
-  start_step = int(restored_step or 0)
-  setup = provenance.record(config.parallel)
-  prior = workdir_lib.read_progress(workdir, restored_step)
-  if restored_step is not None:
-    log.info("resuming from checkpoint at step %d in %s", start_step, workdir)
-  resume_warnings = _check_resume(workdir, prior, setup, allow_config_change)
-  streams = splits.training_streams(config, built.sets, built.method.streams)
-  evaluator = evaluation.Evaluator(config, num_classes)
-  loop = _Loop(config, built, streams, evaluator, data, manager, workdir, start_time, prior, setup)
-  loop.warnings += resume_warnings
+  with checkpoint.disk_full_is_one_line(workdir):
+    state, restored_step = checkpoint.restore_latest(manager, built.state, allow_restart)
+    primary = jax.process_index() == 0
+    if primary:  # The run can start (its checkpoint restored): only now is its config recorded.
+      files.write_json(os.path.join(workdir, "config.json"), config.to_dict())
+    setup = provenance.record(config.parallel)
+    prior = workdir_lib.read_progress(workdir, restored_step)
+    if restored_step is not None:
+      log.info("resuming from checkpoint at step %d in %s", restored_step, workdir)
+    streams = splits.training_streams(config, built.sets, built.method.streams)
+    evaluator = evaluation.Evaluator(config, num_classes)
+    loop = _Loop(
+      config, built, streams, evaluator, data, manager, workdir, start_time, prior, setup
+    )
+    loop.warnings += _check_resume(workdir, prior, setup, allow_config_change)
+    out = _train_then_evaluate(loop, state, int(restored_step or 0))
+    if primary:
+      files.write_json(os.path.join(workdir, "results.json"), out)
+      log.info("wrote %s", os.path.join(workdir, "results.json"))
+  return out
+
+
+def _train_then_evaluate(loop: "_Loop", state, start_step: int) -> dict:
+  """Trains from `start_step`, evaluates the final state: what results.json holds."""
+  config, built, manager, workdir = loop.config, loop.built, loop.manager, loop.workdir
   try:
     state = loop.run(built.placement.put_state(state), start_step)
   except FloatingPointError as e:
-    if primary:
+    if jax.process_index() == 0:
       failure = {"status": "diverged", "error": str(e), "config": config.to_dict()}
       files.write_json(os.path.join(workdir, "results.json"), failure)
     raise
@@ -100,16 +111,12 @@ def _train_and_evaluate(config, method, workdir, allow_config_change, data, allo
   run = {
     "start_step": start_step,
     "wall_seconds": round(loop.elapsed(), 2),
-    "labelled_train_examples": splits.labelled_examples(streams),
+    "labelled_train_examples": splits.labelled_examples(loop.streams),
     "reads_target_labels": built.method.reads_target_labels,
     "init_report": built.init_report,
     "warnings": loop.warnings,
   }
-  out = {**results.finished(config, state, final, pad, scores, history, run), **setup}
-  if primary:
-    files.write_json(os.path.join(workdir, "results.json"), out)
-    log.info("wrote %s", os.path.join(workdir, "results.json"))
-  return out
+  return {**results.finished(config, state, final, pad, scores, history, run), **loop.setup}
 
 
 def _final_evaluation(loop: "_Loop", state, received: list):
