@@ -221,7 +221,7 @@ def _move_aside(manager: ocp.CheckpointManager, step: int) -> str:
   return target
 
 
-def read_pretrained(path: str) -> dict:
+def read_pretrained(path: str, field: str = "config.model.init_checkpoint") -> dict:
   """Flat {'params/classifier/...': array} of another run's newest checkpoint.
 
   `path` is a run's workdir, its `checkpoints/` directory, or one step's
@@ -232,7 +232,7 @@ def read_pretrained(path: str) -> dict:
   if os.path.isdir(os.path.join(path, "checkpoints")):
     path = os.path.join(path, "checkpoints")
   try:
-    restored = _read_whole(path)
+    restored = _read_whole(path, field)
   except (ConfigError, DataError):
     raise
   except Exception as e:  # pylint: disable=broad-except  (orbax, tensorstore, a damaged file)
@@ -244,7 +244,7 @@ def read_pretrained(path: str) -> dict:
   return {**flatten(params, "params"), **flatten(restored["batch_stats"], "batch_stats")}
 
 
-def _read_whole(path: str) -> dict:
+def _read_whole(path: str, field: str) -> dict:
   """Every array of the newest checkpoint in `path` (or of the one step's directory `path`).
 
   The arrays' stored shapes are checked against this machine's memory first: a
@@ -258,7 +258,7 @@ def _read_whole(path: str) -> dict:
   manager = ocp.CheckpointManager(path) if os.path.isdir(path) else None
   if manager is None or manager.latest_step() is None:
     raise ConfigError(
-      f"config.model.init_checkpoint={path!r} holds no checkpoint; give the workdir of a "
+      f"{field}={path!r} holds no checkpoint; give the workdir of a "
       "finished tljax run (e.g. a source_only run)"
     )
   step = manager.latest_step()
@@ -282,7 +282,7 @@ def _check_claimed_size(metadata, path: str) -> None:
     )
 
 
-def read_classifier(path: str) -> dict:
+def read_classifier(path: str, field: str = "config.model.init_checkpoint") -> dict:
   """{"params", "batch_stats"} (nested, numpy) of the classifier of the finished run in `path`.
 
   Read once per process and checkpoint (cached by path and modification
@@ -291,14 +291,14 @@ def read_classifier(path: str) -> dict:
   path = os.path.abspath(os.path.expanduser(path))
   places = (path, os.path.join(path, "checkpoints"))
   stamp = tuple(os.stat(p).st_mtime_ns for p in places if os.path.exists(p))
-  return _read_classifier(path, stamp)
+  return _read_classifier(path, stamp, field)
 
 
 @functools.lru_cache(maxsize=4)
-def _read_classifier(path: str, stamp) -> dict:
+def _read_classifier(path: str, stamp, field: str) -> dict:
   del stamp  # Part of the cache key only.
   tree = {"params": {}, "batch_stats": {}}
-  for name, value in read_pretrained(path).items():
+  for name, value in read_pretrained(path, field).items():
     collection, _, rest = name.partition("/")
     parts = rest.split("/")
     if parts[0] != "classifier":

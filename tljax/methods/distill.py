@@ -26,6 +26,8 @@ from tljax import checkpoint, core, files, models
 from tljax.errors import ConfigError
 from tljax.upgrade import upgrade
 
+FIELD = "config.method.distill.teacher"
+
 
 def soft_cross_entropy(student: jax.Array, teacher: jax.Array, temperature: float) -> jax.Array:
   """T^2 KL(softmax(teacher/T) || softmax(student/T)) per example: [B, K] logits -> [B]."""
@@ -58,11 +60,11 @@ class Method(core.Method):
         f"config.method.distill.teacher={teacher!r}: give the workdir of a finished run of "
         "this config's model on the source (e.g. a source_only or dann run)"
       )
-    checkpoint.read_classifier(os.path.expanduser(teacher))  # Checked before data is loaded.
+    checkpoint.read_classifier(os.path.expanduser(teacher), FIELD)  # Checked before any data.
 
   def init(self, rng, logits, features):
     del rng, features
-    teacher = checkpoint.read_classifier(os.path.expanduser(self.teacher))
+    teacher = checkpoint.read_classifier(os.path.expanduser(self.teacher), FIELD)
     teacher = jax.tree.map(jnp.asarray, teacher)  # Own buffers.
     out = checkpoint.output_classes(teacher)
     if out != logits.shape[-1]:
