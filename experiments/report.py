@@ -73,7 +73,7 @@ def _pad_of(runs: list[dict], method: str) -> str:
   values = [
     r["proxy_a_distance"]["features"]
     for r in runs
-    if r["method"] == method and "proxy_a_distance" in r
+    if r["method"] == method and (r.get("proxy_a_distance") or {}).get("features") is not None
   ]
   return f"{np.mean(values):.2f}" if values else "-"
 

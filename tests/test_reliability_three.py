@@ -339,3 +339,18 @@ def test_evaluation_never_decodes_a_streamed_split_whole(digit_folders, data_dir
   assert results["final"]["target_test"]["num_examples"] == len(data.target_test["label"])
   assert results["proxy_a_distance"]["pixels"] >= 0 and results["validators"]
   assert sizes and max(sizes) <= 40, max(sizes)  # Never more than one batch at a time.
+
+
+def test_a_small_folder_pair_finishes_without_a_proxy_a_distance(tmp_path):
+  """Found by tools/adversarial.py: 2 test images per domain crashed the final evaluation."""
+  for domain in ("source", "target"):
+    for c in ("a", "b"):
+      for i in range(6):
+        _png(str(tmp_path / domain / c / f"{i}.png"))
+  config = digits.get_config("tiny")
+  config.data.image_size = 16
+  config.data.source = f"folder:{tmp_path / 'source'}"
+  config.data.target = f"folder:{tmp_path / 'target'}"
+  results = loop.train_and_evaluate(config, str(tmp_path / "run"))
+  assert results["proxy_a_distance"]["features"] is None
+  assert "needs 4 test examples per domain, has 2" in results["proxy_a_distance"]["not_computed"]

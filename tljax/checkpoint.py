@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 import re
+import shutil
 
 import jax
 import numpy as np
@@ -26,7 +27,25 @@ def make_manager(workdir: str, max_to_keep: int = 2) -> ocp.CheckpointManager:
 
 
 def save(manager: ocp.CheckpointManager, state) -> None:
-  """Saves `state` under its own step, asynchronously (`manager.wait_until_finished()`)."""
+  """Saves `state` under its own step, asynchronously (`manager.wait_until_finished()`).
+
+  DataError before writing anything when the disk cannot hold one more
+  checkpoint: orbax's writer threads would fail one by one, each printing
+  its traceback.
+  """
+  manager.wait_until_finished()  # The previous write's space is taken by now.
+  needed = sum(int(np.prod(x.shape)) * x.dtype.itemsize for x in jax.tree.leaves(state))
+  needed = int(needed * 1.1) + (1 << 20)  # Orbax's metadata and per-array overhead.
+  directory = os.fspath(manager.directory)
+  free = shutil.disk_usage(
+    directory if os.path.isdir(directory) else os.path.dirname(directory)
+  ).free
+  if free < needed:
+    raise DataError(
+      f"the disk holding {directory} is full: a checkpoint needs about {needed / 2**20:.1f} MiB, "
+      f"{free / 2**20:.1f} MiB are free; free space and rerun the same command: it resumes from "
+      "the last complete checkpoint"
+    )
   step = int(jax.device_get(state.step))
   manager.save(step, args=ocp.args.StandardSave(state), force=True)
 

@@ -12,6 +12,9 @@ import numpy as np
 CLASSIFIER = "logistic regression (sklearn, C=1, standardised features), 50/50 split"
 
 
+MIN_EXAMPLES = 4  # Per domain: two to fit the domain classifier on, two to test it.
+
+
 def logistic_regression():
   """The linear probe every analysis here fits: standardise, then L2 logistic regression."""
   from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
@@ -31,8 +34,8 @@ def proxy_a_distance(
   """
   rng = np.random.default_rng(seed)
   n = min(len(source), len(target), max_per_domain)
-  if n < 4:
-    raise ValueError(f"proxy A-distance needs >= 4 examples per domain, got {n}")
+  if n < MIN_EXAMPLES:
+    raise ValueError(f"proxy A-distance needs >= {MIN_EXAMPLES} examples per domain, got {n}")
   source = source[rng.permutation(len(source))[:n]]
   target = target[rng.permutation(len(target))[:n]]
   x = np.concatenate([source, target]).reshape(2 * n, -1).astype(np.float64)

@@ -1,6 +1,7 @@
 """Flags and start-up shared by the experiment entry points."""
 
 import logging as std_logging
+import os
 import signal
 import sys
 
@@ -124,6 +125,12 @@ def configure_logging(primary: bool = True) -> None:
   tljax_log.handlers[:] = [handler]
   tljax_log.setLevel(std_logging.INFO if primary else std_logging.WARNING)
   tljax_log.propagate = False
+  # A full disk: orbax's writer threads each log the error with a traceback; tljax says it once.
+  std_logging.getLogger("absl").addFilter(lambda record: not _is_disk_full(record.getMessage()))
+
+
+def _is_disk_full(text: str) -> bool:
+  return "RESOURCE_EXHAUSTED" in text or "No space left" in text
 
 
 def start() -> None:
@@ -167,6 +174,9 @@ def exit_on_user_error(fn, *args):
       raise
     hint = " (--verbose shows where)" if isinstance(e, OSError) else ""
     print(f"error: {e}{hint}", file=sys.stderr)
+    if _is_disk_full(str(e)):  # orbax's broken writer threads would print tracebacks at exit.
+      sys.stderr.flush()
+      os._exit(2)  # pylint: disable=protected-access
     sys.exit(2)
 
 

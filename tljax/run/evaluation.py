@@ -103,6 +103,12 @@ def domain_discrepancy(evaluator: Evaluator, state, data, seed: int) -> dict:
   "inputs") for text; token ids have no input-space distance.
   """
   source, target = _first(data.source_test), _first(data.target_test)
+  fewest = min(len(source["label"]), len(target["label"]))
+  if fewest < discrepancy.MIN_EXAMPLES:  # A tiny folder: nothing to split into train and test.
+    return {
+      "features": None,
+      "not_computed": f"needs {discrepancy.MIN_EXAMPLES} test examples per domain, has {fewest}",
+    }
   is_image = source["input"].dtype == np.uint8
   inputs = lambda a: input_vectors(a, evaluator.batch_size)  # noqa: E731
   features = lambda a: evaluator.outputs(state, a)[1]  # noqa: E731

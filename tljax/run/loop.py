@@ -136,11 +136,14 @@ def _final_evaluation(loop: "_Loop", state, received: list):
   evaluation.log_eval(step, final)
   check()
   pad = evaluation.domain_discrepancy(loop.evaluator, state, data, config.seed)
-  log.info(
-    "proxy A-distance source_test vs target_test: features %.3f, %s",
-    pad["features"],
-    ", ".join(f"{k} {pad[k]:.3f}" for k in ("pixels", "inputs") if k in pad),
-  )
+  if pad["features"] is None:
+    log.info("proxy A-distance not computed: %s", pad["not_computed"])
+  else:
+    log.info(
+      "proxy A-distance source_test vs target_test: features %.3f, %s",
+      pad["features"],
+      ", ".join(f"{k} {pad[k]:.3f}" for k in ("pixels", "inputs") if k in pad),
+    )
   check()
   scores = loop.validate(state, step, final=True)
   check()

@@ -134,9 +134,10 @@ class Sentiment(tfds.core.GeneratorBasedBuilder):
       text = read_genre(path, self.builder_config.name)
       rows = labelled(parse_ground_truth(text))
     except (tarfile.TarError, EOFError, OSError, zlib.error, ValueError) as e:
+      first = (str(e).strip().splitlines() or [""])[0][:120]
       raise DataError(
-        f"{path} cannot be read as the sentiment archive ({type(e).__name__}: "
-        f"{str(e)[:120]}); put an intact {ARCHIVE} (or {PACKAGE}) there"
+        f"{path} cannot be read as the sentiment archive ({type(e).__name__}: {first}); put "
+        f"an intact {ARCHIVE} (or {PACKAGE}) there"
       ) from None
     return {split: self._generate_examples(split_rows(rows, split)) for split in ("train", "test")}
 
