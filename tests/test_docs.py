@@ -71,3 +71,46 @@ def test_train_step_snippet_in_the_methods_page_runs():
   exec(compile(code, "docs/methods.md", "exec"), namespace)  # noqa: S102
   assert int(namespace["state"].step) == 1
   assert {"loss", "domain_loss", "grl_coeff"} <= set(namespace["metrics"])
+
+
+def _prose(text: str) -> str:
+  """A page without its generated blocks, code blocks, inline code and link targets."""
+  text = re.sub(r"<!-- generated: [\w-]+ -->\n.*?<!-- end generated -->", "", text, flags=re.S)
+  text = re.sub(r"```.*?```", "", text, flags=re.S)
+  text = re.sub(r"`[^`\n]*`", "", text)
+  return re.sub(r"\]\([^)\s]*\)", "]", text)
+
+
+# A measured-looking number: a decimal, a percentage, a ratio like 1.5× (not a size like 28×28).
+# Settings and constants belong in inline code (`lr=0.01`), where the guard does not look.
+MEASURED = re.compile(r"\d+(\.\d+)?×(?!\s?\d)|\d+\.\d+|\d+\s?%")
+
+
+def test_prose_outside_generated_blocks_carries_no_measured_number():
+  found = []
+  for page in _pages():
+    for number, line in enumerate(_prose(open(page).read()).splitlines(), 1):
+      if MEASURED.search(line):
+        found.append(f"{os.path.relpath(page, ROOT)}: {line.strip()[:120]}")
+  assert not found, "\n".join(found)
+
+
+def test_the_guard_catches_a_typed_number():
+  page = "Accuracy 0.553, 87% of the gap, 1.4× faster.\n`0.5` in code, 28×28 images.\n"
+  typed, fine = _prose(page).splitlines()
+  assert [m.group(0) for m in MEASURED.finditer(typed)] == ["0.553", "87%", "1.4×"]
+  assert not MEASURED.search(fine)
+  block = "<!-- generated: x -->\n| 0.553 |\n<!-- end generated -->\n"
+  assert not MEASURED.search(_prose(block))
+
+
+def test_generated_blocks_match_the_committed_results():
+  from tools import docs_tables  # pylint: disable=g-import-not-at-top
+
+  stale = [
+    page
+    for page in docs_tables.PAGES
+    if docs_tables.render(open(os.path.join(ROOT, page)).read())
+    != open(os.path.join(ROOT, page)).read()
+  ]
+  assert not stale, f"{stale}: run python -m experiments.summarize --docs"

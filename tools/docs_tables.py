@@ -563,6 +563,41 @@ def published() -> str:
 # --- Data ---------------------------------------------------------------------------------------
 
 
+def digits_counts() -> str:
+  """The embedded digits pair's split sizes (tools.dataset_counts)."""
+  data = _json("data", "counts.json")
+  what = {
+    "digits": ("source", "gray 28×28×1 (repeated to RGB for the network)"),
+    "digits_m": ("target", "RGB 28×28×3 (each train digit on 10 backgrounds)"),
+  }
+  rows = [
+    [f"`{name}`", domain, f"{data[name]['train']['examples']:,}",
+     f"{data[name]['test']['examples']:,}", images]
+    for name, (domain, images) in what.items()
+  ]  # fmt: skip
+  return _table(["TFDS name", "domain", "train", "test", "images"], rows)
+
+
+def sentiment_counts() -> str:
+  """The sentiment genres' split sizes and positive shares (tools.dataset_counts)."""
+  data = _json("data", "counts.json")
+  genres = {
+    "tweets": "tweets",
+    "movies": "movie-review sentences",
+    "products": "product-review sentences",
+    "editorials": "newspaper-editorial sentences",
+  }
+  positive = lambda s: f"{100 * s['labels'].get('1', 0) / s['examples']:.1f}%"  # noqa: E731
+  rows = []
+  for genre, words in genres.items():
+    d = data[f"sentiment/{genre}"]
+    rows.append(
+      [f"`sentiment/{genre}`", words, f"{d['train']['examples']:,}", f"{d['test']['examples']:,}",
+       f"{positive(d['train'])} / {positive(d['test'])}"]
+    )  # fmt: skip
+  return _table(["TFDS name", "genre", "train", "test", "positive (train / test)"], rows)
+
+
 def folder_vs_tfds() -> str:
   """DANN on the embedded digits through the folder path and through the TFDS builders."""
   folder = _acc(_by_method(_runs("data", "folder_digits"))["dann"])
@@ -583,6 +618,139 @@ def streaming() -> str:
     for m in data["measurements"]
   ]  # fmt: skip
   return _table(["measured", "peak RSS", "images/s", "command"], rows)
+
+
+# --- Reliability --------------------------------------------------------------------------------
+
+
+def reliability_cases() -> str:
+  """tools.adversarial's cases: what was tried, what happened, whether it was expected."""
+  data = _json("reliability", "cases.json")
+  cases = data["cases"]
+  rows = [
+    [c["group"], c["case"], c["outcome"].replace("|", "/").replace("\n", " "),
+     "yes" if c["as_expected"] else "**no**"]
+    for c in cases
+  ]  # fmt: skip
+  ok = sum(c["as_expected"] for c in cases)
+  return (
+    f"{ok} of {len(cases)} cases as expected (`python -m tools.adversarial --out "
+    f"docs/results/reliability/cases.json`, Python {data['python']}).\n\n"
+    + _table(["group", "case", "what happened", "as expected"], rows)
+  )
+
+
+# --- Performance --------------------------------------------------------------------------------
+
+
+def _suite(group: str) -> tuple[dict, dict[str, list[dict]]]:
+  """benchmarks.cpu_suite's file and its `group` entries by label, in the order they ran."""
+  data = _json("performance", "cpu_suite.json")
+  by = {}
+  for entry in data["entries"]:
+    if entry["group"] == group:
+      by.setdefault(entry["label"], []).append(entry)
+  return data, by
+
+
+def _span(values, fmt: str = "{:.3f}") -> str:
+  low, high = min(values), max(values)
+  return (
+    fmt.format(low)
+    if fmt.format(low) == fmt.format(high)
+    else f"{fmt.format(low)}-{fmt.format(high)}"
+  )
+
+
+def _machine(data: dict) -> str:
+  m = data["machine"]
+  return (
+    f"Measured {m['date']} on {m['cpu_count']} CPUs ({m['platform']}), {data['rounds']} "
+    f"interleaved rounds: `{data['command']}`."
+  )
+
+
+def cpu_settings() -> str:
+  """benchmarks.bench per config and CPU setting: per-round step times and their median."""
+  data, by = _suite("settings")
+  rows = []
+  for label, entries in by.items():
+    r = [e["result"] for e in entries]
+    seconds = [x["seconds_per_step"] for x in r]
+    rows.append(
+      [label, ", ".join(f"{s:.3f}" for s in seconds), f"{float(np.median(seconds)):.3f}",
+       _span([x["examples_per_sec"] for x in r], "{:,.0f}"),
+       f"{float(np.median([x['compile_seconds'] for x in r])):.1f}",
+       _span([x["host_fraction"] for x in r if "host_fraction" in x] or [0], "{:.2f}"),
+       f"`{entries[0]['command']}`"]
+    )  # fmt: skip
+  header = ["setting", "s/step per round", "median s/step", "examples/s", "compile s",
+            "host fraction", "command"]  # fmt: skip
+  return _machine(data) + "\n\n" + _table(header, rows)
+
+
+def _seconds(entry: dict) -> float | None:
+  return None if "skipped" in entry else entry["result"]["seconds_per_step"]
+
+
+def peers() -> str:
+  """The paper network's DANN step at 128 + 128 in tljax and its peers, round by round."""
+  data, by = _suite("peers")
+  rounds = data["rounds"]
+  base = [_seconds(e) for e in by["tljax, fast"]]
+  rows = []
+  for label, entries in by.items():
+    seconds = [_seconds(e) for e in entries]
+    if None in seconds:
+      rows.append([label, *["–"] * rounds, "–", entries[0]["skipped"]])
+      continue
+    ratio = [s / b for s, b in zip(seconds, base)]
+    rows.append(
+      [label, *[f"{s:.3f}" for s in seconds], _span(ratio, "{:.2f}"), f"`{entries[0]['command']}`"]
+    )
+  header = ["step at 128 + 128", *[f"round {i + 1} s/step" for i in range(rounds)],
+            "× tljax fast's step, same round", "command"]  # fmt: skip
+  fastest = sum(
+    1
+    for i in range(rounds)
+    if all(_seconds(es[i]) is None or _seconds(es[i]) >= base[i] for es in by.values())
+  )
+  return (
+    _machine(data)
+    + "\n\n"
+    + _table(header, rows)
+    + f"\n\ntljax's default step was the fastest of these in {fastest} of {rounds} rounds."
+  )
+
+
+CONV_PIECES = {
+  "backbone_forward": "backbone forward",
+  "backbone_gradient": "backbone gradient (forward + backward)",
+  "conv1_pool_forward": "first conv + pool, forward",
+  "conv1_pool_kernel_grad": "first conv + pool, kernel gradient (with its forward)",
+  "conv2_forward": "second conv, forward",
+  "conv2_kernel_grad": "second conv, kernel gradient",
+  "conv2_input_grad": "second conv, input gradient",
+}
+
+
+def conv_pieces() -> str:
+  """benchmarks.bench_conv: each piece's ms and useful GFLOP/s, lowest-highest over the rounds."""
+  data, by = _suite("conv")
+  r = [e["result"] for e in by["conv pieces"]]
+  rows = [
+    [words, *[_span([x[f"{piece}_{unit}_{impl}"] for x in r], "{:.1f}")
+              for impl in ("xla", "fast") for unit in ("ms", "gflops")]]
+    for piece, words in CONV_PIECES.items()
+  ]  # fmt: skip
+  header = [f"piece ({r[0]['batch']} images)", "`xla` ms", "`xla` GFLOP/s", "`fast` ms",
+            "`fast` GFLOP/s"]  # fmt: skip
+  matmul = (
+    f"A {r[0]['matmul_size']} × {r[0]['matmul_size']} float32 matmul in the same runs: "
+    f"{_span([x['matmul_gflops'] for x in r], '{:.0f}')} GFLOP/s "
+    f"({_span([x['matmul_ms'] for x in r], '{:.0f}')} ms)."
+  )
+  return _machine(data) + "\n\n" + _table(header, rows) + "\n\n" + matmul
 
 
 BLOCKS = {
@@ -617,8 +785,14 @@ BLOCKS = {
   "ranking": ranking,
   "other-kinds": other_kinds,
   "published": published,
+  "digits-counts": digits_counts,
+  "sentiment-counts": sentiment_counts,
   "folder-vs-tfds": folder_vs_tfds,
   "streaming": streaming,
+  "reliability-cases": reliability_cases,
+  "cpu-settings": cpu_settings,
+  "peers": peers,
+  "conv-pieces": conv_pieces,
 }
 
 
