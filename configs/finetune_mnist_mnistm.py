@@ -7,7 +7,7 @@ Pretrains the DANN digits network on labelled MNIST (source only, 3,000
 steps), then trains 1,000 steps on 1, 5, 10, 50 and all labelled MNIST-M
 images per class: from scratch (target_only), fine-tuned from the MNIST
 weights, and as a linear probe on their frozen penultimate features; two
-seeds. Results and runtime: README, "When is transfer worth it?".
+seeds. Results: docs/finetuning.md, "When is transfer worth it?".
 See experiments/finetune.py.
 """
 

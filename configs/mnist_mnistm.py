@@ -8,11 +8,8 @@ on a machine with internet, leave it out and TFDS downloads MNIST. The target
 is `mnist_m/offline` (photos bundled with scikit-learn/-image); set
 `--config.data.target=mnist_m/bsds500` for Ganin's BSDS500 backgrounds.
 
-Expected (docs/results.md, method benchmark: 3 seeds, final checkpoint, with
-`--config.data.source_val_size=1000`): target test accuracy DANN 0.911 ±
-0.017, source only 0.512 ± 0.030, target only 0.981, self-training 0.945 ±
-0.003; about 7 min per DANN run, 4 min per baseline run and 11 min per
-self-training run on a 2-core x86 CPU (XLA:CPU, JAX 0.10).
+Results (every method, 3 seeds, final checkpoints, wall time per run) are
+generated from the committed runs in docs/results.md, "Method benchmark".
 
 Any method: --config.method.name=NAME (tljax/methods/NAME.py), e.g.
     --config.method.name=source_only   (no domain loss)

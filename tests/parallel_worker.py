@@ -19,7 +19,7 @@ import tempfile
 import jax
 import numpy as np
 
-from configs import digits, sentiment
+from configs import digits, sentiment, spoken_digits
 from tests import helpers
 from tljax import methods
 from tljax.core import placement as parallel
@@ -37,6 +37,8 @@ def global_batch(step: int, size: int, streams=("source", "target"), model: str 
       batch[name] = {"input": (rng.random((BATCH, size)) < 0.05).astype(np.float32)}
     elif model == "text_conv":
       batch[name] = {"input": rng.integers(0, size, (BATCH, 12)).astype(np.int32)}
+    elif model == "audio_conv":
+      batch[name] = {"input": rng.normal(0, 3000, (BATCH, size)).astype(np.int16)}
     else:
       batch[name] = {"input": rng.integers(0, 256, (BATCH, size, size, 3), dtype=np.uint8)}
     if name != "target":
@@ -49,6 +51,11 @@ def run(mode: str, model: str, method: str = "dann", norm: str = "none", shift: 
     config = sentiment.get_config("tiny,conv" if model == "text_conv" else "tiny")
     size = config.data.text.vocab_size
     shape = (size,) if model == "text_bag" else (12,)
+  elif model == "audio_conv":
+    config = spoken_digits.get_config("tiny")
+    size = config.data.audio.num_samples = 2000
+    shape = (size,)
+    norm = "batch"
   else:
     config = digits.get_config("tiny")
     config.model.name = model
@@ -113,7 +120,9 @@ def main():
   parser.add_argument("--norm", default="none", help="model.norm: none or batch")
   parser.add_argument("--shift", type=int, default=0, help="data.random_shift")
   parser.add_argument("--out", required=True)
-  parser.add_argument("--model", default="tiny", help="tiny, digits_net, text_bag or text_conv")
+  parser.add_argument(
+    "--model", default="tiny", help="tiny, digits_net, text_bag, text_conv or audio_conv"
+  )
   parser.add_argument("--tag", default="")
   parser.add_argument("--methods", default="dann", help="comma-separated, or 'all'")
   parser.add_argument("--coordinator", default=None)

@@ -153,11 +153,13 @@ def test_text_configs_validate_and_mismatches_are_one_line_errors():
   validate.validate_config(config)
   validate.validate_config(sentiment_config.get_config("conv"))
   config.data.target = "digits_m"
-  with pytest.raises(ConfigError, match="both domains must be images or both text"):
+  with pytest.raises(ConfigError, match="is images: both domains must hold the same kind"):
     validate.validate_config(config)
   config = sentiment_config.get_config()
   config.model.name = "digits_net"
-  with pytest.raises(ConfigError, match="cannot read text; use"):
+  with pytest.raises(
+    ConfigError, match=r"reads images, not text; use one of \['text_bag', 'text_conv'\]"
+  ):
     validate.validate_config(config)
   config = sentiment_config.get_config()
   config.data.text.representation = "tokens"

@@ -2,7 +2,7 @@
 
 Methods ask the step's `Augment` for views and never see what the input is:
 `weak(x, rng)` makes the default view of every stream, `strong(x, rng)` the
-second view of self-training. `Images` and `Text` are the two kinds.
+second view of self-training. `Images`, `Text` and `Audio` are the kinds.
 """
 
 import dataclasses
@@ -40,7 +40,81 @@ class Text:
     return jnp.where(jax.random.bernoulli(rng, 1.0 - self.drop, x.shape), x, 0)
 
 
-Augment = Images | Text
+@dataclasses.dataclass(frozen=True)
+class Audio:
+  """SpecAugment-style views of waveforms [B, T], drawn per example (Park et al. 2019).
+
+  Weak: a time shift of up to `shift` samples (zeros shifted in), then
+  `masks` time masks (up to `time_mask` samples set to zero) and `masks`
+  frequency masks (a band of up to `freq_mask` of the spectrum's bins set to
+  zero, through an FFT of the clip). Strong: twice the masks and the shift,
+  and a random gain of -6 to +6 dB. Masking the waveform rather than the
+  log-mel image keeps the front end inside the model, so evaluation and
+  every method read the same input.
+  """
+
+  shift: int = 1600
+  masks: int = 1
+  time_mask: int = 1600
+  freq_mask: float = 0.1  # A fraction of the bins up to half the sample rate.
+
+  def weak(self, x: jax.Array, rng: jax.Array) -> jax.Array:
+    return self._views(x, rng, self.shift, self.masks)
+
+  def strong(self, x: jax.Array, rng: jax.Array) -> jax.Array:
+    gain_rng, rng = jax.random.split(rng)
+    gain = 10 ** (jax.random.uniform(gain_rng, (x.shape[0], 1), minval=-6, maxval=6) / 20)
+    return self._views(x, rng, 2 * self.shift, 2 * self.masks) * gain
+
+  def _views(self, x: jax.Array, rng: jax.Array, shift: int, masks: int) -> jax.Array:
+    shift_rng, time_rng, freq_rng = jax.random.split(rng, 3)
+    x = time_shift(x.astype(jnp.float32), shift_rng, shift)
+    for r in jax.random.split(time_rng, masks):
+      x = time_mask(x, r, self.time_mask)
+    for r in jax.random.split(freq_rng, masks):
+      x = frequency_mask(x, r, self.freq_mask)
+    return x
+
+
+def time_shift(x: jax.Array, rng: jax.Array, max_shift: int) -> jax.Array:
+  """Each waveform of [B, T] delayed or advanced by up to `max_shift` samples, zeros shifted in."""
+  if max_shift == 0:
+    return x
+  b, t = x.shape
+  shift = jax.random.randint(rng, (b, 1), -max_shift, max_shift + 1)
+  source = jnp.arange(t)[None, :] - shift
+  inside = (source >= 0) & (source < t)
+  return jnp.where(inside, jnp.take_along_axis(x, jnp.clip(source, 0, t - 1), axis=1), 0.0)
+
+
+def time_mask(x: jax.Array, rng: jax.Array, max_width: int) -> jax.Array:
+  """One stretch of up to `max_width` samples of each waveform [B, T] set to zero."""
+  if max_width == 0:
+    return x
+  b, t = x.shape
+  width_rng, start_rng = jax.random.split(rng)
+  width = jax.random.randint(width_rng, (b, 1), 0, max_width + 1)
+  start = jax.random.randint(start_rng, (b, 1), 0, t)
+  position = jnp.arange(t)[None, :]
+  return jnp.where((position >= start) & (position < start + width), 0.0, x)
+
+
+def frequency_mask(x: jax.Array, rng: jax.Array, max_fraction: float) -> jax.Array:
+  """One band of up to `max_fraction` of each waveform's rfft bins set to zero."""
+  if max_fraction == 0:
+    return x
+  b, t = x.shape
+  spectrum = jnp.fft.rfft(x, axis=1)
+  bins = spectrum.shape[1]
+  width_rng, start_rng = jax.random.split(rng)
+  width = jax.random.randint(width_rng, (b, 1), 0, int(max_fraction * bins) + 1)
+  start = jax.random.randint(start_rng, (b, 1), 0, bins)
+  position = jnp.arange(bins)[None, :]
+  spectrum = jnp.where((position >= start) & (position < start + width), 0.0, spectrum)
+  return jnp.fft.irfft(spectrum, t, axis=1)
+
+
+Augment = Images | Text | Audio
 
 
 def random_shift(images: jax.Array, rng: jax.Array, max_shift: int) -> jax.Array:

@@ -1,10 +1,13 @@
-"""Image folders: `folder:PATH` and the benchmarks stored as class folders.
+"""Image and audio folders: `folder:PATH` and the benchmarks stored as class folders.
 
 Two layouts:
 
   PATH/<class>/*.{png,jpg,jpeg,bmp}           one pool, split into train/test by a
                                               stratified fraction drawn with a fixed seed
   PATH/{train,test}/<class>/*.{png,...}       the splits as given
+
+A folder whose first file of a known kind is a recording (`*.wav`, `*.flac`)
+is an audio folder: its recordings are listed instead of images.
 
 Class ids are the sorted class names (`classes.py` aligns source and target).
 Files are listed once, sorted, and their headers opened: a file PIL cannot
@@ -20,6 +23,7 @@ import os
 
 import numpy as np
 
+from tljax.data import audio
 from tljax.errors import DataError
 
 log = logging.getLogger("tljax")
@@ -36,7 +40,8 @@ class Listing:
   paths: np.ndarray  # [N] str
   labels: np.ndarray  # [N] int64
   class_names: tuple[str, ...]
-  skipped: tuple[str, ...] = ()  # Files that are not readable images.
+  skipped: tuple[str, ...] = ()  # Files that are not readable images (or recordings).
+  kind: str = "images"  # Or "audio".
 
 
 def is_folder(name: str) -> bool:
@@ -45,6 +50,18 @@ def is_folder(name: str) -> bool:
 
 def folder_path(name: str) -> str:
   return os.path.expanduser(name[len(PREFIX) :])
+
+
+def holds_audio(root: str) -> bool:
+  """Whether the first image or recording under `root` (in sorted order) is a recording."""
+  for dirpath, dirnames, filenames in os.walk(root):
+    dirnames.sort()
+    for f in sorted(filenames):
+      if audio.is_audio(f):
+        return True
+      if f.lower().endswith(IMAGE_SUFFIXES):
+        return False
+  return False
 
 
 def list_split(root: str, split: str, test_fraction: float = 0.2) -> Listing:
@@ -60,8 +77,8 @@ def list_split(root: str, split: str, test_fraction: float = 0.2) -> Listing:
     classes = sorted(
       set(_class_dirs(os.path.join(root, "train"))) | set(_class_dirs(os.path.join(root, "test")))
     )
-    return _listing(os.path.join(root, split), classes)
-  whole = _listing(root, _class_dirs(root))
+    return _listing(os.path.join(root, split), classes, holds_audio(root))
+  whole = _listing(root, _class_dirs(root), holds_audio(root))
   if split == "all":
     return whole
   if split not in ("train", "test"):
@@ -102,7 +119,7 @@ def _class_dirs(root: str) -> list[str]:
   return sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
 
 
-def _listing(root: str, classes: list[str]) -> Listing:
+def _listing(root: str, classes: list[str], is_audio: bool = False) -> Listing:
   if not classes:
     raise DataError(
       f"image folder {root!r} has no class folders; put the images in {root}/<class>/*.jpg"
@@ -115,9 +132,11 @@ def _listing(root: str, classes: list[str]) -> Listing:
     for dirpath, dirnames, filenames in os.walk(directory):
       dirnames.sort()
       for f in sorted(filenames):
-        if f.lower().endswith(IMAGE_SUFFIXES):
+        if audio.is_audio(f) if is_audio else f.lower().endswith(IMAGE_SUFFIXES):
           paths.append(os.path.join(dirpath, f))
           labels.append(label)
+  if is_audio:
+    return _checked_audio(paths, labels, tuple(classes), where=root)
   return _checked(paths, labels, tuple(classes), where=root)
 
 
@@ -148,6 +167,38 @@ def _checked(paths: list[str], labels: list[int], class_names: tuple, where: str
     labels=np.asarray(labels, np.int64)[good],
     class_names=class_names,
     skipped=tuple(skipped),
+  )
+
+
+def _checked_audio(paths: list[str], labels: list[int], class_names: tuple, where: str) -> Listing:
+  """Drops (and names) the files soundfile cannot read as audio."""
+  import soundfile  # pylint: disable=g-import-not-at-top
+
+  good, skipped = [], []
+  for i, path in enumerate(paths):
+    try:
+      if soundfile.info(path).frames == 0:
+        raise ValueError("no samples")
+      good.append(i)
+    except (RuntimeError, soundfile.LibsndfileError, OSError, ValueError) as e:
+      log.warning("skipping %s: not a readable recording (%s)", path, str(e)[:100])
+      skipped.append(path)
+  if not good:
+    raise DataError(
+      f"no readable {'/'.join(audio.AUDIO_SUFFIXES)} recordings under {where!r}"
+      + (f" ({len(skipped)} files skipped)" if skipped else "")
+    )
+  if skipped:
+    log.warning(
+      "%s: skipped %d of %d files that are not readable recordings", where, len(skipped),
+      len(paths),
+    )  # fmt: skip
+  return Listing(
+    paths=np.asarray(paths, dtype=object)[good],
+    labels=np.asarray(labels, np.int64)[good],
+    class_names=class_names,
+    skipped=tuple(skipped),
+    kind="audio",
   )
 
 

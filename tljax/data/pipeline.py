@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from tljax.data import benchmarks, folders, images
+from tljax.data import audio, benchmarks, folders, images
 from tljax.errors import ConfigError, DataError
 
 log = logging.getLogger("tljax")
@@ -29,10 +29,28 @@ TEXT_DATASETS = (
   "sentiment/editorials",
 )
 KNOWN_DATASETS += TEXT_DATASETS
+# Speech: spoken words synthesised offline by espeak-ng (tljax/data/builders/spoken.py).
+SPOKEN_DATASETS = tuple(
+  f"{vocabulary}/{domain}"
+  for vocabulary in ("spoken_digits", "spoken_commands")
+  for domain in ("us_clean", "accents_clean", "accents_noisy")
+)
+KNOWN_DATASETS += SPOKEN_DATASETS
 
 
 def is_text(name: str) -> bool:
   return name in TEXT_DATASETS
+
+
+def modality(name: str) -> str:
+  """What dataset `name` holds: "images", "text" or "audio" (a folder of recordings)."""
+  if is_text(name):
+    return "text"
+  if name in SPOKEN_DATASETS:
+    return "audio"
+  if folders.is_folder(name) and folders.holds_audio(folders.folder_path(name)):
+    return "audio"
+  return "images"
 
 
 def check_dataset_name(field: str, name: str) -> None:
@@ -60,7 +78,8 @@ def load(name: str, split: str, data, shard: tuple[int, int] = (0, 1)) -> tuple[
 
   Images are uint8 [N, S, S, C] at `data.image_size` and `data.channels`: an
   array, or `images.FileImages` (decoded per batch) for files streamed under
-  `data.load`. Sentences are bytes [N].
+  `data.load`. Sentences are bytes [N]. Audio is int16 [N, data.audio.num_samples]
+  at `data.audio.sample_rate`, read into memory.
   """
   if folders.is_folder(name) or (
     benchmarks.is_benchmark(name) and not benchmarks.uses_tfds(name, data.manual_dir)
@@ -70,6 +89,10 @@ def load(name: str, split: str, data, shard: tuple[int, int] = (0, 1)) -> tuple[
     else:
       listing = benchmarks.list_split(name, split, data.manual_dir)
     part = np.array_split(np.arange(len(listing.paths)), shard[1])[shard[0]]
+    if listing.kind == "audio":
+      clips = audio.FileAudio(listing.paths[part], data.audio.sample_rate, data.audio.num_samples)
+      log.info("%s: %d recordings, read into memory", name, len(clips))
+      return {"input": np.asarray(clips), "label": listing.labels[part]}, list(listing.class_names)
     files = images.FileImages(listing.paths[part], data.image_size, data.channels, data.random_crop)
     return {
       "input": _in_memory_or_streamed(name, files, data),
@@ -77,10 +100,31 @@ def load(name: str, split: str, data, shard: tuple[int, int] = (0, 1)) -> tuple[
     }, list(listing.class_names)
   arrays, builder = _read_split(name, split, data.data_dir, data.manual_dir, shard)
   names = _label_names(builder)
-  if not is_text(name):
+  kind = modality(name)
+  if kind == "audio":
+    arrays["input"] = _clips(arrays["input"], _sample_rate(builder), data.audio)
+  elif kind == "images":
     arrays["input"] = images.match_channels(arrays["input"], data.channels)
     arrays["input"] = images.resize_images(arrays["input"], data.image_size)
   return arrays, names
+
+
+def _sample_rate(builder) -> int:
+  return builder.info.features[builder.info.supervised_keys[0]].sample_rate
+
+
+def _clips(waveforms: np.ndarray, rate: int, config) -> np.ndarray:
+  """int16 [N, T] at `rate` as int16 [N, config.num_samples] at `config.sample_rate`."""
+  if rate == config.sample_rate and waveforms.shape[1] == config.num_samples:
+    return waveforms
+  return np.stack(
+    [
+      audio.to_int16(
+        audio.fit_length(audio.resample(w / 32768.0, rate, config.sample_rate), config.num_samples)
+      )
+      for w in waveforms
+    ]
+  )
 
 
 AUTO_MEMORY_BYTES = 1 << 28  # 256 MB: a larger split streams, so a run keeps a few in memory.
@@ -211,10 +255,12 @@ def _supervised_keys(name: str, builder) -> tuple[str, str]:
   if (
     not keys
     or not isinstance(features[keys[1]], tfds.features.ClassLabel)
-    or not isinstance(features[keys[0]], (tfds.features.Image, tfds.features.Text))
+    or not isinstance(
+      features[keys[0]], (tfds.features.Image, tfds.features.Text, tfds.features.Audio)
+    )
   ):
     raise ConfigError(
-      f"dataset {name!r} is not image (or text) classification: its supervised keys are "
+      f"dataset {name!r} is not image, text or audio classification: its supervised keys are "
       f"{keys} over features {list(features.keys()) if hasattr(features, 'keys') else features}"
     )
   return keys[0], keys[1]

@@ -3,7 +3,8 @@
 They weight each labelled source example once, before training, from both
 training sets (`Method.prepare`), and train on the weighted source risk.
 `space="pixels"` compares images as 8 x 8 average-pooled pixels per channel
-in [0, 1] and text bags as they are (token ids: not supported);
+in [0, 1], text bags as they are and audio as its mel bands' log-power mean
+and spread (`models.audio.band_statistics`; token ids: not supported);
 `space="features"` compares the features of the run's starting network: a
 pretrained one, from `config.model.init_checkpoint` or `model.torch_weights`.
 """
@@ -17,6 +18,7 @@ import numpy as np
 from tljax import core
 from tljax.core import classification
 from tljax.errors import ConfigError
+from tljax.models import audio as audio_model
 
 log = logging.getLogger("tljax")
 
@@ -25,12 +27,15 @@ SPACES = ("pixels", "features")
 
 
 def pool(x: jax.Array) -> jax.Array:
-  """[N, D] float32 vectors of images [N, H, W, C] (pooled to 8 x 8, in [0, 1]) or bags [N, V].
+  """[N, D] float32 vectors of images [N, H, W, C] (pooled to 8 x 8, in [0, 1]), bags [N, V]
+  or int16 waveforms [N, T] (each mel band's mean and spread of log power).
 
   ConfigError for token ids [N, L] (integers with no pixel space).
   """
+  if x.ndim == 2 and x.dtype == jnp.int16:
+    return audio_model.band_statistics(x)
   if x.ndim != 4 and not jnp.issubdtype(x.dtype, jnp.floating):
-    raise ConfigError("instance weighting compares images or bags of words, not token ids")
+    raise ConfigError("instance weighting compares images, audio or bags of words, not token ids")
   if x.ndim == 4:
     n, _, _, c = x.shape
     x = jax.image.resize(

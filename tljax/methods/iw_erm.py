@@ -26,10 +26,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tljax import core
+from tljax import core, models
 from tljax.core import classification
 from tljax.losses.adversarial import domain_correct, domain_labels, domain_loss
 from tljax.losses.instance_weights import SIDE, effective_sample_size, pool
+from tljax.models.audio import SUMMARY_MELS
 from tljax.models.discriminator import DomainDiscriminator
 
 
@@ -39,13 +40,16 @@ def normalized_weights(logits: jax.Array, clip: float) -> jax.Array:
   return w / jnp.maximum(w.mean(), 1e-12)
 
 
-def pooled_size(shape) -> int:
-  """Length of `pool` of one input of `shape`: 8 x 8 x C for images, V for a bag of words.
+def pooled_size(shape, kind: str = "images") -> int:
+  """Length of `pool` of one input of `shape` (`kind` as `models.modality` names it): 8 x 8 x C
+  for images, V for a bag of words, two statistics per mel band for audio.
 
   0 when the shape is unknown (a config check before the data is loaded).
   """
   if shape is None:
     return 0
+  if kind == "audio":
+    return 2 * SUMMARY_MELS
   if len(shape) == 3:
     return SIDE * SIDE * shape[-1]
   return int(np.prod(shape))
@@ -70,7 +74,8 @@ class Method(core.Method):
   @property
   def input_size(self) -> int:
     """Length of a pooled input (on="inputs"); 0 while the input shape is unknown."""
-    return pooled_size(self.input_shape)
+    kind = models.modality(self.model.name) if self.model else "images"
+    return pooled_size(self.input_shape, kind)
 
   @property
   def domain_classifier(self):

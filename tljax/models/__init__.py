@@ -8,6 +8,7 @@ import flax.linen as nn
 import ml_collections
 
 from tljax.errors import ConfigError
+from tljax.models.audio import AudioConvNet, LogMel
 from tljax.models.backbones import DigitsConvNet
 from tljax.models.conv import IMPLS
 from tljax.models.heads import Classifier
@@ -23,14 +24,60 @@ BACKBONES = {
   "resnet50": ResNet,
   "text_bag": BagOfWordsNet,
   "text_conv": TokenConvNet,
+  "audio_conv": AudioConvNet,
 }
 TEXT_MODELS = {"text_bag": "bag", "text_conv": "tokens"}  # Name -> config.data.text.representation.
+AUDIO_MODELS = ("audio_conv",)
 CHOICES = {
   "input_norm": ("scale", "per_image", "imagenet"),
   "norm": ("none", "batch"),
   "stem": ("imagenet", "small"),
   "conv_impl": IMPLS,
 }
+
+
+def modality(name: str) -> str:
+  """What model `name` reads: "text", "audio" or "images" (any unknown name: images)."""
+  return "text" if name in TEXT_MODELS else "audio" if name in AUDIO_MODELS else "images"
+
+
+def audio_defaults() -> ml_collections.ConfigDict:
+  """`config.model.audio`: the log-mel front end and the conv widths (tljax/models/audio.py)."""
+  return ml_collections.ConfigDict(
+    {
+      "sample_rate": 16000,  # Must equal config.data.audio.sample_rate.
+      "n_fft": 400,  # 25 ms windows at 16 kHz.
+      "hop": 160,  # 10 ms between frames.
+      "n_mels": 40,
+      "fmin": 20.0,
+      "floor": 1e-6,  # log(max(mel power, floor)).
+      "widths": (16, 32, 64),  # Output channels of the 3x3 conv blocks.
+    }
+  )
+
+
+def check_audio(model: ml_collections.ConfigDict) -> None:
+  """ConfigError naming the first field of `config.model.audio` that cannot work."""
+  if "audio" not in model:
+    raise ConfigError(
+      f"config.model.name={model.name!r} needs a config.model.audio section "
+      "(tljax.models.audio_defaults(); see configs/spoken_digits.py)"
+    )
+  a = model.audio
+  for field in ("sample_rate", "n_fft", "hop", "n_mels"):
+    if not isinstance(a[field], int) or a[field] < 1:
+      raise ConfigError(f"config.model.audio.{field}={a[field]!r} must be an integer >= 1")
+  if not 0 <= a.fmin < a.sample_rate / 2:
+    raise ConfigError(
+      f"config.model.audio.fmin={a.fmin!r} must be in [0, sample_rate / 2 = {a.sample_rate / 2})"
+    )
+  if a.n_mels > a.n_fft // 2 + 1:
+    raise ConfigError(
+      f"config.model.audio.n_mels={a.n_mels} must be <= n_fft // 2 + 1 = {a.n_fft // 2 + 1} "
+      "(mel bands beyond the FFT's bins would be empty)"
+    )
+  if not a.widths or any(not isinstance(w, int) or w < 1 for w in a.widths):
+    raise ConfigError(f"config.model.audio.widths={a.widths!r} must be positive integers")
 
 
 def check_choice(section: str, field: str, value, valid) -> None:
@@ -62,6 +109,11 @@ def build_classifier(model: ml_collections.ConfigDict, num_classes: int) -> nn.M
     backbone = BagOfWordsNet(hidden=model.text_hidden)
   elif model.name == "text_conv":
     backbone = TokenConvNet(vocab_size=model.vocab_size, width=model.text_hidden)
+  elif model.name == "audio_conv":
+    check_audio(model)
+    a = model.audio
+    front_end = LogMel(a.sample_rate, a.n_fft, a.hop, a.n_mels, a.fmin, floor=a.floor)
+    backbone = AudioConvNet(front_end=front_end, widths=tuple(a.widths), norm=model.norm)
   elif model.name == "tiny":
     backbone = TinyConvNet(input_norm=model.input_norm)
   elif model.name.startswith("resnet"):  # Always BatchNorm, whatever model.norm says.

@@ -97,6 +97,10 @@ def _prepare(method, classifier, state, sets):
 
 def augmentation(data: ml_collections.ConfigDict) -> augment.Augment:
   """The views' augmentation for the run's kind of input (`tljax.data.augment`)."""
-  if pipeline.is_text(data.source):
+  kind = pipeline.modality(data.source)
+  if kind == "text":
     return augment.Text(drop=data.text.strong_drop)
+  if kind == "audio":
+    a = data.audio
+    return augment.Audio(shift=a.shift, masks=a.masks, time_mask=a.time_mask, freq_mask=a.freq_mask)
   return augment.Images(shift=data.random_shift, strong_shift=data.strong_shift, cutout=data.cutout)

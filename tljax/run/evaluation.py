@@ -15,6 +15,7 @@ from tljax.analysis import discrepancy, validators
 from tljax.core import step as steps
 from tljax.data import images
 from tljax.data import streams as streams_lib
+from tljax.models import audio as audio_model
 
 log = logging.getLogger("tljax")
 
@@ -92,6 +93,8 @@ def input_vectors(arrays: dict, batch_size: int) -> np.ndarray:
       if x.ndim == 4 and x.shape[1] > PIXELS_SIZE:
         x = images.resize_images(x, PIXELS_SIZE, chunk=64)
       x = x.astype(np.float64) / 255.0
+    elif x.dtype == np.int16:  # Audio: each mel band's mean and spread of log power over time.
+      x = np.asarray(audio_model.band_statistics(x))
     parts.append(x.reshape(len(x), -1))
   return np.concatenate(parts)
 
@@ -100,7 +103,8 @@ def domain_discrepancy(evaluator: Evaluator, state, data, seed: int) -> dict:
   """Proxy A-distance between source_test and target_test, in features and in the input.
 
   The input is the pixels (key "pixels"; at most 32x32) for images, the bag of n-grams (key
-  "inputs") for text; token ids have no input-space distance.
+  "inputs") for text, each log-mel band's mean and standard deviation over time (key
+  "inputs", 16 kHz front end defaults) for audio; token ids have no input-space distance.
   """
   source, target = _first(data.source_test), _first(data.target_test)
   fewest = min(len(source["label"]), len(target["label"]))
@@ -118,7 +122,8 @@ def domain_discrepancy(evaluator: Evaluator, state, data, seed: int) -> dict:
     "classifier": discrepancy.CLASSIFIER,
     "data": f"source_test vs target_test, first {SUBSET} examples of each",
   }
-  if is_image or np.issubdtype(source["input"].dtype, np.floating):  # Not token ids.
+  dtype = source["input"].dtype
+  if is_image or dtype == np.int16 or np.issubdtype(dtype, np.floating):  # Not token ids.
     out["pixels" if is_image else "inputs"] = round(pad(inputs(source), inputs(target), seed), 4)
   return out
 

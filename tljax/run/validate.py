@@ -9,7 +9,7 @@ import ml_collections
 from tljax import host, methods, models
 from tljax.core import optim
 from tljax.core import placement as parallel
-from tljax.data import pipeline, text
+from tljax.data import audio, pipeline, text
 from tljax.errors import ConfigError, DataError
 
 _POSITIVE = (lambda v: v > 0, "> 0")
@@ -85,8 +85,11 @@ def validate_config(config: ml_collections.ConfigDict):
       f"config.data.manual_dir: {manual_dir} does not exist; create it and put "
       "the dataset's files there (see the dataset's builder docstring)"
     )
-  if check_modality(config) == "text":
+  kind = check_modality(config)
+  if kind == "text":
     check_text(config)
+  elif kind == "audio":
+    check_audio(config)
   else:
     check_shifts(config.data)
     check_image_size(config, method)
@@ -132,22 +135,38 @@ def check_shifts(data: ml_collections.ConfigDict) -> None:
 
 
 def check_modality(config: ml_collections.ConfigDict) -> str:
-  """ "text" or "images": what both domains hold; ConfigError if they differ or the model cannot."""
-  kinds = {
-    f: "text" if pipeline.is_text(config.data[f]) else "images" for f in ("source", "target")
-  }
+  """ "images", "text" or "audio": what both domains hold; ConfigError if they differ or the
+  model cannot read it."""
+  kinds = {f: pipeline.modality(config.data[f]) for f in ("source", "target")}
   if kinds["source"] != kinds["target"]:
     raise ConfigError(
       f"config.data.source={config.data.source!r} is {kinds['source']} but config.data.target="
-      f"{config.data.target!r} is {kinds['target']}: both domains must be images or both text"
+      f"{config.data.target!r} is {kinds['target']}: both domains must hold the same kind"
     )
-  is_text_model = config.model.name in models.TEXT_MODELS
-  if is_text_model != (kinds["source"] == "text"):
-    valid = sorted(models.TEXT_MODELS) if kinds["source"] == "text" else "an image model"
+  kind = kinds["source"]
+  reads = models.modality(config.model.name)
+  if reads != kind:
+    valid = sorted(n for n in models.BACKBONES if models.modality(n) == kind)
     raise ConfigError(
-      f"config.model.name={config.model.name!r} cannot read {kinds['source']}; use {valid}"
+      f"config.model.name={config.model.name!r} reads {reads}, not {kind}; use one of {valid}"
     )
-  return kinds["source"]
+  return kind
+
+
+def check_audio(config: ml_collections.ConfigDict) -> None:
+  """ConfigError unless config.data.audio exists, is valid and matches the model's front end."""
+  if "audio" not in config.data:
+    raise ConfigError(
+      f"config.data.source={config.data.source!r} is audio, but the config has no data.audio "
+      "section; start from configs/spoken_digits.py"
+    )
+  audio.check(config.data.audio)
+  models.check_audio(config.model)
+  if config.model.audio.sample_rate != config.data.audio.sample_rate:
+    raise ConfigError(
+      f"config.model.audio.sample_rate={config.model.audio.sample_rate} must equal "
+      f"config.data.audio.sample_rate={config.data.audio.sample_rate} (the clips' rate)"
+    )
 
 
 def check_text(config: ml_collections.ConfigDict) -> None:

@@ -2,7 +2,7 @@
 
 Importing this package registers them with TFDS (`tfds.builder("digits_m")`,
 `tfds.builder("mnist_m/offline")`, `tfds.builder("usps")`,
-`tfds.builder("sentiment/tweets")`). `MnistFromIdx` is
+`tfds.builder("sentiment/tweets")`, `tfds.builder("spoken_digits/us_clean")`). `MnistFromIdx` is
 not registered: it prepares TFDS's own `mnist` from local IDX files.
 """
 
@@ -10,6 +10,16 @@ from tljax.data.builders.digits import Digits, DigitsM
 from tljax.data.builders.mnist import MnistFromIdx
 from tljax.data.builders.mnist_m import MnistM
 from tljax.data.builders.sentiment import Sentiment
+from tljax.data.builders.spoken import SpokenCommands, SpokenDigits
 from tljax.data.builders.usps import Usps
 
-__all__ = ["Digits", "DigitsM", "MnistFromIdx", "MnistM", "Sentiment", "Usps"]
+__all__ = [
+  "Digits",
+  "DigitsM",
+  "MnistFromIdx",
+  "MnistM",
+  "Sentiment",
+  "SpokenCommands",
+  "SpokenDigits",
+  "Usps",
+]
