@@ -62,6 +62,11 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.rename_classes = ""
   config.data.merge_classes = ""  # "even=0,2,4,6,8;odd=1,3,5,7,9": a coarser labelling.
   config.data.classes = "same"
+  # Label sets that differ on purpose: class names or id ranges ("0-5,7") each domain keeps;
+  # the target's classes the source lacks become one "unknown" class (tljax/data/classes.py).
+  # Partial set: target inside source; open set: source inside target; universal: both.
+  config.data.source_classes = ""
+  config.data.target_classes = ""
   # > 0: keep source train images with probability sigmoid(bias * z(stroke mass)) (covariate
   # shift by selection; tljax/data/selection.py).
   config.data.source_selection_bias = 0.0
@@ -170,6 +175,23 @@ def finetune_recipe(config, num_steps: int, pretrain_steps: int, seeds: tuple[in
       "l2sp_beta": 0.0,
     }
   )
+
+
+# Label-set protocols on ten classes (ids): (source classes, target classes).
+LABEL_SETS = {
+  "partial": ("", "0-4"),  # Target inside source: PADA's setting (Cao et al. 2018).
+  "openset": ("0-5", ""),  # 6-9 unknown in the target: Saito et al. 2018's protocol.
+  "universal": ("0-7", "3-9"),  # Common 3-7, source-private 0-2, target-private 8-9.
+}
+
+
+def label_sets(config: ml_collections.ConfigDict, args: ml_collections.ConfigDict) -> None:
+  """Applies the `partial`, `openset` or `universal` config argument (at most one)."""
+  chosen = [name for name in LABEL_SETS if args.get(name)]
+  if len(chosen) > 1:
+    raise ValueError(f"choose one label-set protocol, not {chosen}")
+  if chosen:
+    config.data.source_classes, config.data.target_classes = LABEL_SETS[chosen[0]]
 
 
 def shrink_for_tests(config: ml_collections.ConfigDict) -> None:

@@ -14,15 +14,22 @@ generated from the committed runs in docs/results.md, "Method benchmark".
 The recipe (per-image standardised input, shifts of up to 2 px, a 500-500
 domain classifier) changes three things from the paper's.
 
-The paper's plain recipe is `--config configs/digits.py:paper`.
-Arguments (after the colon, comma-separated): `paper`, `tiny`.
+The paper's plain recipe is `--config configs/digits.py:paper`. Label sets
+that differ (docs/results.md, "When the label sets differ"): `:partial`
+(target classes 0-4), `:openset` (source 0-5, target 0-9 with 6-9 unknown),
+`:universal` (source 0-7, target 3-9), e.g.
+    python -m experiments.dann --config configs/digits.py:openset --config.method.name=osbp
+Arguments (after the colon, comma-separated): `paper`, `tiny`, `partial`, `openset`,
+`universal`.
 """
 
 from configs import common
 
 
 def get_config(arg=None):
-  args = common.parse_arg(arg, paper=False, tiny=False)
+  args = common.parse_arg(
+    arg, paper=False, tiny=False, partial=False, openset=False, universal=False
+  )
   config = common.base_config()
   config.data.source = "digits"
   config.data.target = "digits_m"
@@ -33,6 +40,7 @@ def get_config(arg=None):
   # 500 target train images whose labels choose settings (oracle selection), never training.
   config.data.target_val_size = 500
   common.digits_recipe(config, paper=args.paper)
+  common.label_sets(config, args)
   if args.tiny:
     common.shrink_for_tests(config)
   return config

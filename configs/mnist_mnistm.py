@@ -18,14 +18,17 @@ Any method: --config.method.name=NAME (tljax/methods/NAME.py), e.g.
 Every method keeps its own defaults (its file names the recipe it follows and
 what was changed for this network).
 
-Arguments (after the colon): `paper` for the published plain recipe, `tiny`.
+Arguments (after the colon, comma-separated): `paper` for the published plain recipe,
+`tiny`, and the label-set protocols `partial`, `openset`, `universal` (as configs/digits.py).
 """
 
 from configs import common
 
 
 def get_config(arg=None):
-  args = common.parse_arg(arg, paper=False, tiny=False)
+  args = common.parse_arg(
+    arg, paper=False, tiny=False, partial=False, openset=False, universal=False
+  )
   config = common.base_config()
   config.data.source = "mnist"
   config.data.target = "mnist_m/offline"
@@ -41,6 +44,7 @@ def get_config(arg=None):
   # Evaluation with an EMA of the classifier's weights smooths the swings
   # between evaluations that adversarial training causes; it selects nothing.
   common.digits_recipe(config, paper=args.paper, ema_decay=0.999)
+  common.label_sets(config, args)
   if args.tiny:
     common.shrink_for_tests(config)
   return config

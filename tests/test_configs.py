@@ -17,8 +17,8 @@ CONFIGS = sorted(
 )
 # Each config's arguments after the colon (its docstring documents them), and their combinations.
 VARIANTS = {
-  "digits": ["paper", "tiny", "paper,tiny"],
-  "mnist_mnistm": ["paper", "tiny"],
+  "digits": ["paper", "tiny", "paper,tiny", "partial", "openset", "universal", "openset,tiny"],
+  "mnist_mnistm": ["paper", "tiny", "partial", "openset", "universal"],
   "sentiment": ["conv", "tiny", "tiny,conv"],
   "office31": ["source=dslr,target=amazon", "tiny"],
   "office_home": ["source=Product,target=Real_World", "tiny"],
@@ -40,6 +40,14 @@ def test_every_config_and_variant_validates(name, arg):
   assert method.name == config.method.name
   if arg and "tiny" in arg:  # Small enough for a test (a small real network, few steps).
     assert config.train.num_steps < 20 and config.data.batch_size <= 16
+
+
+def test_a_method_sized_by_the_input_validates():
+  """iw_erm on="inputs" builds its domain classifier on pooled inputs: the config check must
+  give it the input shape (it crashed with a ValueError when it did not)."""
+  config = importlib.import_module("configs.iw_digits").get_config()
+  config.method.name, config.method.iw_erm.on = "iw_erm", "inputs"
+  assert validate.validate_config(config).on == "inputs"
 
 
 def test_the_paper_variant_is_the_published_recipe_and_the_default_is_tljaxs():

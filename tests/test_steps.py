@@ -119,7 +119,9 @@ def test_eval_step_counts_only_unmasked_rows():
   state, _, classifier = _build()
   batch = _batch(3, n=5)["source"]
   batch["mask"] = np.array([1, 1, 1, 0, 0], np.float32)
-  confusion = steps.eval_step(state, batch, classifier=classifier, num_classes=3)["confusion"]
+  method = methods.find("dann")(num_classes=3)
+  confusion = steps.eval_step(state, batch, classifier=classifier, method=method, num_labels=3)
+  confusion = confusion["confusion"]
   logits, _ = classifier.apply({"params": state.params["classifier"]}, batch["input"], train=False)
   predicted = np.argmax(logits, -1)
   expected = np.zeros((3, 3))

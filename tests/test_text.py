@@ -142,7 +142,7 @@ def test_no_test_text_and_no_labels_reach_the_vocabulary(tmp_path, monkeypatch):
     assert arrays["input"].shape[1:] == (config.data.text.vocab_size,)
     assert arrays["input"].dtype == np.float32
   again = splits.load_domains(config.data)  # The pipeline is deterministic: same arrays.
-  for name, arrays in vars(data).items():
+  for name, arrays in data.splits().items():
     if arrays is not None:
       for key in arrays:
         np.testing.assert_array_equal(arrays[key], getattr(again, name)[key], err_msg=name)

@@ -173,8 +173,9 @@ def eval_history(workdir: str) -> list[dict]:
       continue
     entry = {"step": record["step"]}
     for key, value in record.items():
-      if key.startswith("eval/") and key.endswith("/accuracy"):
-        entry[key.split("/")[1] + "_accuracy"] = value
+      if key.startswith("eval/") and key.count("/") == 2:
+        _, split, measure = key.split("/")
+        entry[f"{split}_{measure}"] = value
       elif key.startswith("validators/"):
         entry.setdefault("validators", {})[key.split("/", 1)[1]] = value
     by_step[record["step"]] = entry

@@ -52,6 +52,7 @@ METHODS = [
   ("target_only", "oracle (reads target labels)", "–"),
 ]
 PAIRS = {"digits → digits-M": "digits_to_digits_m", "MNIST → MNIST-M": "mnist_to_mnist_m"}
+SPEECH_PAIRS = ("us_clean_to_accents_clean", "us_clean_to_accents_noisy")
 
 
 def _path(*parts: str) -> str:
@@ -113,11 +114,14 @@ def _step_cost() -> dict[str, float]:
   }
 
 
-def method_benchmark(pair: str) -> str:
-  """Every method on one pair: accuracy over seeds, gain over source only, cost."""
-  by = _by_method(_runs("methods", pair))
+def method_benchmark(pair: str, root: str = "methods") -> str:
+  """Every method on one pair: accuracy over seeds, gain over source only, cost.
+
+  The step cost (benchmarks.bench --methods) is the digits network's: shown for `methods`.
+  """
+  by = _by_method(_runs(root, pair))
   so = _acc(by["source_only"]).mean()
-  cost = _step_cost()
+  cost = _step_cost() if root == "methods" else {}
   rows = []
   for name, _, _ in METHODS:
     if name not in by:
@@ -144,9 +148,9 @@ def method_benchmark(pair: str) -> str:
   return _table(header, rows)
 
 
-def method_verdicts(pair: str) -> str:
+def method_verdicts(pair: str, root: str = "methods") -> str:
   """One sentence per adaptation method: gain, seeds better or worse, negative transfer."""
-  by = _by_method(_runs("methods", pair))
+  by = _by_method(_runs(root, pair))
   so = by["source_only"]
   lines = []
   for name, _, _ in METHODS:
@@ -164,8 +168,42 @@ def method_verdicts(pair: str) -> str:
   return "\n".join(lines)
 
 
-def validator_picks(pair: str) -> str:
-  return tables.validator_table(_runs("methods", pair), ["method.name"])
+def validator_picks(pair: str, root: str = "methods") -> str:
+  return tables.validator_table(_runs(root, pair), ["method.name"])
+
+
+def speech_pads() -> str:
+  """The speech pairs' proxy A-distance in the input (log-mel statistics) and in the features."""
+  rows = []
+  for pair in SPEECH_PAIRS:
+    by = _by_method(_runs("speech", pair))
+    for name in ("source_only", "dann"):
+      runs = by[name]
+      pad = [runs[s]["proxy_a_distance"] for s in sorted(runs)]
+      rows.append(
+        [pair.replace("_to_", " → "), name, _mean_std([p["inputs"] for p in pad]),
+         _mean_std([p["features"] for p in pad])]
+      )  # fmt: skip
+  header = ["pair", "method", "PAD in the input (mel-band statistics)", "PAD in the features"]
+  return _table(header, rows)
+
+
+def speech_build() -> str:
+  """tools.prepare_datasets' timed first build of the three spoken-digit domains."""
+  data = _json("speech", "build.json")
+  rows = [
+    [
+      f"`{name}`",
+      f"{b['examples']['train']:,}",
+      f"{b['examples']['test']:,}",
+      f"{b['seconds']:.0f}",
+    ]
+    for name, b in data["builds"].items()
+  ]
+  return (
+    _table(["dataset", "train", "test", "build s"], rows)
+    + f"\n\nOn {data['cpu_count']} CPU cores: `{data['command']}`."
+  )
 
 
 def methods_summary() -> str:
@@ -620,6 +658,88 @@ def streaming() -> str:
   return _table(["measured", "peak RSS", "images/s", "command"], rows)
 
 
+# --- Label sets that differ -----------------------------------------------------------------------
+
+LABEL_SET_METHODS = ("source_only", "dann", "cdan", "pada", "osbp", "ovanet", "uan", "target_only")
+
+
+def label_set_table(setting: str, pair: str = "digits_to_digits_m") -> str:
+  """One label-set protocol on one pair: each method's measures over seeds, final checkpoints."""
+  by = _by_method(_runs("label_sets", setting, pair))
+  open_set = setting != "partial"
+  measures = (
+    [("target_test_hos", "HOS"), ("target_test_os_star", "OS*"), ("target_test_unk", "UNK"),
+     ("target_test_accuracy", "accuracy")]
+    if open_set
+    else [("target_test_accuracy", "accuracy"), ("mean_class_recall", "mean class recall")]
+  )  # fmt: skip
+  rows = []
+  for name in LABEL_SET_METHODS:
+    if name not in by:
+      continue
+    runs = by[name]
+    cells = []
+    for key, _ in measures:
+      if key == "mean_class_recall":
+        values = [runs[s]["final"]["target_test"]["mean_class_recall"] for s in sorted(runs)]
+      else:
+        values = _acc(runs, key)
+      cells.append(_mean_std(values))
+    per_seed = ", ".join(f"{v:.3f}" for v in _acc(runs, measures[0][0]))
+    rows.append([f"{name} (oracle)" if name == "target_only" else name, *cells, per_seed])
+  header = ["method", *[f"{label} (mean ± sample std)" for _, label in measures],
+            f"per seed ({measures[0][1]})"]  # fmt: skip
+  return _table(header, rows)
+
+
+def label_set_verdicts(setting: str, pair: str = "digits_to_digits_m") -> str:
+  """Each adaptation method against source only on the setting's headline measure."""
+  by = _by_method(_runs("label_sets", setting, pair))
+  key = "target_test_accuracy" if setting == "partial" else "target_test_hos"
+  so = by["source_only"]
+  lines = []
+  for name in LABEL_SET_METHODS:
+    if name in ("source_only", "target_only") or name not in by:
+      continue
+    runs = by[name]
+    seeds = sorted(set(runs) & set(so))
+    worse = sum(runs[s][key] < so[s][key] for s in seeds)
+    gain = _acc(runs, key).mean() - _acc(so, key).mean()
+    word = "**negative transfer**" if gain < 0 else "helps" if worse == 0 else "mixed"
+    if abs(gain) < 1e-9:
+      word = "no change" + ("" if setting == "partial" else " (it never predicts unknown)")
+    label = "accuracy" if setting == "partial" else "HOS"
+    lines.append(
+      f"- `{name}`: {_points(gain)} points of {label} over source only, worse on {worse} of "
+      f"{len(seeds)} seeds: {word}."
+    )
+  return "\n".join(lines)
+
+
+def label_sets_summary() -> str:
+  """The README's rows for label sets that differ: a row group per setting, digits pair."""
+  papers = {
+    "pada": "Cao et al. 2018", "osbp": "Saito et al. 2018", "ovanet": "Saito & Saenko 2021",
+    "uan": "You et al. 2019",
+  }  # fmt: skip
+  rows = []
+  for setting, words in (("partial", "partial set: target 0-4"),
+                         ("openset", "open set: source 0-5, target 0-9"),
+                         ("universal", "universal: source 0-7, target 3-9")):  # fmt: skip
+    by = _by_method(_runs("label_sets", setting, "digits_to_digits_m"))
+    key, label = (
+      ("target_test_accuracy", "accuracy") if setting == "partial" else ("target_test_hos", "HOS")
+    )
+    for name in LABEL_SET_METHODS:
+      if name in by:
+        link = f"[`{name}`](tljax/methods/{name}.py)"
+        rows.append(
+          [words, link, papers.get(name, "–"), f"{label} {_mean_std(_acc(by[name], key))}"]
+        )
+  return _table(["setting (`configs/digits.py:...`)", "`method.name`", "paper",
+                 "digits → digits-M, 3 seeds"], rows)  # fmt: skip
+
+
 # --- Reliability --------------------------------------------------------------------------------
 
 
@@ -761,6 +881,25 @@ BLOCKS = {
   "mnist-validators": lambda: validator_picks("mnist_to_mnist_m"),
   "digits-validators": lambda: validator_picks("digits_to_digits_m"),
   "methods-summary": methods_summary,
+  **{
+    f"speech-{kind}-{pair.split('_to_')[1]}": (lambda f=f, pair=pair: f(pair, "speech"))
+    for pair in SPEECH_PAIRS
+    for kind, f in (
+      ("methods", method_benchmark),
+      ("verdicts", method_verdicts),
+      ("validators", validator_picks),
+    )
+  },  # fmt: skip
+  "speech-pads": speech_pads,
+  "label-sets-summary": label_sets_summary,
+  **{
+    f"label-sets-{s}": (lambda s=s: label_set_table(s)) for s in ("partial", "openset", "universal")
+  },
+  **{
+    f"label-sets-{s}-verdicts": (lambda s=s: label_set_verdicts(s))
+    for s in ("partial", "openset", "universal")
+  },
+  "speech-build": speech_build,
   "main-command": main_command,
   "main-command-log": main_command_log,
   "text-pairs": text_pairs,

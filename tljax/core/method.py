@@ -5,8 +5,9 @@ into a jitted step) in `tljax/methods/<name>.py`. Each of its settings is one
 field declared with `setting(default, rule)`: the config section
 `config.method.<name>`, the range check and `create` are all derived from the
 fields, so a setting is written once. The run's context (`num_classes`,
-`num_steps`, `model`: the `config.model` section, `input_shape`) are fields of
-every method, filled by `create`. The shared code asks a method:
+`num_steps`, `model`: the `config.model` section, `input_shape`, `unknown`:
+whether the target has classes the source lacks) are fields of every method,
+filled by `create`. The shared code asks a method:
 
 - `streams`: the data it reads (`tljax.data.streams`); the loop builds exactly
   these streams and the batch has one entry per stream: SOURCE {"input",
@@ -29,6 +30,11 @@ every method, filled by `create`. The shared code asks a method:
   logits and features per view, `out.apply` for its extra networks).
 - `update(state, batch, rng, step)`: one train step; the default takes one
   gradient of `loss` (`step.gradient_update`). MCD overrides it.
+- `outputs`: how many logits the classifier has (the K source classes by
+  default; K + 1 for a method with an "unknown" output), and
+  `predict(logits, features, params, batch_stats)`: the labels it predicts at
+  evaluation, K meaning "unknown" (argmax of the logits by default): a
+  method that rejects unknown target examples owns its rule here.
 - `labels`: short names of its metrics for the progress line;
   `monitors()`: watchers of its metrics that warn during training.
 
@@ -90,6 +96,7 @@ class Setup:
   num_classes: int
   num_steps: int  # For schedules over training progress.
   input_shape: tuple[int, ...] | None = None  # One example's [H, W, C] or [L]; None: unknown.
+  unknown: bool = False  # The target has classes the source lacks (label num_classes).
 
   def context(self) -> dict:
     """The fields every method has besides its settings."""
@@ -98,6 +105,7 @@ class Setup:
       "num_steps": self.num_steps,
       "model": ml_collections.FrozenConfigDict(self.model),
       "input_shape": self.input_shape,
+      "unknown": self.unknown,
     }
 
   def read(self, cls) -> dict:
@@ -175,6 +183,7 @@ class Method:
   num_steps: int = 1  # For schedules over training progress.
   model: ml_collections.FrozenConfigDict | None = None  # config.model; None: module defaults.
   input_shape: tuple[int, ...] | None = None  # One example's shape; None: unknown.
+  unknown: bool = False  # The target has classes the source lacks: label `num_classes`.
 
   @classmethod
   def create(cls, setup: Setup) -> "Method":
@@ -213,6 +222,20 @@ class Method:
   def update(self, state, batch: dict, rng: jax.Array, step: step_lib.Step):
     """One train step -> (state, metrics); the default: one gradient of `loss`."""
     return step_lib.gradient_update(self, state, batch, rng, step)
+
+  @property
+  def outputs(self) -> int:
+    """How many logits the classifier has: one per source class by default."""
+    return self.num_classes
+
+  def predict(self, logits: jax.Array, features: jax.Array, params: dict, batch_stats: dict):
+    """Evaluation labels [B] in 0..num_classes (num_classes: "unknown"): the argmax here.
+
+    `params` and `batch_stats` hold the method's own networks (evaluation
+    mode) for a rule that reads them (OVANet's one-vs-all heads).
+    """
+    del features, params, batch_stats
+    return jnp.argmax(logits, -1)
 
   def monitors(self) -> list:
     """Watchers of the logged metrics that warn during training; none by default.

@@ -45,7 +45,9 @@ class Forward:
   method asked for (`inputs[view]`: what went in; `intermediates[view]`:
   the outputs `Method.capture` names); `batch` the step's batch (labels); `step` the step
   number; `rng` the method's own randomness. `apply` runs one of the method's
-  extra networks in training mode and keeps its BatchNorm statistics.
+  extra networks in training mode and keeps its BatchNorm statistics. A loss
+  that tracks a running statistic (PADA's class weights) assigns the new
+  `method_state`; the step keeps it (averaged over devices per device).
   """
 
   logits: dict[str, jax.Array]
@@ -59,6 +61,22 @@ class Forward:
   dtype: Any = None  # The step's compute dtype (`Step.dtype`).
   intermediates: dict = dataclasses.field(default_factory=dict)  # view -> {path: output}.
   inputs: dict = dataclasses.field(default_factory=dict)  # view -> the inputs it saw.
+  classifier: Any = None  # The classifier module (`head` runs its label head).
+
+  def head(self, features: jax.Array) -> jax.Array:
+    """The classifier's label head on other features [N, D] (e.g. reversed ones, OSBP), training
+    mode, with the classifier's params (gradients reach them); its BatchNorm statistics from
+    this call are not kept (the forward pass's are)."""
+    out, _, _ = apply_capturing(
+      self.classifier,
+      self.params["classifier"],
+      self.batch_stats["classifier"],
+      features,
+      self.rng,
+      self.dtype,
+      method="classify",
+    )
+    return out
 
   def apply(self, name: str, module: nn.Module, inputs: Any, rng: jax.Array | None = None):
     """`module` with `params[name]` on `inputs`, training mode."""
@@ -89,15 +107,25 @@ def apply_train(module: nn.Module, params, batch_stats, inputs, rng: jax.Array, 
 
 
 def apply_capturing(
-  module: nn.Module, params, batch_stats, inputs, rng: jax.Array, dtype=None, capture=None
+  module: nn.Module,
+  params,
+  batch_stats,
+  inputs,
+  rng: jax.Array,
+  dtype=None,
+  capture=None,
+  method: str | None = None,
 ):
   """`apply_train` that also returns the outputs of the submodules `capture` names.
 
   `capture`: a regex searched in each submodule's path ("backbone/Conv_0");
   returns (outputs, statistics, {path: output}) ({} without `capture`).
+  `method`: another method of the module than `__call__` (e.g. "classify").
   """
   mutable = ["batch_stats"] + (["intermediates"] if capture else [])
   kwargs = {"capture_intermediates": capturing(capture)} if capture else {}
+  if method is not None:
+    kwargs["method"] = method
   apply = lambda p, x: module.apply(  # noqa: E731
     variables(p, batch_stats), x, train=True, mutable=mutable, rngs={"dropout": rng}, **kwargs
   )
@@ -178,6 +206,7 @@ def forward(
     step.dtype,
     split_inner,
     views,
+    step.classifier,
   )
 
 
@@ -186,13 +215,24 @@ def gradient_update(method, state, batch: dict, rng: jax.Array, step: Step):
   forward_rng, method_rng, aug_rng = jax.random.split(rng, 3)
   views = method.views(batch, aug_rng, step.augment)
 
+  assigned = []  # Whether the loss assigned a new method_state (known when tracing).
+
   def loss_fn(params):
     out = forward(step, state, params, views, batch, forward_rng, method_rng, method.capture)
     loss, metrics = method.loss(out)
-    return loss, (dict(metrics, loss=loss), out.batch_stats)
+    assigned.append(out.method_state is not state.method_state)
+    return loss, (dict(metrics, loss=loss), out.batch_stats, out.method_state)
 
-  grads, (metrics, batch_stats) = jax.grad(loss_fn, has_aux=True)(state.params)
+  grads, (metrics, batch_stats, method_state) = jax.grad(loss_fn, has_aux=True)(state.params)
   new_state, grad_norm = apply_gradients(step, state, grads, batch_stats)
+  if assigned[0]:
+    method_state = jax.lax.stop_gradient(method_state)
+    if step.axis_name is not None:
+      method_state = jax.tree.map(
+        lambda x: jax.lax.pmean(x, step.axis_name) if jnp.issubdtype(x.dtype, jnp.floating) else x,
+        method_state,
+      )
+    new_state = new_state.replace(method_state=method_state)
   return finish(step, state, new_state, dict(metrics, grad_norm=grad_norm))
 
 
@@ -304,9 +344,13 @@ def eval_step(
   batch: dict[str, jax.Array],
   *,
   classifier: nn.Module,
-  num_classes: int,
+  method,
+  num_labels: int,
 ) -> Metrics:
-  """Confusion-matrix counts [K, K] (rows: true label) on a masked batch.
+  """Confusion-matrix counts [L, L] (rows: true label) on a masked batch.
+
+  L = `num_labels`: the source's classes, plus "unknown" when the target has
+  classes the source lacks. The predicted labels are `method.predict`'s.
 
   Uses `state.ema_params`, the classifier's params themselves unless the
   train step averages them (`StepHParams.ema_decay`).
@@ -315,33 +359,53 @@ def eval_step(
   split of any size evaluates exactly. Sum the counts over batches and read
   accuracy and per-class recall with `confusion_summary`.
   """
-  logits, _ = classifier.apply(
+  logits, features = classifier.apply(
     variables(state.ema_params, state.batch_stats["classifier"]),
     batch["input"],
     train=False,
   )
-  predicted = jax.nn.one_hot(jnp.argmax(logits, -1), num_classes)
-  truth = jax.nn.one_hot(batch["label"], num_classes) * batch["mask"][:, None]
+  labels = method.predict(logits, features, state.params, state.batch_stats)
+  predicted = jax.nn.one_hot(labels, num_labels)
+  truth = jax.nn.one_hot(batch["label"], num_labels) * batch["mask"][:, None]
   return {"confusion": truth.T @ predicted}
 
 
-def confusion_summary(confusion) -> dict:
-  """Accuracy, per-class recall and the confusion matrix from summed counts [K, K].
+def confusion_summary(confusion, unknown: bool = False) -> dict:
+  """Accuracy, per-class recall and the confusion matrix from summed counts [L, L].
 
   A class with no example in the split has no recall (None), not a recall of 0;
-  `mean_class_recall` averages the classes that have examples.
+  `mean_class_recall` averages the classes that have examples. With `unknown`
+  (the last label is "unknown": target classes the source lacks) it adds the
+  open-set and universal measures: `os_star`, the mean recall of the known
+  classes present; `unk`, the recall of "unknown"; `hos`, their harmonic mean
+  (open-set HOS, Bucci et al. 2020; the H-score of universal adaptation,
+  Fu et al. 2020, is the same mean over the common classes and unknown).
   """
   confusion = np.asarray(confusion)
   per_class = confusion.sum(axis=1)
   present = per_class > 0
   recall = np.diag(confusion) / np.maximum(per_class, 1)
-  return {
+  out = {
     "accuracy": round(float(np.trace(confusion) / max(confusion.sum(), 1)), 6),
     "per_class_recall": [round(float(r), 4) if p else None for r, p in zip(recall, present)],
     "mean_class_recall": round(float(recall[present].mean()), 6) if present.any() else None,
     "num_examples": int(confusion.sum()),
     "confusion": [[int(c) for c in row] for row in confusion],  # Rows: true class.
   }
+  if unknown:
+    known = present[:-1]
+    os_star = float(recall[:-1][known].mean()) if known.any() else None
+    unk = float(recall[-1]) if present[-1] else None
+    hos = (
+      2 * os_star * unk / (os_star + unk)
+      if os_star is not None and unk is not None and os_star + unk > 0
+      else (0.0 if os_star is not None and unk is not None else None)
+    )
+    out.update(
+      {k: None if v is None else round(v, 6) for k, v in
+       (("os_star", os_star), ("unk", unk), ("hos", hos))}
+    )  # fmt: skip
+  return out
 
 
 def make_train_step(**deps):

@@ -8,13 +8,53 @@ Source and target datasets number their classes independently (CIFAR-10's
 only one domain has is an error naming it. `config.data.merge_classes`
 ("even=0,2,4,6,8;odd=1,3,5,7,9") then merges classes of both domains into
 coarser ones: a coarser task on the same images (e.g. for co_tuning).
+
+Label sets that differ on purpose (`config.data.source_classes`,
+`target_classes`: class names or id ranges such as "0-5"): the source keeps
+its selected classes, numbered in its order (K of them); the target keeps
+its selected classes, and those the source lacks become one class, UNKNOWN,
+numbered K. Partial-set (target inside source), open-set (source inside
+target) and universal (both have private classes) adaptation are these two
+fields.
 """
+
+import re
 
 import numpy as np
 
 from tljax.errors import ConfigError
 
 MODES = ("same", "common")
+UNKNOWN = "unknown"  # The name of the target classes the source does not have.
+
+
+def select(spec: str, names: list[str], field: str) -> list[str]:
+  """The class names `spec` keeps ("": all), in `names`' order.
+
+  `spec` is comma-separated: class names, ids, or id ranges "a-b" (both
+  ends included), ids counting in `names`' order.
+  """
+  if not spec.strip():
+    return list(names)
+  kept = set()
+  for item in filter(None, (p.strip() for p in spec.split(","))):
+    if item in names:
+      kept.add(item)
+      continue
+    match = re.fullmatch(r"(\d+)(?:-(\d+))?", item)
+    if not match:
+      raise ConfigError(
+        f"config.data.{field}: {item!r} is neither a class nor an id range; the classes are "
+        f"{names[:12]}{' ...' if len(names) > 12 else ''}"
+      )
+    low, high = int(match.group(1)), int(match.group(2) or match.group(1))
+    if low > high or high >= len(names):
+      raise ConfigError(
+        f"config.data.{field}: ids {item!r} are not in 0-{len(names) - 1} (the domain's "
+        f"{len(names)} classes)"
+      )
+    kept.update(names[low : high + 1])
+  return [n for n in names if n in kept]
 
 
 def parse_renames(spec: str) -> dict[str, str]:
@@ -60,8 +100,14 @@ def align(
   renames: str = "",
   mode: str = "same",
   merges: str = "",
+  source_classes: str = "",
+  target_classes: str = "",
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-  """(source id -> run id, target id -> run id, the run's class names); -1 drops a class."""
+  """(source id -> run id, target id -> run id, the run's class names); -1 drops a class.
+
+  With `source_classes` or `target_classes` set, the names end with UNKNOWN
+  when the target keeps a class the source does not (its run id: the last).
+  """
   if mode not in MODES:
     raise ConfigError(f"config.data.classes={mode!r} must be one of {list(MODES)}")
   table = parse_renames(renames)
@@ -73,6 +119,8 @@ def align(
   groups = parse_merges(merges, source + target)
   source = [groups.get(c, c) for c in source]
   target = [groups.get(c, c) for c in target]
+  if source_classes.strip() or target_classes.strip():
+    return _label_sets(source, target, source_classes, target_classes)
   only_source = [c for c in source if c not in target]
   only_target = [c for c in target if c not in source]
   if (only_source or only_target) and mode == "same":
@@ -88,6 +136,31 @@ def align(
   return (
     np.array([ids.get(c, -1) for c in source], np.int64),
     np.array([ids.get(c, -1) for c in target], np.int64),
+    names,
+  )
+
+
+def _label_sets(source, target, source_spec: str, target_spec: str):
+  """`align` for label sets that differ on purpose (see the module docstring)."""
+  unique = lambda names: list(dict.fromkeys(names))  # noqa: E731  Merged classes once.
+  kept_source = select(source_spec, unique(source), "source_classes")
+  kept_target = select(target_spec, unique(target), "target_classes")
+  shared = [c for c in kept_target if c in kept_source]
+  if not shared:
+    raise ConfigError(
+      f"config.data.source_classes={source_spec!r} and target_classes={target_spec!r} share no "
+      f"class (source keeps {kept_source[:8]}, target {kept_target[:8]}): the target must keep "
+      "at least one source class"
+    )
+  names = list(kept_source)
+  if any(c not in kept_source for c in kept_target):
+    names.append(UNKNOWN)
+  ids = {c: i for i, c in enumerate(kept_source)}
+  unknown = len(kept_source)
+  to_target = [ids.get(c, unknown) if c in kept_target else -1 for c in target]
+  return (
+    np.array([ids.get(c, -1) for c in source], np.int64),
+    np.array(to_target, np.int64),
     names,
   )
 

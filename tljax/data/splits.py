@@ -28,6 +28,13 @@ class Domains:
   # target labels ("oracle selection", never a test number). They stay in target_train, whose
   # inputs adaptation reads unlabelled, and leave the labelled target a method may train on.
   target_val: dict | None = None
+  # Label sets that differ (data.source_classes / target_classes): the target's classes the
+  # source lacks are one class, "unknown", numbered after the source's classes.
+  unknown: bool = False
+
+  def splits(self) -> dict[str, dict]:
+    """{name: arrays} of the splits this run holds (held-out ones only when held out)."""
+    return {k: v for k, v in vars(self).items() if isinstance(v, dict)}
 
 
 def load_domains(data: ml_collections.ConfigDict) -> Domains:
@@ -48,7 +55,7 @@ def load_domains(data: ml_collections.ConfigDict) -> Domains:
       shard[0],
       shard[1],
       shard[0],
-      ", ".join(f"{k} {len(v['label'])}" for k, v in vars(loaded).items() if v is not None),
+      ", ".join(f"{k} {len(v['label'])}" for k, v in loaded.splits().items()),
     )
   return loaded
 
@@ -66,12 +73,14 @@ def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 
   source_test = load(data.source, data.test_split)
   target_train = load(data.target, data.train_split)
   target_test = load(data.target, data.test_split)
-  to_source, to_target, _ = classes.align(
+  to_source, to_target, run_names = classes.align(
     names[data.source],
     names[data.target],
     renames=data.rename_classes,
     mode=data.classes,
     merges=data.merge_classes,
+    source_classes=data.source_classes,
+    target_classes=data.target_classes,
   )
   source_train = selection.biased_sample(
     classes.relabel(source_train, to_source), data.source_selection_bias
@@ -85,6 +94,7 @@ def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 
     target_test=classes.relabel(target_test, to_target),
     source_val=source_val,
     target_val=split_off(target_train, target_val_size, "target_val_size")[1],
+    unknown=run_names[-1] == classes.UNKNOWN,
   )
   if pipeline.is_text(data.source):
     # The vocabulary sees both domains' whole training text (every process the same), no labels.
@@ -93,9 +103,8 @@ def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 
     else:
       fitting = [load(n, data.train_split, (0, 1))["input"] for n in (data.source, data.target)]
     vectorize = text.fit(np.concatenate(fitting), data.text)
-    for arrays in vars(loaded).values():
-      if arrays is not None:
-        arrays["input"] = vectorize(arrays["input"])
+    for arrays in loaded.splits().values():
+      arrays["input"] = vectorize(arrays["input"])
   return loaded
 
 
@@ -182,14 +191,16 @@ def num_classes(data: Domains) -> int:
   """Classes of the run: those of the labelled source (0..max), checked against every split.
 
   A label outside them in another split would be dropped from the confusion
-  matrix without a word; it is a DataError instead.
+  matrix without a word; it is a DataError instead. With an unknown class
+  (`data.unknown`), the target splits may also hold label K, "unknown".
   """
   k = int(data.source_train["label"].max()) + 1
-  for name, arrays in vars(data).items():
-    if arrays is None or "label" not in arrays or not len(arrays["label"]):
+  for name, arrays in data.splits().items():
+    if "label" not in arrays or not len(arrays["label"]):
       continue
     low, high = int(arrays["label"].min()), int(arrays["label"].max())
-    if low < 0 or high >= k:
+    allowed = k + 1 if data.unknown and name.startswith("target") else k
+    if low < 0 or high >= allowed:
       bad = low if low < 0 else high
       raise DataError(
         f"{name} has label {bad}, outside the source's {k} classes 0..{k - 1}: the two "

@@ -45,10 +45,14 @@ def build(setup: core.Setup, name: str) -> core.Method:
   return cls.create(dataclasses.replace(setup, name=name))
 
 
-def create(config: ml_collections.ConfigDict, num_classes: int, input_shape=None) -> core.Method:
+def create(
+  config: ml_collections.ConfigDict, num_classes: int, input_shape=None, unknown: bool = False
+) -> core.Method:
   """The method `config.method.name`, built and checked against `config`."""
   shape = None if input_shape is None else tuple(input_shape)
-  setup = core.Setup("", config.method, config.model, num_classes, config.train.num_steps, shape)
+  setup = core.Setup(
+    "", config.method, config.model, num_classes, config.train.num_steps, shape, unknown
+  )
   return build(setup, config.method.name)
 
 

@@ -43,12 +43,15 @@ class Classifier(nn.Module):
   norm: str = "none"
   freeze_backbone: bool = False
 
-  @nn.compact
+  def setup(self):
+    self.head = MLP(self.hidden, self.num_classes, self.dropout, self.norm)
+
   def __call__(self, images: jnp.ndarray, train: bool):
     features = self.backbone(images, train=train and not self.freeze_backbone)
     if self.freeze_backbone:
       features = jax.lax.stop_gradient(features)
-    logits = MLP(self.hidden, self.num_classes, self.dropout, self.norm, name="head")(
-      features, train=train
-    )
-    return logits, features
+    return self.head(features, train=train), features
+
+  def classify(self, features: jnp.ndarray, train: bool) -> jnp.ndarray:
+    """The label head alone on features [B, D] (`Classifier.apply(..., method="classify")`)."""
+    return self.head(features, train=train)

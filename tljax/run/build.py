@@ -36,6 +36,7 @@ def build(
   num_classes: int,
   sets: dict | None = None,
   method: core.Method | None = None,
+  unknown: bool = False,
 ) -> Built:
   """Everything a run of `config` trains with, on inputs of `image_shape` ([H, W, C] or [L]).
 
@@ -45,18 +46,21 @@ def build(
   `sets` (the training arrays by stream, `splits.training_sets`: required by
   a method with `prepare`), from the pretrained start. `method`: the one
   `validate.validate_config` built, so nothing is built twice (default: built
-  here from the config).
+  here from the config). `unknown`: the target has classes the source lacks
+  (`splits.Domains.unknown`): evaluation then counts num_classes + 1 labels.
   """
   placement = parallel.Placement(config.parallel)
   if method is None:
-    method = methods.create(config, num_classes, image_shape)
-  method = dataclasses.replace(method, num_classes=num_classes, input_shape=tuple(image_shape))
+    method = methods.create(config, num_classes, image_shape, unknown)
+  method = dataclasses.replace(
+    method, num_classes=num_classes, input_shape=tuple(image_shape), unknown=unknown
+  )
   if method.prepares and sets is None:
     raise ConfigError(
       f"method {method.name!r} prepares on the training sets before training: pass them to "
       "build (splits.training_sets)"
     )
-  classifier = models.build_classifier(config.model, num_classes)
+  classifier = models.build_classifier(config.model, method.outputs)
   params, batch_stats, method_state = state_lib.init_variables(
     state_lib.init_rng(config.seed), classifier, method, image_shape
   )
@@ -78,8 +82,9 @@ def build(
     method=method, classifier=classifier, tx=tx, lr_schedule=lr_schedule, hparams=hparams
   )
   train_step = placement.compile(pure_step)
+  labels = num_classes + int(unknown)
   eval_step = jax.jit(
-    lambda s, b: steps.eval_step(s, b, classifier=classifier, num_classes=num_classes)
+    lambda s, b: steps.eval_step(s, b, classifier=classifier, method=method, num_labels=labels)
   )
   return Built(state, train_step, eval_step, placement, report, method, classifier, sets, pure_step)
 

@@ -22,38 +22,49 @@ log = logging.getLogger("tljax")
 SUBSET = 2000  # Examples per split used for PAD and validators (first N of each).
 
 
-def evaluate(eval_fn, state, arrays: dict, batch_size: int) -> dict:
-  """Accuracy etc. on a split; with several processes, over every process's shard."""
+def evaluate(eval_fn, state, arrays: dict, batch_size: int, unknown: bool = False) -> dict:
+  """Accuracy etc. on a split; with several processes, over every process's shard.
+
+  `unknown`: the split may hold the "unknown" label (target classes the
+  source lacks): the summary adds OS*, UNK and HOS (`confusion_summary`).
+  """
   confusion = sum(
     np.asarray(eval_fn(state, batch)["confusion"])
     for batch in streams_lib.eval_batches(arrays, batch_size)
   )
   if jax.process_count() > 1:
     confusion = np.asarray(multihost_utils.process_allgather(confusion)).sum(axis=0)
-  return steps.confusion_summary(confusion)
+  return steps.confusion_summary(confusion, unknown)
 
 
 def evaluate_all(eval_fn, state, data, batch_size: int) -> dict:
   """`evaluate` on source_test and target_test, and target_val if the run holds one out."""
   out = {
     "source_test": evaluate(eval_fn, state, data.source_test, batch_size),
-    "target_test": evaluate(eval_fn, state, data.target_test, batch_size),
+    "target_test": evaluate(eval_fn, state, data.target_test, batch_size, data.unknown),
   }
   if data.target_val is not None:
-    out["target_val"] = evaluate(eval_fn, state, data.target_val, batch_size)
+    out["target_val"] = evaluate(eval_fn, state, data.target_val, batch_size, data.unknown)
   return out
 
 
+LABEL_SET_MEASURES = ("os_star", "unk", "hos")  # Where the target has an "unknown" class.
+
+
 def log_eval(step: int, results: dict) -> None:
-  parts = " | ".join(f"{split} acc {r['accuracy']:.4f}" for split, r in results.items())
+  parts = " | ".join(
+    f"{split} acc {r['accuracy']:.4f}"
+    + "".join(f" {k} {r[k]:.4f}" for k in LABEL_SET_MEASURES if r.get(k) is not None)
+    for split, r in results.items()
+  )
   log.info("eval step %d | %s", step, parts)
 
 
 class Evaluator:
   """The classifier's (logits, features) for in-memory splits, with eval weights."""
 
-  def __init__(self, config, num_classes: int):
-    classifier = models.build_classifier(config.model, num_classes)
+  def __init__(self, config, num_outputs: int):
+    classifier = models.build_classifier(config.model, num_outputs)
 
     def apply(params, batch_stats, images):
       variables = {"params": params, **({"batch_stats": batch_stats} if batch_stats else {})}

@@ -46,6 +46,8 @@ def load(run: str, finished: dict, data=None):
   config = stored_config(finished["config"])
   data = data or splits.load_domains(config.data)
   num_classes = splits.num_classes(data)
-  state = build.build(config, data.source_train["input"].shape[1:], num_classes).state
-  state = checkpoint.restore_step(run, finished["steps"], state)
-  return config, state, data, evaluation.Evaluator(config, num_classes)
+  built = build.build(
+    config, data.source_train["input"].shape[1:], num_classes, unknown=data.unknown
+  )
+  state = checkpoint.restore_step(run, finished["steps"], built.state)
+  return config, state, data, evaluation.Evaluator(config, built.method.outputs)

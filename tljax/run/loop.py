@@ -62,7 +62,7 @@ def _train_and_evaluate(config, method, workdir, allow_config_change, data, allo
   sets = splits.training_sets(config, data, method.streams)
   shape = data.source_train["input"].shape[1:]
   # Prepared before restoring: the method's prepared state is part of the checkpoint.
-  built = build.build(config, shape, num_classes, sets, method)
+  built = build.build(config, shape, num_classes, sets, method, unknown=data.unknown)
   manager = checkpoint.make_manager(workdir)
   with checkpoint.disk_full_is_one_line(workdir):
     state, restored_step = checkpoint.restore_latest(manager, built.state, allow_restart)
@@ -74,7 +74,7 @@ def _train_and_evaluate(config, method, workdir, allow_config_change, data, allo
     if restored_step is not None:
       log.info("resuming from checkpoint at step %d in %s", restored_step, workdir)
     streams = splits.training_streams(config, built.sets, built.method.streams)
-    evaluator = evaluation.Evaluator(config, num_classes)
+    evaluator = evaluation.Evaluator(config, built.method.outputs)
     loop = _Loop(
       config, built, streams, evaluator, data, manager, workdir, start_time, prior, setup
     )

@@ -8,11 +8,20 @@ from tljax.run import evaluation
 
 def history_entry(step: int, results: dict, scores: dict | None, flat: bool = False) -> dict:
   """One evaluation: accuracies per split and validator scores (flat: metrics.jsonl keys)."""
+  measures = ("accuracy", "os_star", "unk", "hos")  # The last three: with an unknown class.
   if flat:
-    out = {f"eval/{split}/accuracy": r["accuracy"] for split, r in results.items()}
+    out = {
+      f"eval/{split}/{k}": r[k]
+      for split, r in results.items()
+      for k in measures
+      if r.get(k) is not None
+    }
     out.update({f"validators/{k}": v for k, v in (scores or {}).items()})
     return out
   entry = {"step": step, **{f"{split}_accuracy": r["accuracy"] for split, r in results.items()}}
+  entry.update(
+    {f"{split}_{k}": r[k] for split, r in results.items() for k in measures[1:] if k in r}
+  )
   if scores:
     entry["validators"] = scores
   return entry
@@ -57,6 +66,12 @@ def finished(config, state, final, pad, scores, history, run) -> dict:
     "source_test_accuracy": final["source_test"]["accuracy"],
     "target_test_accuracy": final["target_test"]["accuracy"],
     **({"target_val_accuracy": final["target_val"]["accuracy"]} if "target_val" in final else {}),
+    **{  # Label sets that differ: OS*, UNK and HOS of the target splits.
+      f"{split}_{k}": final[split][k]
+      for split in ("target_test", "target_val")
+      for k in ("os_star", "unk", "hos")
+      if split in final and k in final[split]
+    },
     "selection": "final checkpoint (no target labels used to select)",
     "labelled_train_examples": run["labelled_train_examples"],
     # True for an oracle: tables never offer it as a choice made without target labels.

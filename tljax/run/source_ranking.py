@@ -24,9 +24,9 @@ def candidate_outputs(run: str, target: str, split: str, max_examples: int):
   arrays = {k: v[:max_examples] for k, v in arrays.items()}
   num_classes = len(finished["final"]["source_test"]["confusion"])
   shape = tuple(np.asarray(arrays["input"][:1]).shape[1:])
-  state = build.build(config, shape, num_classes).state
-  state = checkpoint.restore_step(run, finished["steps"], state)
-  logits, features = evaluation.Evaluator(config, num_classes).outputs(state, arrays)
+  built = build.build(config, shape, num_classes)
+  state = checkpoint.restore_step(run, finished["steps"], built.state)
+  logits, features = evaluation.Evaluator(config, built.method.outputs).outputs(state, arrays)
   probs = np.asarray(jax.nn.softmax(logits, axis=-1), np.float64)
   return features, probs, np.asarray(arrays["label"])
 

@@ -1,5 +1,6 @@
 """validate_config: every config error a run can find before it loads data or compiles."""
 
+import dataclasses
 import os
 import re
 
@@ -212,6 +213,8 @@ def check_image_size(config: ml_collections.ConfigDict, method=None) -> None:
     )
   count = sum(x.size for x in jax.tree.leaves(variables))
   if method is not None:
+    # The method as it will run on these images (iw_erm on="inputs" sizes a network by them).
+    method = dataclasses.replace(method, input_shape=(size, size, channels))
     logits = jax.ShapeDtypeStruct((2, 2), jax.numpy.float32)
     init = lambda f: vars(method.init(jax.random.key(0), logits, f))  # noqa: E731
     try:  # The class count is a placeholder here: a method checking it against files waits.
