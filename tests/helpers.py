@@ -39,8 +39,11 @@ def provide_teacher(config, image_shape, num_classes: int, workdir) -> None:
   """A saved source_only state of the model, for a method that reads one.
 
   As `teacher` for a method with that field (distill); as
-  `model.init_checkpoint` for one that needs a pretrained start (delta, co_tuning).
+  `model.init_checkpoint` for one that needs a pretrained start (delta, co_tuning,
+  the test-time methods, which also need BatchNorm: `model.norm` becomes "batch").
   """
+  if methods.find(config.method.name).needs_batch_norm:
+    config.model.norm = "batch"
   section = config.method[config.method.name]
   needs_start = methods.find(config.method.name).pretrained and not config.model.init_checkpoint
   if "teacher" not in section and not needs_start:

@@ -188,8 +188,10 @@ def _plain(value):
 
 
 def mean_metrics(history: list[dict]) -> dict[str, float]:
-  """Averages a list of per-step metric dicts (already on the host)."""
-  return {k: float(np.mean([m[k] for m in history])) for k in history[0]}
+  """Averages a list of per-step metric dicts (already on the host); scalars only (a test-time
+  method's per-example `predictions` are read by experiments.tta, not logged)."""
+  scalars = [k for k, v in history[0].items() if np.ndim(v) == 0]
+  return {k: float(np.mean([m[k] for m in history])) for k in scalars}
 
 
 def format_duration(seconds: float) -> str:

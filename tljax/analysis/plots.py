@@ -133,3 +133,29 @@ def accuracy_vs_labels(
   fig.tight_layout()
   _save(fig, png_path, dpi=100)
   plt.close(fig)
+
+
+def online_accuracy(results: dict, png_path: str, window: int = 20) -> None:
+  """experiments.tta's online accuracy per batch (a running mean over `window` batches) and
+  the share of each batch given to its most predicted class (1: collapsed onto one class)."""
+  plt = _pyplot()
+  batches = results["batches"]
+  accuracy = np.array([b["accuracy"] for b in batches])
+  top = np.array([b["top_class_share"] for b in batches])
+  smooth = lambda x: np.convolve(x, np.ones(window) / window, mode="valid")  # noqa: E731
+  fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+  axes[0].plot(np.arange(len(smooth(accuracy))) + window - 1, smooth(accuracy))
+  axes[0].set_ylabel("online accuracy")
+  axes[1].plot(np.arange(len(smooth(top))) + window - 1, smooth(top), color="tab:red")
+  axes[1].set_ylabel("top class share")
+  axes[1].set_xlabel("target batch")
+  starts = [i for i, b in enumerate(batches) if i == 0 or b["pass"] != batches[i - 1]["pass"]]
+  for ax in axes:
+    ax.grid(alpha=0.3)
+    for start in starts[1:]:
+      ax.axvline(start, color="grey", lw=0.5)
+  plan = results["plan"]
+  axes[0].set_title(f"{plan['method']}, {plan['mode']}, {plan['repeats']} passes, lr {plan['lr']}")
+  fig.tight_layout()
+  _save(fig, png_path, dpi=100)
+  plt.close(fig)

@@ -35,6 +35,9 @@ filled by `create`. The shared code asks a method:
   `predict(logits, features, params, batch_stats)`: the labels it predicts at
   evaluation, K meaning "unknown" (argmax of the logits by default): a
   method that rejects unknown target examples owns its rule here.
+- `trains`: "all" parameters, or only the BatchNorm scales and shifts
+  ("batch_norm", Tent); the others stay bit-identical. `needs_batch_norm`:
+  a network without BatchNorm is a one-line error (the test-time methods).
 - `labels`: short names of its metrics for the progress line;
   `monitors()`: watchers of its metrics that warn during training.
 
@@ -178,6 +181,9 @@ class Method:
   labels: ClassVar[dict[str, str]] = {}  # metric -> progress-line label.
   capture: ClassVar[str | None] = None  # Regex of module paths whose outputs `loss` reads.
   pretrained: ClassVar[bool] = False  # Needs a pretrained start (model.init_checkpoint).
+  # Which parameters the optimizer updates: "all", or "batch_norm" (BatchNorm scale and bias).
+  trains: ClassVar[str] = "all"
+  needs_batch_norm: ClassVar[bool] = False  # Adapts BatchNorm (test-time methods): checked.
 
   num_classes: int = 10
   num_steps: int = 1  # For schedules over training progress.
@@ -189,6 +195,12 @@ class Method:
   def create(cls, setup: Setup) -> "Method":
     """The method with its settings read from `setup` and checked; ConfigError on a bad one."""
     method = cls(**setup.context(), **setup.read(cls))
+    model = setup.model
+    if cls.needs_batch_norm and model.norm != "batch" and not model.name.startswith("resnet"):
+      raise ConfigError(
+        f"method {setup.name!r} adapts BatchNorm, and config.model.norm={model.norm!r} has none: "
+        "use a source run trained with --config.model.norm=batch"
+      )
     method.check(setup)
     return method
 

@@ -1,6 +1,7 @@
 """build(config, ...): the method, models, optimizer, prepared initial state and compiled steps."""
 
 import dataclasses
+import re
 from typing import NamedTuple
 
 import jax
@@ -69,6 +70,9 @@ def build(
   if config.model.freeze_backbone:
     optim_config = ml_collections.ConfigDict(config.optim.to_dict())
     optim_config.param_groups = ((r"^classifier/backbone/", None), *config.optim.param_groups)
+  if method.trains == "batch_norm":
+    optim_config = ml_collections.ConfigDict(optim_config.to_dict())
+    optim_config.param_groups = ((batch_norm_frozen(batch_stats), None), *optim_config.param_groups)
   tx, lr_schedule = optim.make_optimizer(
     optim_config, config.train.num_steps, pretrained.loaded_mask(params, report)
   )
@@ -98,6 +102,27 @@ def _prepare(method, classifier, state, sets):
     method_state = multihost_utils.broadcast_one_to_all(prepared.method_state)
     prepared = prepared.replace(method_state=method_state)
   return prepared, sets
+
+
+def batch_norm_frozen(batch_stats) -> str:
+  """A regex matching every parameter name except the BatchNorm scales and shifts.
+
+  A BatchNorm layer is a module with running statistics in `batch_stats`;
+  ConfigError when the network has none (nothing would train).
+  """
+  layers = sorted(
+    {
+      state_lib.param_name(path).rsplit("/", 1)[0]
+      for path, _ in jax.tree_util.tree_leaves_with_path(batch_stats)
+    }
+  )
+  if not layers:
+    raise ConfigError(
+      "this method adapts BatchNorm layers, and the network has none: use "
+      "--config.model.norm=batch (and a source run trained with it)"
+    )
+  alternatives = "|".join(re.escape(layer) for layer in layers)
+  return rf"^(?!(?:{alternatives})/(?:scale|bias)$)"
 
 
 def augmentation(data: ml_collections.ConfigDict) -> augment.Augment:

@@ -6,6 +6,7 @@ Importing this package registers them with TFDS (`tfds.builder("digits_m")`,
 not registered: it prepares TFDS's own `mnist` from local IDX files.
 """
 
+from tljax.data.builders.corrupted import MnistCorruptions, MnistMCorruptions
 from tljax.data.builders.digits import Digits, DigitsM
 from tljax.data.builders.mnist import MnistFromIdx
 from tljax.data.builders.mnist_m import MnistM
@@ -16,8 +17,10 @@ from tljax.data.builders.usps import Usps
 __all__ = [
   "Digits",
   "DigitsM",
+  "MnistCorruptions",
   "MnistFromIdx",
   "MnistM",
+  "MnistMCorruptions",
   "Sentiment",
   "SpokenCommands",
   "SpokenDigits",

@@ -29,7 +29,7 @@ from tljax.data.builders import blending, digests, mnist
 BSDS500_URL = (
   "http://www.eecs.berkeley.edu/Research/Projects/CS/vision/grouping/BSR/BSR_bsds500.tgz"
 )
-_SEEDS = {"train": 0, "test": 1}
+SEEDS = {"train": 0, "test": 1}  # The blend seeds of each split.
 
 
 def offline_photos() -> list[np.ndarray]:
@@ -88,7 +88,7 @@ class MnistM(tfds.core.GeneratorBasedBuilder):
       manual_dir = None
     return {
       split: self._generate_examples(mnist.load_arrays(split, manual_dir), photos, seed)
-      for split, seed in _SEEDS.items()
+      for split, seed in SEEDS.items()
     }
 
   def _generate_examples(self, digits_and_labels, photos, seed):
