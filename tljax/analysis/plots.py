@@ -140,8 +140,9 @@ def online_accuracy(results: dict, png_path: str, window: int = 20) -> None:
   the share of each batch given to its most predicted class (1: collapsed onto one class)."""
   plt = _pyplot()
   batches = results["batches"]
-  accuracy = np.array([b["accuracy"] for b in batches])
-  top = np.array([b["top_class_share"] for b in batches])
+  accuracy = np.array(batches["accuracy"])
+  top = np.array(batches["top_class_share"])
+  window = max(1, min(window, len(accuracy)))
   smooth = lambda x: np.convolve(x, np.ones(window) / window, mode="valid")  # noqa: E731
   fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
   axes[0].plot(np.arange(len(smooth(accuracy))) + window - 1, smooth(accuracy))
@@ -149,7 +150,8 @@ def online_accuracy(results: dict, png_path: str, window: int = 20) -> None:
   axes[1].plot(np.arange(len(smooth(top))) + window - 1, smooth(top), color="tab:red")
   axes[1].set_ylabel("top class share")
   axes[1].set_xlabel("target batch")
-  starts = [i for i, b in enumerate(batches) if i == 0 or b["pass"] != batches[i - 1]["pass"]]
+  passes = batches["pass"]
+  starts = [i for i in range(len(passes)) if i == 0 or passes[i] != passes[i - 1]]
   for ax in axes:
     ax.grid(alpha=0.3)
     for start in starts[1:]:

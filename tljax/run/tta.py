@@ -103,7 +103,8 @@ def run(plan: Plan, data_dir: str | None = None, manual_dir: str | None = None) 
   initial = jax.tree.map(np.asarray, built.state)  # The source weights, for resets.
   state = built.placement.put_state(built.state)
   rng = jax.random.key(plan.seed)
-  passes, curve, start = [], [], time.time()
+  passes, start = [], time.time()
+  curve = {k: [] for k in ("target", "pass", "size", "accuracy", "top_class_share")}
   for repeat in range(plan.repeats):
     for index, (name, arrays) in enumerate(targets.items()):
       order = np.random.default_rng([plan.seed, repeat, index]).permutation(len(arrays["label"]))
@@ -116,10 +117,11 @@ def run(plan: Plan, data_dir: str | None = None, manual_dir: str | None = None) 
         hits = int((predicted == arrays["label"][rows]).sum())
         correct += hits
         counts = np.bincount(predicted, minlength=num_classes)
-        curve.append(
-          {"target": name, "pass": repeat, "accuracy": hits / len(rows),
-           "top_class_share": float(counts.max() / len(rows))}
-        )  # fmt: skip
+        curve["target"].append(index)
+        curve["pass"].append(repeat)
+        curve["size"].append(len(rows))
+        curve["accuracy"].append(round(hits / len(rows), 4))
+        curve["top_class_share"].append(round(float(counts.max() / len(rows)), 4))
       accuracy = correct / len(order)
       passes.append({"target": name, "pass": repeat, "accuracy": round(accuracy, 6)})
       log.info("pass %d, %s: online accuracy %.4f", repeat + 1, name, accuracy)
@@ -134,7 +136,7 @@ def run(plan: Plan, data_dir: str | None = None, manual_dir: str | None = None) 
     "mean_accuracy_last_pass": round(
       float(np.mean([p["accuracy"] for p in passes if p["pass"] == plan.repeats - 1])), 6
     ),
-    "batches": curve,
+    "batches": curve,  # Per batch, in order; `target` indexes plan.targets.
     "wall_seconds": round(time.time() - start, 1),
   }
 
