@@ -34,7 +34,7 @@ def train(config, classifier=None, log_every: int = 0):
   data = splits.load_domains(config.data)  # digits -> digits_m: embedded and offline.
   num_classes, shape = splits.num_classes(data), data.source_train["input"].shape[1:]
   method = methods.create(config, num_classes, shape)  # Reads config.method.<name>, checked.
-  classifier = classifier or models.build_classifier(config.model, num_classes)
+  classifier = classifier or models.build_classifier(config.model, method.outputs)
   tx, lr_schedule = optim.make_optimizer(config.optim, config.train.num_steps)
   init_rng = state_lib.init_rng(config.seed)  # As tljax's runs draw it from the seed.
   state = state_lib.create_train_state(init_rng, classifier, method, tx, shape, prepare_later=True)
@@ -60,7 +60,9 @@ def train(config, classifier=None, log_every: int = 0):
       shown = ", ".join(f"{k} {float(v):.3f}" for k, v in sorted(metrics.items()))
       print(f"step {i + 1}: {shown}")
   evaluate = jax.jit(
-    functools.partial(step_lib.eval_step, classifier=classifier, num_classes=num_classes)
+    functools.partial(
+      step_lib.eval_step, classifier=classifier, method=method, num_labels=num_classes
+    )
   )
   splits_ = {"source_test": data.source_test, "target_test": data.target_test}
   size = config.data.eval_batch_size

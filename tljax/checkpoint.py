@@ -232,10 +232,7 @@ def _move_aside(manager: ocp.CheckpointManager, step: int) -> str:
     if os.path.exists(target):
       target = f"{target}.{len(os.listdir(target_dir))}"
     os.rename(source, target)
-  if jax.process_count() > 1:
-    from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
-
-    multihost_utils.sync_global_devices(f"tljax: moved checkpoint {step} aside")
+  host.wait_for_all(f"tljax: moved checkpoint {step} aside")
   manager.reload()
   return target
 

@@ -281,10 +281,16 @@ def param_path(path) -> str:
 
 
 def finish(step: Step, old_state, new_state, metrics: dict):
-  """Advances the step counter and the EMA weights; adds `lr`; averages metrics under pmap."""
+  """Advances the step counter and the EMA weights; adds `lr`; averages metrics under pmap.
+
+  Scalars are averaged over devices; per-example arrays (a TTA method's `predictions`) stay
+  each device's own.
+  """
   metrics = dict(metrics, lr=jnp.asarray(step.lr_schedule(old_state.step), jnp.float32))
   if step.axis_name is not None:
-    metrics = jax.lax.pmean(metrics, step.axis_name)
+    metrics = {
+      k: jax.lax.pmean(v, step.axis_name) if jnp.ndim(v) == 0 else v for k, v in metrics.items()
+    }
   classifier = new_state.params["classifier"]
   return new_state.replace(
     step=old_state.step + 1,

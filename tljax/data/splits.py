@@ -4,10 +4,10 @@ import dataclasses
 import logging
 
 import jax
-from jax.experimental import multihost_utils
 import ml_collections
 import numpy as np
 
+from tljax import host
 from tljax.data import classes, pipeline, selection, text
 from tljax.data.streams import LABELLED, SOURCE, TARGET, TARGET_LABELLED, Stream
 from tljax.errors import ConfigError, DataError
@@ -46,8 +46,7 @@ def load_domains(data: ml_collections.ConfigDict) -> Domains:
   primary = jax.process_index() == 0
   shard = (jax.process_index(), jax.process_count())
   loaded = _load_domains(data, shard) if primary else None
-  if jax.process_count() > 1:  # The others read what process 0 prepared.
-    multihost_utils.sync_global_devices("tljax: datasets prepared")
+  host.wait_for_all("tljax: datasets prepared")  # The others read what process 0 prepared.
   loaded = loaded if primary else _load_domains(data, shard)
   if shard[1] > 1:
     log.info(

@@ -66,6 +66,8 @@ def build(
     state_lib.init_rng(config.seed), classifier, method, image_shape
   )
   params, batch_stats, report = pretrained.load(config.model, params, batch_stats)
+  if method.needs_batch_norm:
+    batch_norm_layers(batch_stats)
   optim_config = config.optim
   if config.model.freeze_backbone:
     optim_config = ml_collections.ConfigDict(config.optim.to_dict())
@@ -104,11 +106,10 @@ def _prepare(method, classifier, state, sets):
   return prepared, sets
 
 
-def batch_norm_frozen(batch_stats) -> str:
-  """A regex matching every parameter name except the BatchNorm scales and shifts.
+def batch_norm_layers(batch_stats) -> list[str]:
+  """The names of the network's BatchNorm layers (modules with running statistics).
 
-  A BatchNorm layer is a module with running statistics in `batch_stats`;
-  ConfigError when the network has none (nothing would train).
+  ConfigError when it has none: a method that adapts them would do nothing.
   """
   layers = sorted(
     {
@@ -119,9 +120,14 @@ def batch_norm_frozen(batch_stats) -> str:
   if not layers:
     raise ConfigError(
       "this method adapts BatchNorm layers, and the network has none: use "
-      "--config.model.norm=batch (and a source run trained with it)"
+      "--config.model.norm=batch (and a source run trained with it); the text networks have none"
     )
-  alternatives = "|".join(re.escape(layer) for layer in layers)
+  return layers
+
+
+def batch_norm_frozen(batch_stats) -> str:
+  """A regex matching every parameter name except the BatchNorm scales and shifts."""
+  alternatives = "|".join(re.escape(layer) for layer in batch_norm_layers(batch_stats))
   return rf"^(?!(?:{alternatives})/(?:scale|bias)$)"
 
 
