@@ -97,3 +97,15 @@ def test_a_rule_some_candidate_lacks_is_left_out(tmp_path):
   _scored(tmp_path, "dann", 0, 0.6, val=0.5)
   _scored(tmp_path, "cdan", 0, 0.7)  # No target_val: oracle_val cannot choose here.
   assert "oracle_val" not in _picks(tmp_path) and "oracle_test" in _picks(tmp_path)
+
+
+def test_a_task_where_only_some_methods_ran_is_left_out_and_named(tmp_path):
+  """Seed 1 ran only the methods someone kept: a pick there would be that person's choice."""
+  _scored(tmp_path, "dann", 0, 0.6, info_max=0.2)
+  _scored(tmp_path, "mcd", 0, 0.7, info_max=0.9)
+  _scored(tmp_path, "source_only", 0, 0.5, info_max=0.1)
+  _scored(tmp_path, "dann", 1, 0.8, info_max=0.9)
+  _scored(tmp_path, "source_only", 1, 0.4, info_max=0.1)
+  assert _picks(tmp_path)["info_max"].picked == {("a", "b", 0): "mcd"}
+  table = tables.validator_table(runs_lib.find([str(tmp_path)]))
+  assert "Left out: seed 1, where only some of the settings ran" in table

@@ -63,6 +63,12 @@ def _path(*parts: str) -> str:
   return path
 
 
+def _dirs(*parts: str) -> list[str]:
+  """The sub-directories of docs/results/PARTS, sorted."""
+  root = _path(*parts)
+  return sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
+
+
 def _runs(*parts: str) -> list[runs_lib.Run]:
   found = runs_lib.find([_path(*parts)])
   if not found:
@@ -768,6 +774,70 @@ def label_sets_summary() -> str:
                  "digits → digits-M, 3 seeds"], rows)  # fmt: skip
 
 
+# --- Test-time adaptation -----------------------------------------------------------------------
+
+TTA_RUNS = (  # (method, mode) in the order of the table's columns.
+  ("source", "continual"), ("adabn", "continual"), ("adabn", "episodic"), ("tent", "continual"),
+  ("tent", "episodic"), ("eata", "continual"), ("eata", "episodic"),
+)  # fmt: skip
+
+
+def _tta(*parts: str) -> dict:
+  return _json("tta", *parts, "results.json")
+
+
+def tta_source() -> str:
+  """The source run every test-time method starts from."""
+  r = _json("tta", "source_mnist_bn", "results.json")
+  return (
+    f"Source run (`source_only`, BatchNorm, {r['steps']:,} steps, seed {r['seed']}): MNIST test "
+    f"accuracy {r['source_test_accuracy']:.3f}, MNIST-M test accuracy "
+    f"{r['target_test_accuracy']:.3f}."
+  )
+
+
+def tta_corruptions() -> str:
+  """Online error per corruption, each method and mode; the mean over corruptions last."""
+  found = {(m, mode): _tta("mnist_c", f"{m}_{mode}") for m, mode in TTA_RUNS}
+  targets = found[TTA_RUNS[0]]["plan"]["targets"]
+  header = ["corruption"] + [f"{m} ({mode})" if m != "source" else "source" for m, mode in found]
+  rows = []
+  for name in targets:
+    row = [name.split("/")[1]]
+    for r in found.values():
+      acc = next(p["accuracy"] for p in r["accuracy"] if p["target"] == name and p["pass"] == 0)
+      row.append(f"{1 - acc:.3f}")
+    rows.append(row)
+  rows.append(["**mean**"] + [f"**{r['mean_error_first_pass']:.3f}**" for r in found.values()])
+  return _table(header, rows)
+
+
+def tta_learning_rates() -> str:
+  """Tent (continual) at four learning rates: mean online error over the corruptions."""
+  runs = {
+    float(d.removeprefix("tent_lr")): _tta("mnist_c_lr", d) for d in _dirs("tta", "mnist_c_lr")
+  }
+  runs[_tta("mnist_c", "tent_continual")["plan"]["lr"]] = _tta("mnist_c", "tent_continual")
+  rows = [[f"{lr:g}", f"{runs[lr]['mean_error_first_pass']:.3f}"] for lr in sorted(runs)]
+  return _table(["Tent learning rate", "mean online error"], rows)
+
+
+def tta_long() -> str:
+  """The corruption sequence ten times over: online accuracy per pass, and the top class's share."""
+  runs = {m: _tta("mnist_c_long", m) for m in ("tent", "eata")}
+  passes = runs["tent"]["plan"]["repeats"]
+  rows = []
+  for k in range(passes):
+    row = [str(k + 1)]
+    for r in runs.values():
+      accs = [p["accuracy"] for p in r["accuracy"] if p["pass"] == k]
+      share = [x for x, q in zip(r["batches"]["top_class_share"], r["batches"]["pass"]) if q == k]
+      row += [f"{np.mean(accs):.3f}", f"{np.mean(share):.2f}"]
+    rows.append(row)
+  header = ["pass"] + [f"{m} {what}" for m in runs for what in ("accuracy", "top-class share")]
+  return _table(header, rows)
+
+
 # --- Reliability --------------------------------------------------------------------------------
 
 
@@ -920,6 +990,10 @@ BLOCKS = {
   },  # fmt: skip
   "speech-pads": speech_pads,
   "label-sets-summary": label_sets_summary,
+  "tta-source": tta_source,
+  "tta-corruptions": tta_corruptions,
+  "tta-learning-rates": tta_learning_rates,
+  "tta-long": tta_long,
   **{
     f"label-sets-{s}": (lambda s=s: label_set_table(s)) for s in ("partial", "openset", "universal")
   },

@@ -130,11 +130,29 @@ def pick(tasks: dict[tuple, list[Run]], name: str, label, higher_is_better: bool
   return Picks(name, picked, accuracy, ties)
 
 
-def validator_picks(runs: list[Run], group_by=("method.name",)) -> list[Picks]:
-  """Every validator's and oracle's picks per task (see the module docstring)."""
+def complete_tasks(tasks: dict[tuple, list[Run]], label) -> tuple[dict, list[tuple]]:
+  """(tasks holding every setting their pair was run with, the tasks left out).
+
+  A task (source, target, seed) where only some settings ran is a smaller pool,
+  and one that someone chose (e.g. the methods that did well on another seed's
+  test labels): a pick among it would not be the rule's own choice.
+  """
+  settings = {}
+  for task, runs in tasks.items():
+    settings.setdefault(task[:2], set()).update(label(r) for r in runs)
+  kept = {t: r for t, r in tasks.items() if {label(x) for x in r} == settings[t[:2]]}
+  return kept, sorted(set(tasks) - set(kept))
+
+
+def _label(group_by):
   fields = [k for k in group_by if k not in TASK_FIELDS] or ["method.name"]
-  label = lambda run: ", ".join(map(str, setting(run, fields)))  # noqa: E731
-  tasks = candidates(runs)
+  return lambda run: ", ".join(map(str, setting(run, fields)))
+
+
+def validator_picks(runs: list[Run], group_by=("method.name",)) -> list[Picks]:
+  """Every validator's and oracle's picks per complete task (see the module docstring)."""
+  label = _label(group_by)
+  tasks, _ = complete_tasks(candidates(runs), label)
   if not tasks:
     return []
   rules = [(name, up) for name, up in validators.HIGHER_IS_BETTER.items()]
@@ -184,5 +202,12 @@ def validator_table(runs: list[Run], group_by=("method.name",)) -> str:
     lines.append(
       f"| {ROW_NAMES.get(p.name, p.name)} | {_pick_text(p, tasks)} | {p.ties} | "
       f"{p.mean:.3f} ± {p.std:.3f} |"
+    )
+  _, left_out = complete_tasks(candidates(runs), _label(group_by))
+  if left_out:
+    names = ", ".join(_task_name(t, left_out) for t in left_out)
+    lines.append(
+      f"\nLeft out: {names}, where only some of the settings ran (a pool someone chose is "
+      "not the rule's own choice)."
     )
   return "\n".join(lines)
