@@ -39,8 +39,11 @@ class OneVsAll(nn.Module):
   @nn.compact
   def __call__(self, features: jax.Array, train: bool) -> jax.Array:
     del train
-    logits = nn.Dense(2 * self.num_classes)(features)
-    return logits.reshape(features.shape[0], 2, self.num_classes)
+    # Two layers, not one Dense(2K) reshaped: the same maths, and jaxlib 0.10's XLA:CPU
+    # segfaults on the reshaped form under --xla_cpu_experimental_ynn_fusion_type=dot.
+    negative = nn.Dense(self.num_classes, name="negative")(features)
+    positive = nn.Dense(self.num_classes, name="positive")(features)
+    return jnp.stack([negative, positive], axis=1)
 
 
 def ova_loss(ova_logits: jax.Array, labels: jax.Array) -> jax.Array:
