@@ -835,7 +835,17 @@ def tta_long() -> str:
       row += [f"{np.mean(accs):.3f}", f"{np.mean(share):.2f}"]
     rows.append(row)
   header = ["pass"] + [f"{m} {what}" for m in runs for what in ("accuracy", "top-class share")]
-  return _table(header, rows)
+  verdicts = []
+  for m, r in runs.items():
+    first, last = (
+      np.mean([p["accuracy"] for p in r["accuracy"] if p["pass"] == k]) for k in (0, passes - 1)
+    )
+    collapsed = last < first - 0.05 or max(r["batches"]["top_class_share"]) > 0.5
+    verdicts.append(
+      f"{m} (learning rate {r['plan']['lr']:g}): {first:.3f} in the first pass, {last:.3f} in "
+      f"the last: " + ("**it collapsed**" if collapsed else "no collapse on this stream")
+    )
+  return _table(header, rows) + "\n\n" + "; ".join(verdicts) + "."
 
 
 # --- Reliability --------------------------------------------------------------------------------
