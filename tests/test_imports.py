@@ -15,7 +15,7 @@ ALLOWED = {
     "tljax.checkpoint", "tljax.files", "tljax.upgrade",
   ),
   "tljax.models": ("tljax.models", "tljax.errors"),
-  "tljax.data": ("tljax.data", "tljax.errors", "tljax.files"),
+  "tljax.data": ("tljax.data", "tljax.errors", "tljax.files", "tljax.host"),
   "tljax.analysis": (
     "tljax.analysis", "tljax.methods", "tljax.errors", "tljax.files", "tljax.metrics",
     "tljax.upgrade",
