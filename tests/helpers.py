@@ -105,3 +105,11 @@ def update_mismatches(reference: dict, other: dict, rtol: float = 1e-3, ulps: fl
     if error > rtol * size + atol:
       bad.append(f"{key}: update differs by {error:.3g}, update size {size:.3g}")
   return bad, still
+
+
+# The methods never see the modality; what audio or text changes is the network, its inputs and
+# views. One method per way of touching them: plain (dann), views (self_training), captured
+# intermediates (delta), a prepare pass over the inputs (kliep), extra heads and their own update
+# (mcd), BatchNorm adaptation (tent), an "unknown" output (osbp). Every method steps on images in
+# tests/test_methods.py, under jit and sharded jit.
+INTERFACE_METHODS = ("dann", "self_training", "delta", "kliep", "mcd", "tent", "osbp")

@@ -271,15 +271,7 @@ def _audio_batch(config, streams, rng, samples: int) -> dict:
   return batch
 
 
-# The methods never see the modality; what audio changes is the network, its inputs and views.
-# One method per way of touching them: plain (dann), views (self_training), captured
-# intermediates (delta), a prepare pass over the inputs (kliep), extra heads and their own
-# update (mcd), BatchNorm adaptation (tent), an "unknown" output (osbp). Every method steps on
-# images in tests/test_methods.py, under jit and sharded jit.
-AUDIO_METHODS = ("dann", "self_training", "delta", "kliep", "mcd", "tent", "osbp")
-
-
-@pytest.mark.parametrize("name", AUDIO_METHODS)
+@pytest.mark.parametrize("name", helpers.INTERFACE_METHODS)
 def test_every_way_a_method_touches_inputs_takes_a_finite_step_on_audio_under_jit(name, tmp_path):
   assert name in methods.names()
   config = spoken_digits.get_config("tiny")

@@ -174,13 +174,14 @@ def test_text_configs_validate_and_mismatches_are_one_line_errors():
 @pytest.mark.parametrize(
   "model, names",
   [
-    ("text_bag", [n for n in methods.names() if not methods.find(n).needs_batch_norm]),
+    ("text_bag", [n for n in helpers.INTERFACE_METHODS if not methods.find(n).needs_batch_norm]),
     ("text_conv", ["dann", "self_training", "mcd"]),
   ],
 )
 def test_every_method_takes_a_step_on_text(model, names, tmp_path):
-  """The methods never see what the input is: the same files run on text (bags: all of them but
-  the BatchNorm adapters, which the text networks refuse by name: see the next test)."""
+  """The methods never see what the input is: the same files run on text (bags: one method per
+  way of touching the inputs, as on audio, but the BatchNorm adapters, which the text networks
+  refuse by name: see the next test)."""
   rng = np.random.default_rng(0)
   for name in names:
     config = sentiment_config.get_config("tiny,conv" if model == "text_conv" else "tiny")
