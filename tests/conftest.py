@@ -4,9 +4,6 @@ import os
 
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # Tests run on the CPU.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# Fast compiles here and in every subprocess a test starts (the CLI runs), as
-# jax_disable_most_optimizations below; a test that needs XLA's optimisations sets "0".
-os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 
 import jax  # pylint: disable=g-import-not-at-top
 import pytest  # pylint: disable=g-import-not-at-top
