@@ -135,70 +135,65 @@ def _listing(root: str, classes: list[str], is_audio: bool = False) -> Listing:
         if audio.is_audio(f) if is_audio else f.lower().endswith(IMAGE_SUFFIXES):
           paths.append(os.path.join(dirpath, f))
           labels.append(label)
-  if is_audio:
-    return _checked_audio(paths, labels, tuple(classes), where=root)
-  return _checked(paths, labels, tuple(classes), where=root)
+  return _checked(paths, labels, tuple(classes), where=root, is_audio=is_audio)
 
 
-def _checked(paths: list[str], labels: list[int], class_names: tuple, where: str) -> Listing:
-  """Drops (and names) the files PIL cannot identify as images."""
+def _image_problem(path: str) -> str | None:
+  """Why PIL cannot read `path` as an image, or None (reading the header is the check)."""
   from PIL import Image  # pylint: disable=g-import-not-at-top
 
-  good, skipped = [], []
-  for i, path in enumerate(paths):
-    try:
-      with Image.open(path) as image:
-        image.size  # noqa: B018  Reading the header is the check.
-      good.append(i)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-      log.warning("skipping %s: not a readable image (%s)", path, str(e)[:100])
-      skipped.append(path)
-  if not good:
-    raise DataError(
-      f"no readable {'/'.join(IMAGE_SUFFIXES)} images under {where!r}"
-      + (f" ({len(skipped)} files skipped)" if skipped else "")
-    )
-  if skipped:
-    log.warning(
-      "%s: skipped %d of %d files that are not readable images", where, len(skipped), len(paths)
-    )
-  return Listing(
-    paths=np.asarray(paths, dtype=object)[good],
-    labels=np.asarray(labels, np.int64)[good],
-    class_names=class_names,
-    skipped=tuple(skipped),
-  )
+  try:
+    with Image.open(path) as image:
+      image.size  # noqa: B018
+  except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+    return str(e)
+  return None
 
 
-def _checked_audio(paths: list[str], labels: list[int], class_names: tuple, where: str) -> Listing:
-  """Drops (and names) the files soundfile cannot read as audio."""
+def _recording_problem(path: str) -> str | None:
+  """Why soundfile cannot read `path` as audio with samples, or None."""
   import soundfile  # pylint: disable=g-import-not-at-top
 
+  try:
+    if soundfile.info(path).frames == 0:
+      return "no samples"
+  except (RuntimeError, soundfile.LibsndfileError, OSError, ValueError) as e:
+    return str(e)
+  return None
+
+
+def _checked(
+  paths: list[str], labels: list[int], class_names: tuple, where: str, is_audio: bool = False
+) -> Listing:
+  """Drops (and names) the files that are not readable images (or recordings, `is_audio`)."""
+  problem, noun, suffixes = (
+    (_recording_problem, "recording", audio.AUDIO_SUFFIXES)
+    if is_audio
+    else (_image_problem, "image", IMAGE_SUFFIXES)
+  )
   good, skipped = [], []
   for i, path in enumerate(paths):
-    try:
-      if soundfile.info(path).frames == 0:
-        raise ValueError("no samples")
+    why = problem(path)
+    if why is None:
       good.append(i)
-    except (RuntimeError, soundfile.LibsndfileError, OSError, ValueError) as e:
-      log.warning("skipping %s: not a readable recording (%s)", path, str(e)[:100])
+    else:
+      log.warning("skipping %s: not a readable %s (%s)", path, noun, why[:100])
       skipped.append(path)
   if not good:
     raise DataError(
-      f"no readable {'/'.join(audio.AUDIO_SUFFIXES)} recordings under {where!r}"
+      f"no readable {'/'.join(suffixes)} {noun}s under {where!r}"
       + (f" ({len(skipped)} files skipped)" if skipped else "")
     )
   if skipped:
     log.warning(
-      "%s: skipped %d of %d files that are not readable recordings", where, len(skipped),
-      len(paths),
-    )  # fmt: skip
+      "%s: skipped %d of %d files that are not readable %ss", where, len(skipped), len(paths), noun
+    )
   return Listing(
     paths=np.asarray(paths, dtype=object)[good],
     labels=np.asarray(labels, np.int64)[good],
     class_names=class_names,
     skipped=tuple(skipped),
-    kind="audio",
+    kind="audio" if is_audio else "images",
   )
 
 

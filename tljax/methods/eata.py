@@ -25,6 +25,7 @@ import jax.numpy as jnp
 
 from tljax import core
 from tljax.losses.entropy import entropy
+from tljax.methods import tent
 
 
 def selection_weights(probs: jax.Array, mean: jax.Array, e0: float, margin: float) -> jax.Array:
@@ -37,13 +38,9 @@ def selection_weights(probs: jax.Array, mean: jax.Array, e0: float, margin: floa
 
 
 @dataclasses.dataclass(frozen=True)
-class Method(core.Method):
-  """Certainty-weighted entropy on reliable, non-redundant target examples."""
+class Method(tent.Method):
+  """Tent's setting; certainty-weighted entropy on reliable, non-redundant target examples."""
 
-  streams = (core.TARGET,)
-  pretrained = True
-  needs_batch_norm = True
-  trains = "batch_norm"
   labels = {"entropy": "ent", "kept": "kept"}
 
   e0: float = core.setting(0.4, (lambda v: 0 < v <= 1, "in (0, 1]"))
