@@ -45,7 +45,8 @@ _PIPELINE_BATCHES = flags.DEFINE_integer(
 
 
 def synthetic_batch(config, streams, rng: np.random.Generator) -> dict:
-  """Random uint8 images (and labels: each of 10 classes in turn, shuffled) for each stream."""
+  """Random uint8 images (and labels: each of 10 classes in turn, shuffled; the target's row
+  numbers) for each stream."""
   from tljax import core  # pylint: disable=g-import-not-at-top
 
   size, channels, bs = config.data.image_size, config.data.channels, config.data.batch_size
@@ -54,6 +55,8 @@ def synthetic_batch(config, streams, rng: np.random.Generator) -> dict:
     batch[name] = {"input": rng.integers(0, 256, (bs, size, size, channels), dtype=np.uint8)}
     if core.LABELLED[name]:
       batch[name]["label"] = rng.permutation(np.arange(bs) % 10)
+    else:  # Each example's row in the (synthetic) target set, as splits.training_sets gives it.
+      batch[name]["index"] = np.arange(bs, dtype=np.int32)
   return batch
 
 

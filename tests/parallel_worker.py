@@ -43,6 +43,8 @@ def global_batch(step: int, size: int, streams=("source", "target"), model: str 
       batch[name] = {"input": rng.integers(0, 256, (BATCH, size, size, 3), dtype=np.uint8)}
     if name != "target":
       batch[name]["label"] = rng.permutation(np.arange(BATCH) % 3)  # Every class present.
+    else:  # Rows of the (BATCH-example) target set, for methods that keep a memory of it.
+      batch[name]["index"] = rng.permutation(BATCH).astype(np.int32)
   return batch
 
 

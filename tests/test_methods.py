@@ -107,6 +107,10 @@ def test_method_steps_under_jit_with_finite_metrics_and_one_compile(name, tmp_pa
     names = {core_state.param_name(p): m for p, m in jax.tree_util.tree_leaves_with_path(moved)}
     others = [n for n, m in names.items() if m and not re.search(r"BatchNorm_\d+/(scale|bias)$", n)]
     assert not others, others  # EATA may keep no example of a random batch: then none moves.
+  elif built.method.trains == "features":  # SHOT, NRC: the output layer (hypothesis) is fixed.
+    names = {core_state.param_name(p): m for p, m in jax.tree_util.tree_leaves_with_path(moved)}
+    output = rf"^classifier/head/Dense_{len(config.model.head_hidden)}/"
+    assert {n for n, m in names.items() if not m} == {n for n in names if re.search(output, n)}
   else:
     assert all(jax.tree.leaves(moved["classifier"]["head"]))  # The evaluated head trains.
 
@@ -115,26 +119,30 @@ def test_every_method_sharded_and_own_updates_per_device_match_one_device(tmp_pa
   """As tests/test_parallel.py: every leaf's update (params, optimizer and method state, EMA)
   matches one device's relative to its size, and every trained leaf moved. Per device, the
   methods with their own update (mcd) or wrapping another (mcc) match the same step under
-  jax.pmap (MCC's class confusion is per device batch, so not one device's)."""
+  jax.pmap (MCC's class confusion is per device batch, so not one device's; NRC's memory takes
+  every device's rows)."""
   env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
   env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"  # Fast compiles, as in this process (conftest.py).
-  runs = [("single,sharded", "all"), ("per_device,pmap", "mcd,mcc")]
+  runs = [("single,sharded", "all"), ("per_device,pmap", "mcd,mcc,nrc")]
   for modes, names in runs:
     cmd = [sys.executable, "-m", "tests.parallel_worker", "--out", str(tmp_path),
            "--modes", modes, "--methods", names]  # fmt: skip
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
     assert result.returncode == 0, result.stderr[-3000:]
+  output = rf"\['head'\]\['Dense_{len(digits.get_config('tiny').model.head_hidden)}'\]"
   compared = [(name, "single", "sharded") for name in methods.names()]
-  compared += [("mcd", "pmap", "per_device"), ("mcc", "pmap", "per_device")]
+  compared += [(name, "pmap", "per_device") for name in ("mcd", "mcc", "nrc")]
   for name, reference, mode in compared:
     single = np.load(tmp_path / f"{name}_{reference}_1x8.npz")
     other = np.load(tmp_path / f"{name}_{mode}_1x8.npz")
     bad, still = helpers.update_mismatches(single, other)
     assert not bad, (name, mode, bad)
     cls = methods.find(name)
-    if cls.trains == "all" and cls.loss is not core.Method.loss:  # Not Tent's or AdaBN's.
-      # Untrained by design: the method's fixed state (CDAN's projections, a teacher, ...).
-      assert all("method_state" in k for k in still), (name, still)
+    if cls.trains != "batch_norm" and cls.loss is not core.Method.loss:  # Not Tent's or AdaBN's.
+      # Untrained by design: the method's fixed state (CDAN's projections, a teacher, ...), and
+      # SHOT's and NRC's output layer.
+      fixed = "method_state|" + (output if cls.trains == "features" else "method_state")
+      assert all(re.search(fixed, k) for k in still), (name, still)
 
 
 def test_unknown_method_and_bad_fields_are_one_line_config_errors():

@@ -540,12 +540,14 @@ def ranking() -> str:
   return first + "\n\n" + second
 
 
-def _not_yet(fn: Callable[[], str], anchor: str) -> str:
-  """fn()'s cell, or a pointer to the section that says the runs are not there yet."""
+def _not_yet(fn: Callable[[], str], anchor: str | None = None) -> str:
+  """fn()'s cell, or that the runs are not there yet (with `anchor`: a README pointer to the
+  section of docs/results.md that says so)."""
   try:
     return fn()
   except FileNotFoundError:
-    return f"not run with this wave's code yet ([results](docs/results.md#{anchor}))"
+    where = f" ([results](docs/results.md#{anchor}))" if anchor else ""
+    return f"not run with this wave's code yet{where}"
 
 
 def other_kinds() -> str:
@@ -613,6 +615,60 @@ def other_kinds() -> str:
     ],
   ]
   return _table(["kind", "where", "paper", "measured here (target test accuracy)"], rows)
+
+
+# --- Source-free adaptation ---------------------------------------------------------------------
+
+SOURCE_FREE = ("shot_im", "shot", "nrc")
+SOURCE_FREE_ANCHOR = "without-the-source-data-source-free-adaptation-digits--digits-m"
+
+
+def _source_free(pair: str) -> tuple[dict, dict]:
+  """({seed: source run}, {(method, lr): {seed: run}}) of docs/results/source_free/PAIR."""
+  sources = {r.results["seed"]: r.results for r in _runs("source_free", pair, "source")}
+  adapted = {}
+  for run in _runs("source_free", pair):
+    r = run.results
+    if r["method"] in SOURCE_FREE:
+      adapted.setdefault((r["method"], r["config"]["optim"]["lr"]), {})[r["seed"]] = r
+  return sources, adapted
+
+
+def source_free_table(pair: str = "digits_to_digits_m", links: str = "../tljax/methods") -> str:
+  """Source-free methods per learning rate beside the source model they start from."""
+  sources, adapted = _source_free(pair)
+  rows = [["source model (`source_only`)", "–", _mean_std(_acc(sources)), "–", "–"]]
+  order = lambda item: (SOURCE_FREE.index(item[0][0]), -item[0][1])  # noqa: E731
+  for (method, lr), runs in sorted(adapted.items(), key=order):
+    gain = [runs[s]["target_test_accuracy"] - sources[s]["target_test_accuracy"] for s in runs]
+    rows.append([
+      f"[`{method}`]({links}/{method}.py)", f"{lr:g}", _mean_std(_acc(runs)),
+      _points(float(np.mean(gain))), f"{sum(g < 0 for g in gain)} of {len(runs)}",
+    ])  # fmt: skip
+  return _table(
+    ["method", "`optim.lr`", "target test accuracy", "vs source model (points)", "seeds worse"],
+    rows,
+  )
+
+
+def source_free_selection(pair: str = "digits_to_digits_m") -> str:
+  """Which learning rate each rule picks per method and seed, and the accuracy that gives."""
+  _, adapted = _source_free(pair)
+  rules = {
+    "entropy (label-free)": lambda r: -r["validators"]["entropy"],
+    "info_max (label-free)": lambda r: r["validators"]["info_max"],
+    "oracle selection (target val labels)": lambda r: r["target_val_accuracy"],
+  }
+  rows = []
+  for method in SOURCE_FREE:
+    runs = {lr: seeds for (m, lr), seeds in adapted.items() if m == method}
+    seeds = sorted(set.intersection(*(set(v) for v in runs.values()))) if runs else []
+    for rule, score in rules.items():
+      picks = [max(runs, key=lambda lr, s=s: score(runs[lr][s])) for s in seeds]
+      acc = [runs[lr][s]["target_test_accuracy"] for lr, s in zip(picks, seeds)]
+      rows.append([f"`{method}`", rule, ", ".join(f"{lr:g}" for lr in picks), _mean_std(acc)])
+  header = ["method", "picks by", "`optim.lr` picked (per seed)", "target test accuracy"]
+  return _table(header, rows)
 
 
 def published() -> str:
@@ -1035,6 +1091,11 @@ BLOCKS = {
   "distillation": distillation,
   "ranking": ranking,
   "other-kinds": other_kinds,
+  "source-free-digits": lambda: _not_yet(source_free_table),
+  "source-free-digits-readme": lambda: _not_yet(
+    lambda: source_free_table(links="tljax/methods"), SOURCE_FREE_ANCHOR
+  ),
+  "source-free-digits-selection": lambda: _not_yet(source_free_selection),
   "published": published,
   "digits-counts": digits_counts,
   "sentiment-counts": sentiment_counts,

@@ -26,7 +26,7 @@ REQUIRED = {
   "method": str,
   "seed": int,
   "steps": int,
-  "source_test_accuracy": numbers.Real,
+  "source_test_accuracy": (numbers.Real, type(None)),  # None: a source-free run.
   "target_test_accuracy": numbers.Real,
   "wall_seconds": numbers.Real,
   "config": dict,

@@ -67,10 +67,10 @@ def summary_table(runs: list[Run], group_by=("method.name",)) -> str:
   ):
     rs = sorted(rs, key=lambda r: r["seed"])
     tgt = [r["target_test_accuracy"] for r in rs]
-    src = [r["source_test_accuracy"] for r in rs]
+    src = [r["source_test_accuracy"] for r in rs if r["source_test_accuracy"] is not None]
     lines.append(
       f"| {root} | {source} → {target} | {' | '.join(map(str, values))} | "
-      f"{mean_std(tgt)} | {np.mean(src):.3f} | {len(rs)} | "
+      f"{mean_std(tgt)} | {f'{np.mean(src):.3f}' if src else '–'} | {len(rs)} | "
       f"{', '.join(f'{a:.3f}' for a in tgt)} | {rs[0]['steps']} | "
       f"{np.mean([r['wall_seconds'] for r in rs]):.0f} |"
     )

@@ -34,6 +34,8 @@ HIGHER_IS_BETTER = {
   "reverse": True,
   "reverse_dann": True,
 }
+# Those that read the target's inputs alone: the ones that apply without source data (source-free).
+TARGET_ONLY = ("entropy", "info_max")
 
 
 def _entropy(probs: np.ndarray) -> np.ndarray:

@@ -35,8 +35,9 @@ filled by `create`. The shared code asks a method:
   `predict(logits, features, params, batch_stats)`: the labels it predicts at
   evaluation, K meaning "unknown" (argmax of the logits by default): a
   method that rejects unknown target examples owns its rule here.
-- `trains`: "all" parameters, or only the BatchNorm scales and shifts
-  ("batch_norm", Tent); the others stay bit-identical. `needs_batch_norm`:
+- `trains`: "all" parameters, only the BatchNorm scales and shifts
+  ("batch_norm", Tent), or all but the head's output layer ("features",
+  SHOT's frozen hypothesis); the others stay bit-identical. `needs_batch_norm`:
   a network without BatchNorm is a one-line error (the test-time methods).
 - `labels`: short names of its metrics for the progress line;
   `monitors()`: watchers of its metrics that warn during training.
@@ -151,12 +152,22 @@ class Start:
       self.variables["params"]["classifier"], self.variables["batch_stats"]["classifier"]
     )
 
-  def outputs(self, inputs, batch_size: int = 256) -> tuple[jax.Array, jax.Array]:
-    """The starting classifier's (logits [N, K], features [N, D]) on `inputs`, evaluation mode.
+  def outputs(
+    self, inputs, batch_size: int = 256, embed: bool = False
+  ) -> tuple[jax.Array, jax.Array]:
+    """The starting classifier's (logits [N, K], features [N, D]) on `inputs`, evaluation mode;
+    with `embed`, the head's last hidden activations (`Classifier.embed`) as the features.
 
     `inputs` may be images decoded from files batch by batch (`data.images.FileImages`).
     """
-    apply = jax.jit(lambda v, x: self.classifier.apply(v, x, train=False))
+
+    def forward(v, x):
+      logits, features = self.classifier.apply(v, x, train=False)
+      if embed:
+        features = self.classifier.apply(v, features, train=False, method="embed")
+      return logits, features
+
+    apply = jax.jit(forward)
     variables = self.classifier_variables()
     parts = [
       apply(variables, np.asarray(inputs[i : i + batch_size]))
@@ -181,7 +192,8 @@ class Method:
   labels: ClassVar[dict[str, str]] = {}  # metric -> progress-line label.
   capture: ClassVar[str | None] = None  # Regex of module paths whose outputs `loss` reads.
   pretrained: ClassVar[bool] = False  # Needs a pretrained start (model.init_checkpoint).
-  # Which parameters the optimizer updates: "all", or "batch_norm" (BatchNorm scale and bias).
+  # Which parameters the optimizer updates: "all", "batch_norm" (BatchNorm scale and bias), or
+  # "features" (all but the classifier's output layer).
   trains: ClassVar[str] = "all"
   needs_batch_norm: ClassVar[bool] = False  # Adapts BatchNorm (test-time methods): checked.
 
@@ -268,6 +280,12 @@ class Method:
     return type(self).__module__.rsplit(".", 1)[-1]
 
   @property
+  def source_free(self) -> bool:
+    """Whether it adapts a pretrained (source-trained) network on unlabelled target inputs alone:
+    its run never opens the source dataset (SHOT, NRC, Tent, ...)."""
+    return self.pretrained and tuple(self.streams) == (TARGET,)
+
+  @property
   def reads_target_labels(self) -> bool:
     """Whether it trains on target labels: then it is an oracle, never a label-free choice."""
     return TARGET_LABELLED in self.streams
@@ -309,10 +327,13 @@ def augmented_streams(batch: dict, streams, rng: jax.Array, augment) -> dict:
   return {s: augmented[end - len(x) : end] for s, x, end in zip(streams, inputs, ends)}
 
 
-def supervised(out: step_lib.Forward, stream: str) -> tuple[jax.Array, dict[str, jax.Array]]:
-  """Mean cross-entropy on a labelled stream, with metrics `cls_loss` and `accuracy`."""
+def supervised(
+  out: step_lib.Forward, stream: str, smoothing: float = 0.0
+) -> tuple[jax.Array, dict[str, jax.Array]]:
+  """Mean cross-entropy (labels smoothed by `smoothing`) on a labelled stream, with metrics
+  `cls_loss` and `accuracy`."""
   logits, labels = out.logits[stream], out.batch[stream]["label"]
-  loss = classification.cross_entropy(logits, labels).mean()
+  loss = classification.cross_entropy(logits, labels, smoothing).mean()
   return loss, {"cls_loss": loss, "accuracy": classification.correct(logits, labels).mean()}
 
 

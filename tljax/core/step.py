@@ -62,11 +62,20 @@ class Forward:
   intermediates: dict = dataclasses.field(default_factory=dict)  # view -> {path: output}.
   inputs: dict = dataclasses.field(default_factory=dict)  # view -> the inputs it saw.
   classifier: Any = None  # The classifier module (`head` runs its label head).
+  axis_name: str | None = None  # The device axis under pmap (`Step.axis_name`), else None.
 
   def head(self, features: jax.Array) -> jax.Array:
     """The classifier's label head on other features [N, D] (e.g. reversed ones, OSBP), training
     mode, with the classifier's params (gradients reach them); its BatchNorm statistics from
     this call are not kept (the forward pass's are)."""
+    return self._classifier_part("classify", features)
+
+  def embed(self, features: jax.Array) -> jax.Array:
+    """The head's last hidden activations [N, H] on features [N, D] (what its output layer
+    reads: SHOT's and NRC's feature space), as `head`: training mode, gradients reach them."""
+    return self._classifier_part("embed", features)
+
+  def _classifier_part(self, method: str, features: jax.Array) -> jax.Array:
     out, _, _ = apply_capturing(
       self.classifier,
       self.params["classifier"],
@@ -74,7 +83,7 @@ class Forward:
       features,
       self.rng,
       self.dtype,
-      method="classify",
+      method=method,
     )
     return out
 
@@ -207,6 +216,7 @@ def forward(
     split_inner,
     views,
     step.classifier,
+    step.axis_name,
   )
 
 

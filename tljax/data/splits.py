@@ -17,10 +17,14 @@ log = logging.getLogger("tljax")
 
 @dataclasses.dataclass
 class Domains:
-  """The four splits of a source -> target run, as in-memory arrays."""
+  """The four splits of a source -> target run, as in-memory arrays.
 
-  source_train: dict
-  source_test: dict
+  A source-free run (`load_domains(..., source=False)`) holds the target's
+  splits only: the source ones are None and the classes are the target's.
+  """
+
+  source_train: dict | None
+  source_test: dict | None
   target_train: dict
   target_test: dict
   source_val: dict | None = None  # Held out from source train (data.source_val_size).
@@ -31,23 +35,35 @@ class Domains:
   # Label sets that differ (data.source_classes / target_classes): the target's classes the
   # source lacks are one class, "unknown", numbered after the source's classes.
   unknown: bool = False
+  class_count: int = 0  # Source-free: the target's classes (the source's come from its labels).
 
   def splits(self) -> dict[str, dict]:
     """{name: arrays} of the splits this run holds (held-out ones only when held out)."""
     return {k: v for k, v in vars(self).items() if isinstance(v, dict)}
 
+  @property
+  def source_free(self) -> bool:
+    """Whether the run holds no source data (a source-free method's run)."""
+    return self.source_train is None
 
-def load_domains(data: ml_collections.ConfigDict) -> Domains:
+  @property
+  def input_shape(self) -> tuple:
+    """One example's shape ([H, W, C] or [L]), the same in every split."""
+    return self.target_train["input"].shape[1:]
+
+
+def load_domains(data: ml_collections.ConfigDict, source: bool = True) -> Domains:
   """This process's shard of the four splits (all of them with one process).
 
   With several processes, process 0 prepares the datasets first, then every
   process reads only its contiguous 1/process_count of every split.
+  `source=False` (a source-free run) never opens the source dataset.
   """
   primary = jax.process_index() == 0
   shard = (jax.process_index(), jax.process_count())
-  loaded = _load_domains(data, shard) if primary else None
+  loaded = (_load_domains if source else _load_target)(data, shard) if primary else None
   host.wait_for_all("tljax: datasets prepared")  # The others read what process 0 prepared.
-  loaded = loaded if primary else _load_domains(data, shard)
+  loaded = loaded if primary else (_load_domains if source else _load_target)(data, shard)
   if shard[1] > 1:
     log.info(
       "process %d of %d reads shard %d of every split: %s",
@@ -107,6 +123,23 @@ def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 
   return loaded
 
 
+def _load_target(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 1)) -> Domains:
+  """The target's splits alone, its classes as they are: a source-free run's data."""
+  if pipeline.is_text(data.target):  # validate.check_source_free says so first, with the method.
+    raise ConfigError(f"config.data.target={data.target!r} is text: no source-free run on text yet")
+  target_train, names = pipeline.load(data.target, data.train_split, data, shard)
+  target_test, _ = pipeline.load(data.target, data.test_split, data, shard)
+  target_val_size = data.target_val_size // shard[1]
+  return Domains(
+    source_train=None,
+    source_test=None,
+    target_train=target_train,
+    target_test=target_test,
+    target_val=split_off(target_train, target_val_size, "target_val_size")[1],
+    class_count=len(names),
+  )
+
+
 def split_off(arrays: dict, size: int, field: str = "source_val_size") -> tuple[dict, dict | None]:
   """(rest, `size` held-out examples) by a fixed permutation (same for all seeds).
 
@@ -145,12 +178,17 @@ def per_class(arrays: dict, k: int, seed: int) -> dict:
 def training_sets(config, data: Domains, streams) -> dict[str, dict]:
   """This process's training arrays by stream (the streams' and `Method.prepare`'s data).
 
-  SOURCE: labelled source train; TARGET: target train images without their
-  labels; TARGET_LABELLED (only if `streams` has it): the run's
-  `data.target_labels_per_class` labelled target images per class (all with
-  0), drawn by the seed from the target train examples outside `target_val`.
+  SOURCE: labelled source train (not in a source-free run); TARGET: target
+  train images without their labels, with each one's row number ("index",
+  for methods that keep something per target example); TARGET_LABELLED
+  (only if `streams` has it): the run's `data.target_labels_per_class`
+  labelled target images per class (all with 0), drawn by the seed from the
+  target train examples outside `target_val`.
   """
-  sets = {SOURCE: data.source_train, TARGET: {"input": data.target_train["input"]}}
+  target = data.target_train["input"]
+  sets = {TARGET: {"input": target, "index": np.arange(len(target), dtype=np.int32)}}
+  if data.source_train is not None:
+    sets[SOURCE] = data.source_train
   if TARGET_LABELLED in streams:
     k = config.data.target_labels_per_class // jax.process_count()  # validate_config checks.
     count = jax.process_count()
@@ -193,6 +231,8 @@ def num_classes(data: Domains) -> int:
   matrix without a word; it is a DataError instead. With an unknown class
   (`data.unknown`), the target splits may also hold label K, "unknown".
   """
+  if data.source_free:
+    return data.class_count
   k = int(data.source_train["label"].max()) + 1
   for name, arrays in data.splits().items():
     if "label" not in arrays or not len(arrays["label"]):

@@ -3,7 +3,9 @@
     L = L_task(source)
 
 The same network, data pipeline and step budget as the adaptation methods;
-the target is not read during training.
+the target is not read during training. `label_smoothing` 0.1 trains the
+source model as SHOT does (Liang et al. 2020), for the source-free methods
+that start from it (`shot`, `shot_im`, `nrc`).
 """
 
 import dataclasses
@@ -17,5 +19,7 @@ class Method(core.Method):
 
   streams = (core.SOURCE,)
 
+  label_smoothing: float = core.setting(0.0, core.PROBABILITY)
+
   def loss(self, out):
-    return core.supervised(out, core.SOURCE)
+    return core.supervised(out, core.SOURCE, self.label_smoothing)

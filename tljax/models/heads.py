@@ -14,7 +14,8 @@ class MLP(nn.Module):
   norm: str = "none"
 
   @nn.compact
-  def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
+  def __call__(self, x: jnp.ndarray, train: bool, hidden_only: bool = False) -> jnp.ndarray:
+    """The output; with `hidden_only`, the last hidden layer's activations instead."""
     for width in self.hidden:
       x = nn.Dense(width, use_bias=self.norm == "none")(x)
       if self.norm == "batch":
@@ -22,7 +23,7 @@ class MLP(nn.Module):
       x = nn.relu(x)
       if self.dropout > 0:
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
-    if self.out is not None:
+    if self.out is not None and not hidden_only:
       x = nn.Dense(self.out)(x)
     return x
 
@@ -55,3 +56,9 @@ class Classifier(nn.Module):
   def classify(self, features: jnp.ndarray, train: bool) -> jnp.ndarray:
     """The label head alone on features [B, D] (`Classifier.apply(..., method="classify")`)."""
     return self.head(features, train=train)
+
+  def embed(self, features: jnp.ndarray, train: bool) -> jnp.ndarray:
+    """The head's last hidden activations [B, H] on backbone features [B, D]: what its output
+    layer (the hypothesis) reads, SHOT's bottleneck (the features themselves without hidden layers).
+    """
+    return self.head(features, train=train, hidden_only=True)

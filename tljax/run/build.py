@@ -72,9 +72,11 @@ def build(
   if config.model.freeze_backbone:
     optim_config = ml_collections.ConfigDict(config.optim.to_dict())
     optim_config.param_groups = ((r"^classifier/backbone/", None), *config.optim.param_groups)
-  if method.trains == "batch_norm":
+  frozen = {"all": None, "batch_norm": batch_norm_frozen, "features": output_layer}[method.trains]
+  if frozen is not None:
     optim_config = ml_collections.ConfigDict(optim_config.to_dict())
-    optim_config.param_groups = ((batch_norm_frozen(batch_stats), None), *optim_config.param_groups)
+    pattern = frozen(batch_stats) if method.trains == "batch_norm" else frozen(config.model)
+    optim_config.param_groups = ((pattern, None), *optim_config.param_groups)
   tx, lr_schedule = optim.make_optimizer(
     optim_config, config.train.num_steps, pretrained.loaded_mask(params, report)
   )
@@ -129,6 +131,11 @@ def batch_norm_frozen(batch_stats) -> str:
   """A regex matching every parameter name except the BatchNorm scales and shifts."""
   alternatives = "|".join(re.escape(layer) for layer in batch_norm_layers(batch_stats))
   return rf"^(?!(?:{alternatives})/(?:scale|bias)$)"
+
+
+def output_layer(model: ml_collections.ConfigDict) -> str:
+  """A regex matching the classifier's output layer (the hypothesis SHOT keeps fixed)."""
+  return rf"^classifier/head/Dense_{len(model.head_hidden)}/"
 
 
 def augmentation(data: ml_collections.ConfigDict) -> augment.Augment:

@@ -38,11 +38,11 @@ def evaluate(eval_fn, state, arrays: dict, batch_size: int, unknown: bool = Fals
 
 
 def evaluate_all(eval_fn, state, data, batch_size: int) -> dict:
-  """`evaluate` on source_test and target_test, and target_val if the run holds one out."""
-  out = {
-    "source_test": evaluate(eval_fn, state, data.source_test, batch_size),
-    "target_test": evaluate(eval_fn, state, data.target_test, batch_size, data.unknown),
-  }
+  """`evaluate` on source_test (unless source-free) and target_test, and target_val if held out."""
+  out = {}
+  if not data.source_free:
+    out["source_test"] = evaluate(eval_fn, state, data.source_test, batch_size)
+  out["target_test"] = evaluate(eval_fn, state, data.target_test, batch_size, data.unknown)
   if data.target_val is not None:
     out["target_val"] = evaluate(eval_fn, state, data.target_val, batch_size, data.unknown)
   return out
@@ -117,6 +117,8 @@ def domain_discrepancy(evaluator: Evaluator, state, data, seed: int) -> dict:
   "inputs") for text, each log-mel band's mean and standard deviation over time (key
   "inputs", 16 kHz front end defaults) for audio; token ids have no input-space distance.
   """
+  if data.source_free:
+    return {"features": None, "not_computed": "a source-free run holds no source data"}
   source, target = _first(data.source_test), _first(data.target_test)
   fewest = min(len(source["label"]), len(target["label"]))
   if fewest < discrepancy.MIN_EXAMPLES:  # A tiny folder: nothing to split into train and test.
@@ -143,8 +145,16 @@ def validator_scores(evaluator: Evaluator, state, data, seed: int) -> dict:
   """Every label-free validator's score for `state` (see tljax.analysis.validators).
 
   Uses source_val (labelled), the first SUBSET source_train images (for the
-  density ratios) and the first SUBSET target_train images (unlabelled).
+  density ratios) and the first SUBSET target_train images (unlabelled). A
+  source-free run gets the validators that read the target's inputs alone
+  (`validators.TARGET_ONLY`: entropy, information maximisation); the others
+  do not apply.
   """
+  if data.source_free:
+    target_logits, _ = evaluator.outputs(state, _first(data.target_train))
+    target_probs = np.asarray(jax.nn.softmax(target_logits, axis=-1), np.float64)
+    scores = {name: getattr(validators, name)(target_probs) for name in validators.TARGET_ONLY}
+    return {k: round(v, 5) for k, v in scores.items()}
   val_logits, val_features = evaluator.outputs(state, data.source_val)
   _, source_features = evaluator.outputs(state, _first(data.source_train))
   target_logits, target_features = evaluator.outputs(state, _first(data.target_train))

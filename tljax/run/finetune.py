@@ -46,7 +46,7 @@ def run_config(
       run.model.init_checkpoint = probe if mode == "lp_ft" else pretrained
     if mode == "linear_probe":
       run.model.freeze_backbone = True
-      output_layer = len(run.model.head_hidden)
+      output_layer = len(run.model.head_hidden)  # All but build.output_layer are frozen.
       run.optim.param_groups = ((rf"^classifier/head/Dense_(?!{output_layer}/)", None),)
     if mode == "l2sp":
       run.optim.l2sp_alpha = config.finetune.l2sp_alpha

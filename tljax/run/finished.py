@@ -37,17 +37,18 @@ def load(run: str, finished: dict, data=None):
   """(config, final state, data, evaluator) of the finished run in `run`.
 
   `finished` is its results.json; the state is the checkpoint of the step it
-  names, read-only, or a DataError if that checkpoint is gone.
+  names, read-only, or a DataError if that checkpoint is gone. A source-free
+  run's data holds the target's splits alone, as in training.
   """
-  from tljax import checkpoint  # pylint: disable=g-import-not-at-top
+  from tljax import checkpoint, methods  # pylint: disable=g-import-not-at-top
   from tljax.data import splits  # pylint: disable=g-import-not-at-top
   from tljax.run import build, evaluation  # pylint: disable=g-import-not-at-top
 
   config = stored_config(finished["config"])
-  data = data or splits.load_domains(config.data)
+  method = methods.create(config, num_classes=2)
+  data = data or splits.load_domains(config.data, source=not method.source_free)
   num_classes = splits.num_classes(data)
-  built = build.build(
-    config, data.source_train["input"].shape[1:], num_classes, unknown=data.unknown
-  )
+  sets = splits.training_sets(config, data, method.streams) if method.prepares else None
+  built = build.build(config, data.input_shape, num_classes, sets, unknown=data.unknown)
   state = checkpoint.restore_step(run, finished["steps"], built.state)
   return config, state, data, evaluation.Evaluator(config, built.method.outputs)

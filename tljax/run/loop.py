@@ -57,10 +57,10 @@ def train_and_evaluate(
 def _train_and_evaluate(config, method, workdir, allow_config_change, data, allow_restart) -> dict:
   start_time = time.time()
   workdir_lib.check_workdir_config(config, workdir, allow_config_change)
-  data = data or splits.load_domains(config.data)
+  data = data or splits.load_domains(config.data, source=not method.source_free)
   num_classes = splits.num_classes(data)
   sets = splits.training_sets(config, data, method.streams)
-  shape = data.source_train["input"].shape[1:]
+  shape = data.input_shape
   # Prepared before restoring: the method's prepared state is part of the checkpoint.
   built = build.build(config, shape, num_classes, sets, method, unknown=data.unknown)
   manager = checkpoint.make_manager(workdir)
@@ -287,16 +287,17 @@ class _Loop:
         self.warnings.append(warning)
 
   def validate(self, state, step: int, final: bool = False) -> dict | None:
-    """Label-free validator scores, when there is a source validation split.
+    """Label-free validator scores, when there is a source validation split (or no source data:
+    then those that read only the target's inputs).
 
     The final evaluation adds the network-level reverse validation when
     `train.reverse_validation_steps` > 0 (one short training run).
     """
-    if self.data.source_val is None:
+    if self.data.source_val is None and not self.data.source_free:
       return None
     scores = evaluation.validator_scores(self.evaluator, state, self.data, self.config.seed)
     steps_ = self.config.train.reverse_validation_steps
-    if final and steps_:
+    if final and steps_ and not self.data.source_free:
       log.info("reverse validation: training a reverse DANN for %d steps", steps_)
       scores["reverse_dann"] = round(
         reverse.reverse_validation(self.config, self.evaluator, state, self.data, steps_), 5

@@ -63,7 +63,8 @@ def finished(config, state, final, pad, scores, history, run) -> dict:
     "steps": int(state.step),
     "resumed_from_step": run["start_step"],
     "wall_seconds": run["wall_seconds"],
-    "source_test_accuracy": final["source_test"]["accuracy"],
+    # None in a source-free run, which never reads source data.
+    "source_test_accuracy": final["source_test"]["accuracy"] if "source_test" in final else None,
     "target_test_accuracy": final["target_test"]["accuracy"],
     **({"target_val_accuracy": final["target_val"]["accuracy"]} if "target_val" in final else {}),
     **{  # Label sets that differ: OS*, UNK and HOS of the target splits.

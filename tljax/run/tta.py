@@ -82,11 +82,14 @@ def check(plan: Plan) -> None:
 
 
 def test_time_methods() -> list[str]:
-  """Methods that read target inputs only and start from a source run (Tent, AdaBN, EATA)."""
+  """Methods that read target inputs only, start from a source run and keep nothing per target
+  example (Tent, AdaBN, EATA; not SHOT or NRC, which prepare a memory of the target set)."""
   return [
     n
     for n in methods.names()
-    if methods.find(n).streams == (core.TARGET,) and methods.find(n).pretrained
+    if methods.find(n).streams == (core.TARGET,)
+    and methods.find(n).pretrained
+    and methods.find(n).prepare is core.Method.prepare
   ]
 
 
@@ -95,7 +98,8 @@ def run(plan: Plan, data_dir: str | None = None, manual_dir: str | None = None) 
   check(plan)
   finished = finished_run.results(plan.source_run)
   config = test_time_config(finished, plan, data_dir, manual_dir)
-  num_classes = len(finished["final"]["source_test"]["confusion"])
+  final = finished["final"]  # A source-free run evaluated the target's splits alone.
+  num_classes = len(final["source_test" if "source_test" in final else "target_test"]["confusion"])
   targets = {name: _load(name, config, num_classes) for name in plan.targets}
   shape = next(iter(targets.values()))["input"].shape[1:]
   built = build.build(config, shape, num_classes)

@@ -87,6 +87,8 @@ def validate_config(config: ml_collections.ConfigDict):
       "the dataset's files there (see the dataset's builder docstring)"
     )
   kind = check_modality(config)
+  if method.source_free:
+    check_source_free(config, method, kind)
   if kind == "text":
     check_text(config)
   elif kind == "audio":
@@ -133,6 +135,22 @@ def check_shifts(data: ml_collections.ConfigDict) -> None:
       )
   if data.cutout > size:
     raise ConfigError(f"config.data.cutout={data.cutout} must be <= data.image_size={size}")
+
+
+def check_source_free(config: ml_collections.ConfigDict, method, kind: str) -> None:
+  """ConfigError for what a source-free run (no source data) cannot do."""
+  if kind == "text":
+    raise ConfigError(
+      f"config.method.name={method.name!r} is source-free, and config.data.target="
+      f"{config.data.target!r} is text: the run would need the source run's vocabulary, which "
+      "tljax does not keep yet; source-free methods run on images and audio"
+    )
+  for field in ("source_classes", "target_classes"):
+    if config.data[field]:
+      raise ConfigError(
+        f"config.method.name={method.name!r} is source-free and keeps the target's classes as "
+        f"they are; leave config.data.{field} empty"
+      )
 
 
 def check_modality(config: ml_collections.ConfigDict) -> str:

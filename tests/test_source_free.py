@@ -1,0 +1,158 @@
+"""Source-free adaptation: SHOT, SHOT-IM, NRC; a run that never opens the source data."""
+
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tests import helpers
+from tljax.data import pipeline
+from tljax.losses import memory
+from tljax.losses.entropy import information_maximisation
+from tljax.methods import nrc, shot
+from tljax.run import finished as finished_run
+from tljax.run import loop
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def source_checkpoint(tmp_path_factory):
+  """A saved source_only state of the tiny digits model: the start of every source-free run."""
+  from configs import digits  # pylint: disable=g-import-not-at-top
+
+  config = digits.get_config("tiny")
+  return helpers.save_source_only(config, (28, 28, 3), 10, tmp_path_factory.mktemp("source"))
+
+
+@pytest.mark.parametrize("name", ["shot", "nrc"])
+def test_a_source_free_run_never_opens_the_source_dataset(
+  name, tiny_config, source_checkpoint, tmp_path, monkeypatch
+):
+  read = pipeline.load
+
+  def target_only(dataset, *args, **kwargs):
+    if dataset == tiny_config.data.source:
+      raise AssertionError(f"the source-free run opened the source dataset {dataset!r}")
+    return read(dataset, *args, **kwargs)
+
+  monkeypatch.setattr(pipeline, "load", target_only)
+  tiny_config.method.name = name
+  tiny_config.model.init_checkpoint = source_checkpoint
+  results = loop.train_and_evaluate(tiny_config, str(tmp_path / "run"))
+  assert results["steps"] == tiny_config.train.num_steps
+  assert results["source_test_accuracy"] is None and "source_test" not in results["final"]
+  assert 0.0 <= results["target_test_accuracy"] <= 1.0
+  assert results["proxy_a_distance"]["features"] is None
+  # Only the validators that read the target's inputs alone apply.
+  assert set(results["validators"]) == {"entropy", "info_max"}
+  # Analyses of the finished run (experiments.report, extract_features) do not open it either.
+  _, state, data, _ = finished_run.load(str(tmp_path / "run"), results)
+  assert data.source_free and int(state.step) == tiny_config.train.num_steps
+
+
+def test_information_maximisation_and_its_gradient_on_a_hand_case():
+  """Two examples, two classes, logits [a, 0] and [0, a]: the mean prediction is uniform, so
+  H(mean) has zero gradient, and dL/da of the first is (1/2) dH(sigmoid(a))/da =
+  -(1/2) a s (1 - s), s = sigmoid(a)."""
+  a = 2.0
+
+  def loss(logits):
+    return information_maximisation(jax.nn.softmax(logits))[0]
+
+  logits = jnp.array([[a, 0.0], [0.0, a]])
+  s = 1 / (1 + np.exp(-a))
+  h = -(s * np.log(s) + (1 - s) * np.log(1 - s))
+  np.testing.assert_allclose(loss(logits), h - np.log(2), atol=1e-4)
+  grad = jax.grad(loss)(logits)
+  expected = -0.5 * a * s * (1 - s)
+  np.testing.assert_allclose(grad[0], [expected, -expected], rtol=1e-3)
+  np.testing.assert_allclose(grad[1], [-expected, expected], rtol=1e-3)
+
+
+def test_shot_clusters_correct_a_prediction_that_disagrees_with_its_cluster():
+  """Rows 0-2 sit at e1, rows 3-4 at e2; row 2 predicts class 1 like the e2 rows. The soft
+  centroid of class 0 is at e1 and that of class 1 leans to e2, so row 2 is labelled 0."""
+  features = memory.normalize(jnp.array([[1.0, 0], [1, 0.05], [1, -0.05], [0, 1], [0.05, 1]]))
+  scores = jnp.array([[0.9, 0.1], [0.8, 0.2], [0.2, 0.8], [0.1, 0.9], [0.1, 0.9]])
+  labels = shot.pseudo_labels(features, scores, jnp.arange(5))
+  np.testing.assert_array_equal(labels, [0, 0, 0, 1, 1])
+  # Classes named the other way round by the predictions: the labels follow them.
+  swapped = shot.pseudo_labels(features, scores[:, ::-1], jnp.array([2, 4]))
+  np.testing.assert_array_equal(swapped, [1, 0])
+
+
+def test_nrc_neighbours_and_loss_on_a_hand_case():
+  """Unit features at 0, 10, 90 and 100 degrees: 0 and 1 are each other's nearest (reciprocal,
+  weight 1); with K = M = 1 the loss of row 0 is -<p, s_1> - r <p, s_0>."""
+  angles = np.radians([0.0, 10.0, 90.0, 100.0])
+  features = jnp.array(np.stack([np.cos(angles), np.sin(angles)], -1))
+  np.testing.assert_array_equal(nrc.neighbours(features, features, 1)[:, 0], [1, 0, 3, 2])
+  scores = jnp.array([[0.7, 0.3], [0.6, 0.4], [0.2, 0.8], [0.1, 0.9]])
+  probs = jnp.array([[0.5, 0.5]])
+  near, extended = nrc.nrc_loss(probs, jnp.array([0]), features, scores, 1, 1, 0.1)
+  np.testing.assert_allclose(near, -(0.5 * 0.6 + 0.5 * 0.4), rtol=1e-6)
+  np.testing.assert_allclose(extended, -0.1 * (0.5 * 0.7 + 0.5 * 0.3), rtol=1e-6)
+  # A one-way neighbour gets the affinity r instead of 1: row 2 moved next to row 1 (at 12
+  # degrees), row 1's nearest is now row 2, so row 0's nearest (row 1) is not reciprocal.
+  angles = np.radians([0.0, 10.0, 12.0, 100.0])
+  features = jnp.array(np.stack([np.cos(angles), np.sin(angles)], -1))
+  near, _ = nrc.nrc_loss(probs, jnp.array([0]), features, scores, 1, 1, 0.1)
+  np.testing.assert_allclose(near, -0.1 * (0.5 * 0.6 + 0.5 * 0.4), rtol=1e-6)
+
+
+def test_the_memory_takes_every_device_rows_under_pmap():
+  """Each of 2 devices writes its own rows; afterwards both memories hold all of them (the
+  device axis as pmap names it, here mapped by vmap, which runs the same collectives)."""
+  start = memory.initial(jnp.zeros((4, 3)), jnp.ones((4, 2)))
+  logits = jnp.array([[[5.0, 0, 0]], [[0, 0, 5.0]]])  # [device, batch 1, classes].
+  features = jnp.array([[[1.0, 0]], [[0, 1.0]]])
+  index = jnp.array([[1], [3]])
+  written = jax.vmap(lambda i, l, f: memory.write(start, i, l, f, "d"), axis_name="d")(
+    index, logits, features
+  )
+  written = jax.tree.map(np.asarray, written)
+  for device in range(2):
+    np.testing.assert_allclose(written[memory.FEATURES][device][[1, 3]], [[1, 0], [0, 1]])
+    np.testing.assert_allclose(written[memory.FEATURES][device][[0, 2]], np.full((2, 2), 0.5**0.5))
+    assert int(np.argmax(written[memory.SCORES][device][3])) == 2
+    assert int(np.argmax(written[memory.SCORES][device][1])) == 0
+  alone = memory.write(start, index[0], logits[0], features[0])  # No device axis: own rows only.
+  np.testing.assert_allclose(np.asarray(alone[memory.FEATURES])[3], [0.5**0.5, 0.5**0.5])
+
+
+def test_a_source_free_method_on_text_or_without_a_checkpoint_is_one_line(tmp_path):
+  for args, message in (
+    (["--config=configs/digits.py:tiny", "--config.method.name=shot"], "init_checkpoint"),
+    (
+      ["--config=configs/sentiment.py:tiny", "--config.method.name=nrc",
+       f"--config.model.init_checkpoint={tmp_path}"],
+      "source-free",
+    ),
+  ):  # fmt: skip
+    workdir = tmp_path / "run"
+    cmd = [sys.executable, "-m", "experiments.dann", *args, f"--workdir={workdir}"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and message in last, last
+    assert not workdir.exists()
+
+
+def test_label_smoothing_of_shot_source_training_on_a_hand_case():
+  """Two classes, logits [a, 0], label 0, smoothing e: the target is (1 - e/2, e/2), so the loss
+  is -(1 - e/2) log s - (e/2) log(1 - s), s = sigmoid(a)."""
+  from tljax.core.classification import cross_entropy  # pylint: disable=g-import-not-at-top
+
+  a, e = 1.5, 0.1
+  s = 1 / (1 + np.exp(-a))
+  expected = -(1 - e / 2) * np.log(s) - (e / 2) * np.log(1 - s)
+  got = cross_entropy(jnp.array([[a, 0.0]]), jnp.array([0]), smoothing=e)
+  np.testing.assert_allclose(got, [expected], rtol=1e-6)
+  np.testing.assert_allclose(
+    cross_entropy(jnp.array([[a, 0.0]]), jnp.array([0])), [-np.log(s)], rtol=1e-6
+  )
