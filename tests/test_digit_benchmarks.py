@@ -129,5 +129,6 @@ def test_benchmark_pipelines_on_mock_data(config_name, size, channels, tmp_path)
   bs = config.data.batch_size
   assert batch["source"]["input"].shape == (bs, size, size, channels)
   assert batch["source"]["label"].shape == (bs,)
-  assert set(batch["target"]) == {"input"}  # Target labels never reach the step.
+  assert set(batch["target"]) == {"input", "index"}  # Target labels never reach the step.
+  assert batch["target"]["index"].max() < len(data.target_train["input"])  # Rows of the set.
   assert batch["target"]["input"].shape == (bs, size, size, channels)
