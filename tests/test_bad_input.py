@@ -63,6 +63,16 @@ CASES = [
     "threshold=2.0 must be in [0, 1]",
   ),  # fmt: skip
   ([TINY, "--config.optim.l2sp_alpha=0.1"], "l2sp_alpha=0.1 regularises toward pretrained weights"),
+  ([TINY, "--config.method.name=shot"], "set config.model.init_checkpoint to a finished run"),
+  (
+    [
+      TINY,
+      "--config.method.name=nrc",
+      "--config.model.init_checkpoint=/nonexistent/run",
+      "--config.data.target_classes=a",
+    ],
+    "'nrc' is source-free and keeps the target's classes as they are",
+  ),  # fmt: skip
   ([TINY, "--config.model.skip_load=('head[',)"], "config.model.skip_load: 'head[' is not a regex"),
   ([TINY, "--config.model.init_checkpoint=/nonexistent/run"], "init_checkpoint='/nonexistent/run'"),
   ([TINY, "--config.no_such_field=1"], "--config.no_such_field: the config has no field"),
