@@ -21,7 +21,7 @@ from tests import helpers
 from tljax import core, methods
 from tljax.core import state as core_state
 from tljax.errors import ConfigError
-from tljax.run import loop
+from tljax.run import build, loop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER_METHODS = {
@@ -109,7 +109,7 @@ def test_method_steps_under_jit_with_finite_metrics_and_one_compile(name, tmp_pa
     assert not others, others  # EATA may keep no example of a random batch: then none moves.
   elif built.method.trains == "features":  # SHOT, NRC: the output layer (hypothesis) is fixed.
     names = {core_state.param_name(p): m for p, m in jax.tree_util.tree_leaves_with_path(moved)}
-    output = rf"^classifier/head/Dense_{len(config.model.head_hidden)}/"
+    output = build.output_layer(config.model)
     assert {n for n, m in names.items() if not m} == {n for n in names if re.search(output, n)}
   else:
     assert all(jax.tree.leaves(moved["classifier"]["head"]))  # The evaluated head trains.

@@ -72,11 +72,13 @@ def build(
   if config.model.freeze_backbone:
     optim_config = ml_collections.ConfigDict(config.optim.to_dict())
     optim_config.param_groups = ((r"^classifier/backbone/", None), *config.optim.param_groups)
-  frozen = {"all": None, "batch_norm": batch_norm_frozen, "features": output_layer}[method.trains]
-  if frozen is not None:
+  if method.trains != "all":
     optim_config = ml_collections.ConfigDict(optim_config.to_dict())
-    pattern = frozen(batch_stats) if method.trains == "batch_norm" else frozen(config.model)
-    optim_config.param_groups = ((pattern, None), *optim_config.param_groups)
+    if method.trains == "batch_norm":
+      frozen = batch_norm_frozen(batch_stats)
+    else:  # "features"
+      frozen = output_layer(config.model)
+    optim_config.param_groups = ((frozen, None), *optim_config.param_groups)
   tx, lr_schedule = optim.make_optimizer(
     optim_config, config.train.num_steps, pretrained.loaded_mask(params, report)
   )

@@ -84,12 +84,11 @@ def check(plan: Plan) -> None:
 def test_time_methods() -> list[str]:
   """Methods that read target inputs only, start from a source run and keep nothing per target
   example (Tent, AdaBN, EATA; not SHOT or NRC, which prepare a memory of the target set)."""
+  found = {n: methods.find(n) for n in methods.names()}
   return [
     n
-    for n in methods.names()
-    if methods.find(n).streams == (core.TARGET,)
-    and methods.find(n).pretrained
-    and methods.find(n).prepare is core.Method.prepare
+    for n, cls in found.items()
+    if cls.streams == (core.TARGET,) and cls.pretrained and cls.prepare is core.Method.prepare
   ]
 
 
