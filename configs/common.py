@@ -80,6 +80,9 @@ def base_config() -> ml_collections.ConfigDict:
   config.model.conv_impl = "fast"
   config.model.dropout = 0.0
   config.model.head_hidden = (100, 100)
+  # "mlp": Dense-ReLU layers then a linear output; "bottleneck": SHOT's head, the last hidden
+  # layer a Dense-BatchNorm bottleneck, a weight-normalised output (tljax/models/heads.py).
+  config.model.head = "mlp"
   config.model.stem = "imagenet"  # ResNets: "imagenet" (7x7/2 + pool) or "small" (3x3/1).
   config.model.width = 64  # ResNets: channels of the first stage (torchvision: 64).
   # Fine-tuning: start from another run's newest checkpoint (its workdir) and/or
@@ -150,6 +153,18 @@ def digits_recipe(config: ml_collections.ConfigDict, paper: bool, ema_decay: flo
   config.data.random_shift = 0 if paper else 2
   set_discriminators(config, (100,) if paper else (500, 500))
   config.train.ema_decay = 0.0 if paper else ema_decay
+
+
+def shot_source(config: ml_collections.ConfigDict) -> None:
+  """The `shot` argument: SHOT's source model (Liang et al. 2020) for the source-free methods.
+
+  A 256-wide Dense-BatchNorm bottleneck, a weight-normalised output layer and
+  label smoothing 0.1 in `source_only`'s loss. The source run and the
+  source-free runs that start from it take the same argument (the same network).
+  """
+  config.model.head = "bottleneck"
+  config.model.head_hidden = (256,)
+  config.method.source_only.label_smoothing = 0.1
 
 
 def finetune_recipe(config, num_steps: int, pretrain_steps: int, seeds: tuple[int, ...]) -> None:

@@ -19,8 +19,11 @@ that differ (docs/results.md, "When the label sets differ"): `:partial`
 (target classes 0-4), `:openset` (source 0-5, target 0-9 with 6-9 unknown),
 `:universal` (source 0-7, target 3-9), e.g.
     python -m experiments.dann --config configs/digits.py:openset --config.method.name=osbp
+SHOT's source model for the source-free methods (a BatchNorm bottleneck, a
+weight-normalised output layer, label smoothing): `:shot`, in the source run
+and in the source-free runs from it (docs/results.md, "Without the source data").
 Arguments (after the colon, comma-separated): `paper`, `tiny`, `partial`, `openset`,
-`universal`.
+`universal`, `shot`.
 """
 
 from configs import common
@@ -28,7 +31,7 @@ from configs import common
 
 def get_config(arg=None):
   args = common.parse_arg(
-    arg, paper=False, tiny=False, partial=False, openset=False, universal=False
+    arg, paper=False, tiny=False, partial=False, openset=False, universal=False, shot=False
   )
   config = common.base_config()
   config.data.source = "digits"
@@ -41,6 +44,8 @@ def get_config(arg=None):
   config.data.target_val_size = 500
   common.digits_recipe(config, paper=args.paper)
   common.label_sets(config, args)
+  if args.shot:
+    common.shot_source(config)
   if args.tiny:
     common.shrink_for_tests(config)
   return config

@@ -19,7 +19,8 @@ Every method keeps its own defaults (its file names the recipe it follows and
 what was changed for this network).
 
 Arguments (after the colon, comma-separated): `paper` for the published plain recipe,
-`tiny`, and the label-set protocols `partial`, `openset`, `universal` (as configs/digits.py).
+`tiny`, the label-set protocols `partial`, `openset`, `universal`, and `shot` (SHOT's source
+model for the source-free methods), as configs/digits.py.
 """
 
 from configs import common
@@ -27,7 +28,7 @@ from configs import common
 
 def get_config(arg=None):
   args = common.parse_arg(
-    arg, paper=False, tiny=False, partial=False, openset=False, universal=False
+    arg, paper=False, tiny=False, partial=False, openset=False, universal=False, shot=False
   )
   config = common.base_config()
   config.data.source = "mnist"
@@ -45,6 +46,8 @@ def get_config(arg=None):
   # between evaluations that adversarial training causes; it selects nothing.
   common.digits_recipe(config, paper=args.paper, ema_decay=0.999)
   common.label_sets(config, args)
+  if args.shot:
+    common.shot_source(config)
   if args.tiny:
     common.shrink_for_tests(config)
   return config

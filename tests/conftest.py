@@ -1,6 +1,9 @@
 """Shared fixtures: fast compiles, the tiny config, embedded data built once."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # Tests run on the CPU.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -9,6 +12,17 @@ import jax  # pylint: disable=g-import-not-at-top
 import pytest  # pylint: disable=g-import-not-at-top
 
 jax.config.update("jax_disable_most_optimizations", True)
+
+# One persistent XLA compilation cache for the command-line runs the tests start: most of them
+# compile the same tiny programs. Not for the test processes themselves, whose programs are
+# mostly compiled once (writing each costs more than it saves). Removed when the session ends.
+jax.config.update("jax_enable_compilation_cache", False)
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+  _cache = tempfile.mkdtemp(prefix="tljax-tests-xla-cache-")
+  os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
+  atexit.register(shutil.rmtree, _cache, ignore_errors=True)
+  os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+  os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
 
 
 @pytest.fixture(autouse=True)

@@ -48,7 +48,13 @@ def global_batch(step: int, size: int, streams=("source", "target"), model: str 
   return batch
 
 
-def run(mode: str, model: str, method: str = "dann", norm: str = "none", shift: int = 0) -> dict:
+def run(modes, model: str, method: str = "dann", norm: str = "none", shift: int = 0) -> dict:
+  """{mode: saved leaves} of one build of `method`, stepped under each mode from the same state.
+
+  The single mode also saves its last step's metrics ("metric/..."), how
+  many programs its step compiled ("compiles"), and the method's progress-line
+  metrics ("labels") and streams.
+  """
   if model.startswith("text"):
     config = sentiment.get_config("tiny,conv" if model == "text_conv" else "tiny")
     size = config.data.text.vocab_size
@@ -64,7 +70,6 @@ def run(mode: str, model: str, method: str = "dann", norm: str = "none", shift: 
     size = 28 if model == "digits_net" else 12
     shape = (size, size, 3)
   config.method.name = method
-  config.parallel = "per_device" if mode == "pmap" else mode
   config.data.batch_size = BATCH
   # Per device, each device draws its own random shifts (rng folded with the
   # device index) and normalises with its own BatchNorm statistics: that equals
@@ -73,26 +78,35 @@ def run(mode: str, model: str, method: str = "dann", norm: str = "none", shift: 
   config.model.norm = norm
   helpers.provide_teacher(config, shape, 3, tempfile.mkdtemp())
   sets = global_batch(1000, size, ("source", "target", "target_labelled"), model)
-  built = build.build(config, shape, 3, sets)
-  step_fn, placement = built.train_step, built.placement
+  built = build.build(config, shape, 3, sets)  # The step is the same pure function in every mode.
   init = _leaves("init", built.state)
-  if mode == "pmap":
-    step_fn, state = _pmapped(built)
-  else:
-    state = placement.put_state(built.state)
-  rng = jax.random.key(0)
-  for step in range(STEPS):
-    batch = global_batch(step, size, built.method.streams, model)
-    rows = parallel.process_rows(batch, jax.process_index(), jax.process_count())
+  saved = {}
+  for mode in modes:
+    placement = parallel.Placement("per_device" if mode == "pmap" else mode)
+    fresh = jax.tree.map(lambda x: x.copy() if isinstance(x, jax.Array) else x, built.state)
     if mode == "pmap":
-      d = jax.local_device_count()
-      rows = jax.tree.map(lambda x: x.reshape(d, x.shape[0] // d, *x.shape[1:]), rows)
-      state, _ = step_fn(state, rows, rng)
+      step_fn, state = _pmapped(built)
     else:
-      state, _ = step_fn(state, placement.put_batch(rows), rng)
-  if mode == "pmap":
-    state = jax.tree.map(lambda x: x[0], state)
-  return {**init, **_leaves("final", state)}
+      step_fn, state = placement.compile(built.pure_step), placement.put_state(fresh)
+    rng = jax.random.key(0)
+    for step in range(STEPS):
+      batch = global_batch(step, size, built.method.streams, model)
+      rows = parallel.process_rows(batch, jax.process_index(), jax.process_count())
+      if mode == "pmap":
+        d = jax.local_device_count()
+        rows = jax.tree.map(lambda x: x.reshape(d, x.shape[0] // d, *x.shape[1:]), rows)
+        state, metrics = step_fn(state, rows, rng)
+      else:
+        state, metrics = step_fn(state, placement.put_batch(rows), rng)
+    if mode == "pmap":
+      state = jax.tree.map(lambda x: x[0], state)
+    saved[mode] = {**init, **_leaves("final", state)}
+    if mode == "single":
+      saved[mode]["compiles"] = np.asarray(step_fn._cache_size())  # pylint: disable=protected-access
+      saved[mode]["labels"] = np.asarray(sorted(built.method.labels), dtype=str)
+      saved[mode]["streams"] = np.asarray(built.method.streams, dtype=str)
+      saved[mode].update({f"metric/{k}": np.asarray(v) for k, v in metrics.items()})
+  return saved
 
 
 def _pmapped(built):
@@ -135,8 +149,8 @@ def main():
     jax.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
   names = methods.names() if args.methods == "all" else args.methods.split(",")
   for method in names:
-    for mode in args.modes.split(","):
-      params = run(mode, args.model, method, args.norm, args.shift)
+    saved = run(args.modes.split(","), args.model, method, args.norm, args.shift)
+    for mode, params in saved.items():
       if jax.process_index() == 0:
         tag = f"{mode}_{jax.process_count()}x{jax.local_device_count()}{args.tag}"
         tag = tag if args.methods == "dann" else f"{method}_{tag}"

@@ -73,6 +73,14 @@ CASES = [
     ],
     "'nrc' is source-free and keeps the target's classes as they are",
   ),  # fmt: skip
+  (
+    [
+      "--config=configs/digits.py:tiny,shot",
+      "--config.method.name=shot",
+      "--config.model.init_checkpoint={tmp}/mlp_source",
+    ],
+    "config.model.head='bottleneck', but the source run in config.model.init_checkpoint=",
+  ),  # fmt: skip
   ([TINY, "--config.model.skip_load=('head[',)"], "config.model.skip_load: 'head[' is not a regex"),
   ([TINY, "--config.model.init_checkpoint=/nonexistent/run"], "init_checkpoint='/nonexistent/run'"),
   ([TINY, "--config.no_such_field=1"], "--config.no_such_field: the config has no field"),
@@ -128,6 +136,8 @@ def scratch(tmp_path_factory, data_dir):
         data = open(path, "rb").read()
         open(path, "wb").write(data[:100] + b"x" * 64 + data[164:])
   (tmp / "a_file").write_text("a file where a directory should be")
+  (tmp / "mlp_source").mkdir()  # A source run of the plain head (its config; no weights needed).
+  (tmp / "mlp_source" / "config.json").write_text('{"model": {"name": "tiny", "head": "mlp"}}')
   return tmp
 
 

@@ -10,16 +10,13 @@ import re
 import subprocess
 import sys
 
-import jax
 import ml_collections
 import numpy as np
 import pytest
 
-from benchmarks import bench
 from configs import digits
 from tests import helpers
 from tljax import core, methods
-from tljax.core import state as core_state
 from tljax.errors import ConfigError
 from tljax.run import build, loop
 
@@ -76,65 +73,97 @@ def test_settings_are_checked_by_their_declared_rule():
       methods.create(bad_config, num_classes=10)
 
 
+@pytest.fixture(scope="module")
+def worker_runs(tmp_path_factory):
+  """Every method's 3 steps from one build, under single-device jit and sharded jit on 8 CPU
+  devices (tests/parallel_worker.py); mcd, mcc and nrc also per device and under jax.pmap. Both
+  commands run at once: {file stem: saved leaves}."""
+  out = tmp_path_factory.mktemp("methods")
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
+  env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"  # Fast compiles, as in this process (conftest.py).
+  runs = [("single,sharded", "all"), ("per_device,pmap", "mcd,mcc,nrc")]
+  procs = [
+    subprocess.Popen(
+      [
+        sys.executable,
+        "-m",
+        "tests.parallel_worker",
+        "--out",
+        str(out),
+        "--modes",
+        modes,
+        "--methods",
+        names,
+      ],
+      cwd=ROOT,
+      env=env,
+      stderr=subprocess.PIPE,
+      text=True,
+    )  # fmt: skip
+    for modes, names in runs
+  ]
+  for proc in procs:
+    _, stderr = proc.communicate(timeout=400)
+    assert proc.returncode == 0, stderr[-3000:]
+  return {path.stem: dict(np.load(path)) for path in out.glob("*.npz")}
+
+
+def _names(tree: dict, prefix: str) -> dict:
+  """{"params/classifier/...": array} of one saved state's leaves under `prefix` ("init/...")."""
+  out = {}
+  for key, value in tree.items():
+    if key.startswith(prefix + "/.params"):
+      path = re.findall(r"\['([^']+)'\]", key[len(prefix) + len("/.params") :])
+      out["/".join(path)] = value
+  return out
+
+
 @pytest.mark.parametrize("name", methods.names())
-def test_method_steps_under_jit_with_finite_metrics_and_one_compile(name, tmp_path):
-  config = digits.get_config("tiny")
-  config.method.name = name
-  helpers.provide_teacher(config, (28, 28, 3), 10, tmp_path / "teacher")
-  built = helpers.built(config, (28, 28, 3), 10, np.random.default_rng(1))
-  batch = bench.synthetic_batch(config, built.method.streams, np.random.default_rng(0))
-  state = built.state
-  before = jax.tree.map(np.array, state.params)  # The step donates (frees) its input state.
-  for _ in range(3):
-    state, metrics = built.train_step(state, batch, jax.random.key(0))
-  assert int(state.step) == 3
-  assert built.train_step._cache_size() == 1  # pylint: disable=protected-access
-  method = built.method
+def test_method_steps_under_jit_with_finite_metrics_and_one_compile(name, worker_runs):
+  """Three single-device jit steps of one build: one compile, the metrics each method reports,
+  finite, and the leaves it trains (and only those) moved."""
+  saved = worker_runs[f"{name}_single_1x8"]
+  cls = methods.find(name)
+  assert int(saved["final/.step"]) == 3
+  assert int(saved["compiles"]) == 1
+  metrics = {k[len("metric/") :]: v for k, v in saved.items() if k.startswith("metric/")}
   wanted = ["lr"]
-  if type(method).loss is not core.Method.loss or type(method).update is core.Method.update:
+  if cls.loss is not core.Method.loss or cls.update is core.Method.update:
     wanted += ["loss", "grad_norm"]  # Gradient methods (not AdaBN's statistics-only update).
-  if set(method.streams) & {core.SOURCE, core.TARGET_LABELLED}:  # Methods that read labels.
+  if set(saved["streams"]) & {core.SOURCE, core.TARGET_LABELLED}:  # Methods that read labels.
     wanted += ["cls_loss", "accuracy"]
   for key in wanted:
     assert key in metrics, key
   for key, value in metrics.items():
     assert np.all(np.isfinite(value)), (key, value)
-  assert set(built.method.labels) <= set(metrics)  # Every progress-line label is reported.
-  moved = jax.tree.map(lambda a, b: bool(np.any(a != b)), before, state.params)
-  if type(built.method).loss is core.Method.loss:  # AdaBN: statistics only, no gradient.
-    assert not any(jax.tree.leaves(moved))
-  elif built.method.trains == "batch_norm":  # Tent, EATA: BatchNorm scale and shift only.
-    names = {core_state.param_name(p): m for p, m in jax.tree_util.tree_leaves_with_path(moved)}
-    others = [n for n, m in names.items() if m and not re.search(r"BatchNorm_\d+/(scale|bias)$", n)]
+  assert set(saved["labels"]) <= set(metrics)  # Every progress-line label is reported.
+  before, after = _names(saved, "init"), _names(saved, "final")
+  assert before and set(before) == set(after)
+  moved = {n: bool(np.any(before[n] != after[n])) for n in before}
+  if cls.loss is core.Method.loss:  # AdaBN: statistics only, no gradient.
+    assert not any(moved.values())
+  elif cls.trains == "batch_norm":  # Tent, EATA: BatchNorm scale and shift only.
+    others = [n for n, m in moved.items() if m and not re.search(r"BatchNorm_\d+/(scale|bias)$", n)]
     assert not others, others  # EATA may keep no example of a random batch: then none moves.
-  elif built.method.trains == "features":  # SHOT, NRC: the output layer (hypothesis) is fixed.
-    names = {core_state.param_name(p): m for p, m in jax.tree_util.tree_leaves_with_path(moved)}
-    output = build.output_layer(config.model)
-    assert {n for n, m in names.items() if not m} == {n for n in names if re.search(output, n)}
-  else:
-    assert all(jax.tree.leaves(moved["classifier"]["head"]))  # The evaluated head trains.
+  elif cls.trains == "features":  # SHOT, NRC: the output layer (hypothesis) is fixed.
+    output = build.output_layer(digits.get_config("tiny").model)
+    assert {n for n, m in moved.items() if not m} == {n for n in moved if re.search(output, n)}
+  else:  # The evaluated head trains.
+    assert all(m for n, m in moved.items() if n.startswith("classifier/head/")), moved
 
 
-def test_every_method_sharded_and_own_updates_per_device_match_one_device(tmp_path):
+def test_every_method_sharded_and_own_updates_per_device_match_one_device(worker_runs):
   """As tests/test_parallel.py: every leaf's update (params, optimizer and method state, EMA)
   matches one device's relative to its size, and every trained leaf moved. Per device, the
   methods with their own update (mcd) or wrapping another (mcc) match the same step under
   jax.pmap (MCC's class confusion is per device batch, so not one device's; NRC's memory takes
   every device's rows)."""
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
-  env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"  # Fast compiles, as in this process (conftest.py).
-  runs = [("single,sharded", "all"), ("per_device,pmap", "mcd,mcc,nrc")]
-  for modes, names in runs:
-    cmd = [sys.executable, "-m", "tests.parallel_worker", "--out", str(tmp_path),
-           "--modes", modes, "--methods", names]  # fmt: skip
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
-    assert result.returncode == 0, result.stderr[-3000:]
   output = rf"\['head'\]\['Dense_{len(digits.get_config('tiny').model.head_hidden)}'\]"
   compared = [(name, "single", "sharded") for name in methods.names()]
   compared += [(name, "pmap", "per_device") for name in ("mcd", "mcc", "nrc")]
   for name, reference, mode in compared:
-    single = np.load(tmp_path / f"{name}_{reference}_1x8.npz")
-    other = np.load(tmp_path / f"{name}_{mode}_1x8.npz")
+    single = _Saved(worker_runs[f"{name}_{reference}_1x8"])
+    other = _Saved(worker_runs[f"{name}_{mode}_1x8"])
     bad, still = helpers.update_mismatches(single, other)
     assert not bad, (name, mode, bad)
     cls = methods.find(name)
@@ -143,6 +172,14 @@ def test_every_method_sharded_and_own_updates_per_device_match_one_device(tmp_pa
       # SHOT's and NRC's output layer.
       fixed = "method_state|" + (output if cls.trains == "features" else "method_state")
       assert all(re.search(fixed, k) for k in still), (name, still)
+
+
+class _Saved(dict):
+  """A loaded run as `helpers.update_mismatches` reads it (an npz file's `.files`)."""
+
+  @property
+  def files(self):
+    return list(self)
 
 
 def test_unknown_method_and_bad_fields_are_one_line_config_errors():

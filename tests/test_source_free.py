@@ -1,5 +1,7 @@
 """Source-free adaptation: SHOT, SHOT-IM, NRC; a run that never opens the source data."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -145,3 +147,59 @@ def test_label_smoothing_of_shot_source_training_on_a_hand_case():
   np.testing.assert_allclose(
     cross_entropy(jnp.array([[a, 0.0]]), jnp.array([0])), [-np.log(s)], rtol=1e-6
   )
+
+
+def test_weight_normalised_output_layer_and_its_scale_gradient_on_a_hand_case():
+  """Kernel v = [[3], [4]] (|v| = 5), scale g = 10, bias 1, x = [1, 1]: y = 10 (3 + 4) / 5 + 1
+  = 15, dy/dg = (3 + 4) / 5 = 1.4, dy/db = 1; at initialisation g = |v| (the plain Dense layer)."""
+  from tljax.models.heads import WeightNormDense  # pylint: disable=g-import-not-at-top
+
+  layer = WeightNormDense(1)
+  fresh = layer.init(jax.random.key(0), jnp.ones((1, 2)))["params"]
+  np.testing.assert_allclose(fresh["scale"], jnp.linalg.norm(fresh["kernel"], axis=0), rtol=1e-6)
+  x = jnp.ones((1, 2))
+  np.testing.assert_allclose(
+    layer.apply({"params": fresh}, x), x @ fresh["kernel"] + fresh["bias"], rtol=1e-6
+  )
+  params = {"kernel": jnp.array([[3.0], [4.0]]), "scale": jnp.array([10.0]), "bias": jnp.ones(1)}
+  y, grads = jax.value_and_grad(lambda p: layer.apply({"params": p}, x).sum())(params)
+  np.testing.assert_allclose(y, 15.0, rtol=1e-6)
+  np.testing.assert_allclose(grads["scale"], [1.4], rtol=1e-6)
+  np.testing.assert_allclose(grads["bias"], [1.0], rtol=1e-6)
+  # The kernel's direction only: scaling it changes nothing.
+  scaled = {**params, "kernel": 7.0 * params["kernel"]}
+  np.testing.assert_allclose(layer.apply({"params": scaled}, x), y[None, None], rtol=1e-6)
+
+
+def test_shot_source_model_has_a_batch_norm_bottleneck_and_a_weight_normalised_output():
+  """The `:shot` config: Dense-BatchNorm bottleneck without ReLU (negative features remain),
+  weight-normalised output layer, which is what SHOT freezes; label smoothing 0.1."""
+  from configs import digits  # pylint: disable=g-import-not-at-top
+  from tljax import models  # pylint: disable=g-import-not-at-top
+  from tljax.run import build  # pylint: disable=g-import-not-at-top
+
+  config = digits.get_config("tiny,shot")
+  assert config.method.source_only.label_smoothing == 0.1
+  classifier = models.build_classifier(config.model, 10)
+  images = jax.random.normal(jax.random.key(1), (16, 28, 28, 3))
+  variables = classifier.init(jax.random.key(0), images, train=False)
+  head = variables["params"]["head"]
+  assert set(head) == {"Dense_0", "BatchNorm_0", "WeightNormDense_0"}
+  assert head["Dense_0"]["kernel"].shape[1] == 256 and "bias" not in head["Dense_0"]
+  assert set(variables["batch_stats"]["head"]) == {"BatchNorm_0"}
+  features = classifier.apply(variables, images, train=False)[1]
+  bottleneck = classifier.apply(variables, features, train=False, method="embed")
+  assert bottleneck.shape == (16, 256) and float(bottleneck.min()) < 0.0  # No ReLU.
+  names = [
+    "classifier/head/" + "/".join(str(k.key) for k in path)
+    for path, _ in jax.tree_util.tree_leaves_with_path(head)
+  ]
+  frozen = [n for n in names if re.search(build.output_layer(config.model), n)]
+  assert sorted(frozen) == [
+    "classifier/head/WeightNormDense_0/bias",
+    "classifier/head/WeightNormDense_0/kernel",
+    "classifier/head/WeightNormDense_0/scale",
+  ]
+  config.model.head_hidden = ()
+  with pytest.raises(ConfigError, match=r"config.model.head='bottleneck' needs one"):
+    models.build_classifier(config.model, 10)

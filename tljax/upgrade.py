@@ -21,6 +21,7 @@ ADDED = {
     "target_val_size": 0,
   },
   "train": {"dtype": "float32"},
+  "model": {"head": "mlp"},
   "method": {
     "iw_erm": {"on": "features"},
     "kmm": {"space": "pixels"},
@@ -70,7 +71,7 @@ def upgrade(stored: dict) -> dict:
       for name in DISCRIMINATOR_METHODS:
         if name in method:
           method[name] = {**method.get(name, {}), "discriminator_hidden": hidden}
-    stored["model"] = model
+    stored["model"] = {**ADDED["model"], **model}
   if "data" in stored:
     stored["data"] = {**ADDED["data"], **stored["data"], **moved}
   if "train" in stored:

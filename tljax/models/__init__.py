@@ -11,7 +11,8 @@ from tljax.errors import ConfigError
 from tljax.models.audio import AudioConvNet, LogMel
 from tljax.models.backbones import DigitsConvNet
 from tljax.models.conv import IMPLS
-from tljax.models.heads import Classifier
+from tljax.models.heads import STYLES, Classifier
+from tljax.models.heads import output_layer as _output_layer
 from tljax.models.resnet import ResNet
 from tljax.models.text import BagOfWordsNet, TokenConvNet
 from tljax.models.tiny import TinyConvNet
@@ -33,6 +34,7 @@ CHOICES = {
   "norm": ("none", "batch"),
   "stem": ("imagenet", "small"),
   "conv_impl": IMPLS,
+  "head": STYLES,
 }
 
 
@@ -105,6 +107,11 @@ def build_classifier(model: ml_collections.ConfigDict, num_classes: int) -> nn.M
   check_choice("model", "name", model.name, BACKBONES)
   for field, valid in CHOICES.items():
     check_choice("model", field, model[field], valid)
+  if model.head == "bottleneck" and not model.head_hidden:
+    raise ConfigError(
+      "config.model.head='bottleneck' needs one: config.model.head_hidden=() must name at "
+      "least one width (SHOT's: (256,))"
+    )
   if model.name == "text_bag":
     backbone = BagOfWordsNet(hidden=model.text_hidden)
   elif model.name == "text_conv":
@@ -134,4 +141,10 @@ def build_classifier(model: ml_collections.ConfigDict, num_classes: int) -> nn.M
     dropout=model.dropout,
     norm=model.norm,
     freeze_backbone=model.freeze_backbone,
+    head_style=model.head,
   )
+
+
+def output_layer(model: ml_collections.ConfigDict) -> str:
+  """The module name of the classifier's output layer (the hypothesis) inside its head."""
+  return _output_layer(tuple(model.head_hidden), model.head)

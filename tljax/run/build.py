@@ -66,6 +66,8 @@ def build(
     state_lib.init_rng(config.seed), classifier, method, image_shape
   )
   params, batch_stats, report = pretrained.load(config.model, params, batch_stats)
+  if method.source_free:
+    pretrained.check_whole_classifier(config.model, report, method.name)
   if method.needs_batch_norm:
     batch_norm_layers(batch_stats)
   optim_config = config.optim
@@ -137,7 +139,7 @@ def batch_norm_frozen(batch_stats) -> str:
 
 def output_layer(model: ml_collections.ConfigDict) -> str:
   """A regex matching the classifier's output layer (the hypothesis SHOT keeps fixed)."""
-  return rf"^classifier/head/Dense_{len(model.head_hidden)}/"
+  return rf"^classifier/head/{models.output_layer(model)}/"
 
 
 def augmentation(data: ml_collections.ConfigDict) -> augment.Augment:

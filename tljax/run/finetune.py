@@ -2,6 +2,8 @@
 
 import ml_collections
 
+from tljax import models
+
 MODES = ("target_only", "finetune", "linear_probe", "l2sp", "lp_ft", "bss", "delta", "co_tuning")
 METHOD_MODES = ("bss", "delta", "co_tuning")  # Fine-tuning with a method file's objective.
 SCRATCH = MODES[0]  # The baseline mode: trained from scratch on the same labelled images.
@@ -46,8 +48,8 @@ def run_config(
       run.model.init_checkpoint = probe if mode == "lp_ft" else pretrained
     if mode == "linear_probe":
       run.model.freeze_backbone = True
-      output_layer = len(run.model.head_hidden)  # All but build.output_layer are frozen.
-      run.optim.param_groups = ((rf"^classifier/head/Dense_(?!{output_layer}/)", None),)
+      output_layer = models.output_layer(run.model)  # The head's other Dense layers: frozen.
+      run.optim.param_groups = ((rf"^classifier/head/(?!{output_layer}/)Dense_", None),)
     if mode == "l2sp":
       run.optim.l2sp_alpha = config.finetune.l2sp_alpha
       run.optim.l2sp_beta = config.finetune.l2sp_beta

@@ -70,6 +70,17 @@ def _check_something_loaded(model, report: dict) -> None:
     )
 
 
+def check_whole_classifier(model, report: dict | None, method_name: str) -> None:
+  """ConfigError unless `model.init_checkpoint` gave every classifier array (source-free runs)."""
+  missing = [n for n in (report or {}).get("new", ()) if "/classifier/" in n]
+  if missing:
+    raise ConfigError(
+      f"config.method.name={method_name!r} adapts the source model, and config.model."
+      f"init_checkpoint={model.init_checkpoint!r} lacks {len(missing)} of its arrays "
+      f"({_summarise(missing)}): give the source run of the same network (config.model)"
+    )
+
+
 def loaded_mask(params, report: dict | None):
   """Params-shaped tree of bools: True where the leaf was loaded (None without a report)."""
   if report is None:

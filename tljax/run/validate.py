@@ -7,7 +7,7 @@ import re
 import jax
 import ml_collections
 
-from tljax import host, methods, models
+from tljax import files, host, methods, models, upgrade
 from tljax.core import optim
 from tljax.core import placement as parallel
 from tljax.data import audio, pipeline, text
@@ -150,6 +150,35 @@ def check_source_free(config: ml_collections.ConfigDict, method, kind: str) -> N
       raise ConfigError(
         f"config.method.name={method.name!r} is source-free and keeps the target's classes as "
         f"they are; leave config.data.{field} empty"
+      )
+  check_same_network(config, method)
+
+
+NETWORK = ("name", "norm", "head", "head_hidden", "input_norm", "width", "stem")
+
+
+def check_same_network(config: ml_collections.ConfigDict, method) -> None:
+  """ConfigError when `model.init_checkpoint`'s run had another network than this config's.
+
+  A source-free method adapts the source model itself: a head or input
+  normalisation other than the source run's would start from another function
+  (SHOT's source model: the `:shot` config argument in both runs).
+  """
+  path = os.path.join(os.path.expanduser(config.model.init_checkpoint or ""), "config.json")
+  stored = files.read_json(path) if os.path.exists(path) else None
+  if not stored or "model" not in stored:
+    return
+  source = upgrade.upgrade(stored)["model"]
+  for field in NETWORK:
+    ours = config.model[field]
+    theirs = source.get(field)
+    if isinstance(ours, (tuple, list)):
+      ours, theirs = list(ours), list(theirs or ())
+    if field in source and theirs != ours:
+      raise ConfigError(
+        f"config.model.{field}={ours!r}, but the source run in config.model.init_checkpoint="
+        f"{config.model.init_checkpoint!r} trained with {theirs!r}: {method.name!r} adapts that "
+        f"network; give the same --config.model.{field} (or the same config argument, e.g. :shot)"
       )
 
 
