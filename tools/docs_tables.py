@@ -34,6 +34,12 @@ PAGES = ["README.md"] + [
   for f in sorted(os.listdir(os.path.join(ROOT, "docs")))
   if f.endswith(".md")
 ]
+# Summaries beside committed runs (every README number stands in a file under docs/results/).
+PAGES += [
+  os.path.join("docs", "results", "source_free", pair, "source_free_summary.md")
+  for pair in ("digits_to_digits_m", "mnist_to_mnist_m")
+  if os.path.exists(os.path.join(ROOT, "docs", "results", "source_free", pair))
+]
 BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 
 # The method benchmark's rows, in the README's order: (name, kind, paper).
@@ -214,7 +220,8 @@ def speech_build() -> str:
 
 
 def methods_summary() -> str:
-  """The README's methods table: each method on both pairs, mean ± std (seeds)."""
+  """The README's methods table: each method on both pairs, mean ± std (seeds); the source-free
+  methods as a group, each seed's learning rate picked by the label-free info_max."""
   cells = {label: _by_method(_runs("methods", pair)) for label, pair in PAIRS.items()}
   rows = []
   for name, kind, paper in METHODS:
@@ -223,6 +230,15 @@ def methods_summary() -> str:
     for label in PAIRS:
       runs = cells[label].get(name)
       row.append(f"{_mean_std(_acc(runs))} ({len(runs)})" if runs else "not run")
+    rows.append(row)
+  for name, paper in SOURCE_FREE_PAPERS.items():
+    row = ["no source data (`optim.lr` by info_max)", f"[`{name}`](tljax/methods/{name}.py)", paper]
+    for pair in PAIRS.values():
+      try:
+        picked = _picked(_source_free(pair)[1], name, SELECTION_RULES["info_max (label-free)"])
+      except FileNotFoundError:
+        picked = []
+      row.append(f"{_mean_std(picked)} ({len(picked)})" if picked else "not run")
     rows.append(row)
   return _table(["kind", "`method.name`", "paper", *[f"{p} (seeds)" for p in PAIRS]], rows)
 
@@ -619,8 +635,19 @@ def other_kinds() -> str:
 
 # --- Source-free adaptation ---------------------------------------------------------------------
 
-SOURCE_FREE = ("shot_im", "shot", "nrc")
-SOURCE_FREE_ANCHOR = "without-the-source-data-source-free-adaptation-digits--digits-m"
+SOURCE_FREE_PAPERS = {
+  "shot_im": "Liang et al. 2020",
+  "shot": "Liang et al. 2020",
+  "nrc": "Yang et al. 2021",
+}
+SOURCE_FREE = tuple(SOURCE_FREE_PAPERS)
+SUMMARY_LINKS = "../../../../tljax/methods"  # From docs/results/source_free/<pair>/.
+SOURCE_FREE_ANCHOR = "without-the-source-data-source-free-adaptation"
+SELECTION_RULES = {  # How a learning rate is picked per seed among a method's source-free runs.
+  "entropy (label-free)": lambda r: -r["validators"]["entropy"],
+  "info_max (label-free)": lambda r: r["validators"]["info_max"],
+  "oracle selection (target val labels)": lambda r: r["target_val_accuracy"],
+}
 
 
 def _source_free(pair: str) -> tuple[dict, dict]:
@@ -634,10 +661,25 @@ def _source_free(pair: str) -> tuple[dict, dict]:
   return sources, adapted
 
 
-def source_free_table(pair: str = "digits_to_digits_m", links: str = "../tljax/methods") -> str:
-  """Source-free methods per learning rate beside the source model they start from."""
+def _picked(adapted: dict, method: str, score) -> list[float]:
+  """Target test accuracy per seed of `method`'s run with the best `score` among its rates."""
+  runs = {lr: seeds for (m, lr), seeds in adapted.items() if m == method}
+  seeds = sorted(set.intersection(*(set(v) for v in runs.values()))) if runs else []
+  picks = [max(runs, key=lambda lr, s=s: score(runs[lr][s])) for s in seeds]
+  return [runs[lr][s]["target_test_accuracy"] for lr, s in zip(picks, seeds)]
+
+
+def source_free_table(
+  pair: str = "digits_to_digits_m", links: str = "../tljax/methods", beside: tuple = ()
+) -> str:
+  """Source-free methods per learning rate beside the source model they start from, and the
+  `beside` methods of the method benchmark, which trained with the source data."""
   sources, adapted = _source_free(pair)
   rows = [["source model (`source_only`)", "–", _mean_std(_acc(sources)), "–", "–"]]
+  with_source = _by_method(_runs("methods", pair)) if beside else {}
+  for name in beside:
+    runs = with_source[name]
+    rows.append([f"`{name}`, with the source data", "–", _mean_std(_acc(runs)), "–", "–"])
   order = lambda item: (SOURCE_FREE.index(item[0][0]), -item[0][1])  # noqa: E731
   for (method, lr), runs in sorted(adapted.items(), key=order):
     gain = [runs[s]["target_test_accuracy"] - sources[s]["target_test_accuracy"] for s in runs]
@@ -654,18 +696,15 @@ def source_free_table(pair: str = "digits_to_digits_m", links: str = "../tljax/m
 def source_free_selection(pair: str = "digits_to_digits_m") -> str:
   """Which learning rate each rule picks per method and seed, and the accuracy that gives."""
   _, adapted = _source_free(pair)
-  rules = {
-    "entropy (label-free)": lambda r: -r["validators"]["entropy"],
-    "info_max (label-free)": lambda r: r["validators"]["info_max"],
-    "oracle selection (target val labels)": lambda r: r["target_val_accuracy"],
-  }
   rows = []
   for method in SOURCE_FREE:
     runs = {lr: seeds for (m, lr), seeds in adapted.items() if m == method}
     seeds = sorted(set.intersection(*(set(v) for v in runs.values()))) if runs else []
-    for rule, score in rules.items():
+    for rule, score in SELECTION_RULES.items():
+      if not seeds:
+        continue
       picks = [max(runs, key=lambda lr, s=s: score(runs[lr][s])) for s in seeds]
-      acc = [runs[lr][s]["target_test_accuracy"] for lr, s in zip(picks, seeds)]
+      acc = _picked(adapted, method, score)
       rows.append([f"`{method}`", rule, ", ".join(f"{lr:g}" for lr in picks), _mean_std(acc)])
   header = ["method", "picks by", "`optim.lr` picked (per seed)", "target test accuracy"]
   return _table(header, rows)
@@ -1096,6 +1135,20 @@ BLOCKS = {
     lambda: source_free_table(links="tljax/methods"), SOURCE_FREE_ANCHOR
   ),
   "source-free-digits-selection": lambda: _not_yet(source_free_selection),
+  **{
+    f"source-free-summary-{name}": (lambda pair=pair: source_free_table(pair, SUMMARY_LINKS))
+    for name, pair in (("digits", "digits_to_digits_m"), ("mnist", "mnist_to_mnist_m"))
+  },
+  **{
+    f"source-free-summary-{name}-selection": (lambda pair=pair: source_free_selection(pair))
+    for name, pair in (("digits", "digits_to_digits_m"), ("mnist", "mnist_to_mnist_m"))
+  },
+  "source-free-mnist": lambda: _not_yet(
+    lambda: source_free_table("mnist_to_mnist_m", beside=("dann",))
+  ),
+  "source-free-mnist-selection": lambda: _not_yet(
+    lambda: source_free_selection("mnist_to_mnist_m")
+  ),
   "published": published,
   "digits-counts": digits_counts,
   "sentiment-counts": sentiment_counts,
