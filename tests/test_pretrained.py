@@ -164,8 +164,9 @@ def test_torchvision_weights_fill_the_resnet_backbone(tmp_path):
   from tljax.models import resnet, torch_import  # pylint: disable=g-import-not-at-top
 
   model = resnet.ResNet(depth=18, width=8)
-  reference = model.init(jax.random.key(7), jnp.zeros((1, 32, 32, 3)), False)
-  reference = jax.tree.map(lambda x: np.asarray(x) + 0.5, reference)  # Unlike a fresh init.
+  shapes = jax.eval_shape(lambda: model.init(jax.random.key(7), jnp.zeros((1, 32, 32, 3)), False))
+  rng = np.random.default_rng(7)  # Unlike a fresh init (and no op-by-op ResNet init to wait on).
+  reference = jax.tree.map(lambda x: rng.normal(size=x.shape).astype(np.float32), shapes)
   np.savez(tmp_path / "r18.npz", **torch_import.to_torch(reference))
   config = _config(name="resnet18", width=8, torch_weights=str(tmp_path / "r18.npz"))
   built = build.build(config, (32, 32, 3), 3)

@@ -17,14 +17,18 @@ from tljax.models import resnet, torch_import
 def _random_variables(model, image_size=32, seed=0):
   """Variables with every leaf random (BatchNorm stats too), so no mapping hides behind 0/1."""
   images = jnp.zeros((1, image_size, image_size, 3))
-  variables = model.init(jax.random.key(seed), images, train=False)
-  leaves, tree = jax.tree.flatten(variables)
-  keys = jax.random.split(jax.random.key(seed + 1), len(leaves))
-  leaves = [0.5 + 0.5 * jax.random.uniform(k, x.shape) for k, x in zip(keys, leaves)]
+  shapes = jax.eval_shape(lambda: model.init(jax.random.key(seed), images, train=False))
+  leaves, tree = jax.tree.flatten(shapes)
+  rng = np.random.default_rng(seed + 1)  # NumPy: a jax op per leaf shape would compile each.
+  leaves = [np.float32(0.5) + np.float32(0.5) * rng.random(x.shape, np.float32) for x in leaves]
   variables = jax.tree.unflatten(tree, leaves)
   # Conv kernels: random signs, scaled so activations stay O(1) through the depth.
   params = jax.tree_util.tree_map_with_path(
-    lambda p, x: (x - 0.75) * 2.0 / np.sqrt(np.prod(x.shape[:-1])) if p[-1].key == "kernel" else x,
+    lambda p, x: (
+      (x - np.float32(0.75)) * np.float32(2.0 / np.sqrt(np.prod(x.shape[:-1])))
+      if p[-1].key == "kernel"
+      else x
+    ),
     variables["params"],
   )
   return {"params": params, "batch_stats": variables["batch_stats"]}
@@ -58,15 +62,18 @@ def _torch_reference(sd: dict, images: np.ndarray, stages=(2, 2, 2, 2)) -> np.nd
       if f"{p}.downsample.0.weight" in sd:
         x = bn(conv(x, f"{p}.downsample.0.weight", stride, 0), f"{p}.downsample.1")
       x = jax.nn.relu(y + x)
-  return np.asarray(x.mean(axis=(2, 3)))
+  return x.mean(axis=(2, 3))
 
 
 @pytest.mark.parametrize("depth,width,features", [(18, 8, 64), (50, 4, 128)])
 def test_feature_sizes(depth, width, features):
+  """Shapes only (traced, not compiled: a ResNet-50 run op by op takes seconds)."""
   model = resnet.ResNet(depth=depth, width=width)
   images = jnp.zeros((2, 32, 32, 3), jnp.uint8)
-  variables = model.init(jax.random.key(0), images, train=False)
-  out, _ = model.apply(variables, images, train=True, mutable=["batch_stats"])
+  variables = jax.eval_shape(lambda: model.init(jax.random.key(0), images, train=False))
+  out, _ = jax.eval_shape(
+    lambda v: model.apply(v, images, train=True, mutable=["batch_stats"]), variables
+  )
   assert out.shape == (2, features)
 
 
@@ -90,14 +97,15 @@ def test_mapped_weights_compute_torchvision_features():
   model = resnet.ResNet(depth=18, width=8)
   sd = torch_import.to_torch(_random_variables(model, seed=3))
   images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.float32)
-  expected = _torch_reference(sd, images)
-  got = model.apply(torch_import.from_torch(sd), images, train=False)
+  expected = np.asarray(jax.jit(_torch_reference)(sd, images))
+  apply = jax.jit(lambda variables: model.apply(variables, images, train=False))
+  got = apply(torch_import.from_torch(sd))
   np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
   assert np.abs(expected).max() > 0.1  # Not a trivially small output.
   # A wrong mapping (kernels flipped, as if torch convolved) is 10x the tolerance off.
   for name in ("conv1.weight", "layer3.0.conv2.weight"):
     bad = dict(sd, **{name: sd[name][:, :, ::-1, ::-1]})
-    wrong = model.apply(torch_import.from_torch(bad), images, train=False)
+    wrong = apply(torch_import.from_torch(bad))
     assert np.abs(wrong - expected).max() > 1e-3, name
 
 
