@@ -70,3 +70,28 @@ def digit_folders(data_dir, tmp_path_factory):
         pipeline.load_split(name, split, data_dir=data_dir), root / name, split, names
       )
   return {name: str(root / name) for name in ("digits", "digits_m")}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _each_prepared_split_read_once():
+  """In-process runs read the same prepared TFDS splits again and again (decoding every image
+  each time): each test process reads a (dataset, split, data dir, manual dir, shard) once. The
+  arrays come back read-only, so a run that wrote into them would fail here, not corrupt the
+  next test's data. Command-line runs (subprocesses) read as users' do."""
+  from tljax.data import pipeline  # pylint: disable=g-import-not-at-top
+
+  read, cache = pipeline._read_split, {}  # pylint: disable=protected-access
+
+  def read_once(name, split, data_dir, manual_dir, shard):
+    key = (name, split, data_dir or pipeline.default_data_dir(), manual_dir, tuple(shard))
+    if key not in cache:
+      arrays, builder = read(name, split, data_dir, manual_dir, shard)
+      for array in arrays.values():
+        array.flags.writeable = False
+      cache[key] = arrays, builder
+    arrays, builder = cache[key]
+    return dict(arrays), builder
+
+  pipeline._read_split = read_once  # pylint: disable=protected-access
+  yield
+  pipeline._read_split = read  # pylint: disable=protected-access
