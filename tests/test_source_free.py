@@ -203,3 +203,16 @@ def test_shot_source_model_has_a_batch_norm_bottleneck_and_a_weight_normalised_o
   config.model.head_hidden = ()
   with pytest.raises(ConfigError, match=r"config.model.head='bottleneck' needs one"):
     models.build_classifier(config.model, 10)
+
+
+def test_a_checkpoint_without_the_whole_classifier_is_refused(source_checkpoint):
+  """The plain head's source run lacks the bottleneck head's BatchNorm and output layer: a
+  source-free run would start from a fresh hypothesis, so build refuses it by name."""
+  from configs import digits  # pylint: disable=g-import-not-at-top
+
+  config = digits.get_config("tiny,shot")
+  config.model.head_hidden = (100,)  # Its first layer's shape fits the plain head's.
+  config.method.name = "shot"
+  config.model.init_checkpoint = source_checkpoint
+  with pytest.raises(ConfigError, match=r"'shot' adapts the source model, .* lacks \d+ of its"):
+    helpers.built(config, (28, 28, 3), 10, np.random.default_rng(0))
