@@ -20,7 +20,12 @@ log = logging.getLogger("tljax")
 # MNIST and MNIST-M/offline need only the MNIST IDX files (config.data.manual_dir).
 EMBEDDED = ("digits", "digits_m")
 KNOWN_DATASETS = EMBEDDED + ("mnist", "mnist_m/offline", "mnist_m/bsds500", "svhn_cropped", "usps")
-NEEDS_MNIST = ("mnist", "mnist_m/offline", "mnist_m/bsds500")
+# DomainBed's MNIST environments (tljax/data/builders/domainbed_mnist.py), also from the IDX files.
+DOMAINBED_MNIST = tuple(f"rotated_mnist/{a}" for a in (0, 15, 30, 45, 60, 75)) + tuple(
+  f"colored_mnist/{e}" for e in ("plus90", "plus80", "minus90")
+)
+KNOWN_DATASETS += DOMAINBED_MNIST
+NEEDS_MNIST = ("mnist", "mnist_m/offline", "mnist_m/bsds500", *DOMAINBED_MNIST)
 # Text: sentences of four genres; offline they need the archive in config.data.manual_dir.
 TEXT_DATASETS = (
   "sentiment/tweets",
