@@ -60,7 +60,8 @@ def _wait(*procs):
 def _assert_same_training(reference_path, other_path, may_stay=()):
   """Every leaf's update matches the reference's; every leaf moved (but those in `may_stay`)."""
   reference, other = np.load(reference_path), np.load(other_path)
-  assert sorted(reference.files) == sorted(other.files) and len(reference.files) > 8
+  leaves = lambda saved: sorted(k for k in saved.files if k.startswith(("init/", "final/")))  # noqa: E731
+  assert leaves(reference) == leaves(other) and len(leaves(reference)) > 8
   bad, still = helpers.update_mismatches(reference, other)
   assert not bad, bad
   assert all(any(part in k for part in may_stay) for k in still), still
@@ -153,17 +154,18 @@ def test_sigterm_to_one_of_two_processes_stops_both_at_the_same_step(data_dir, t
 def test_the_cli_on_8_cpu_devices_with_many_steps_between_logs_does_not_deadlock(
   mode, data_dir, tmp_path
 ):
-  """Issue 28, item 1: with 300 steps and one log (the default log_every queues them all),
+  """Issue 28, item 1: with 200 steps and one log (the default log_every queues them all),
   the host dispatched collective steps far ahead and the 8-thread rendezvous starved on 2
-  cores (XLA:CPU abort, exit 134, at e6fd0f9 every time). The loop now keeps at most
-  `placement.HOST_IN_FLIGHT` such steps in flight on a host platform."""
+  cores (XLA:CPU abort, exit 134, at e6fd0f9 with this tiny config at 200 and 300 steps; it
+  finished at 100). The loop now keeps at most `placement.HOST_IN_FLIGHT` such steps in
+  flight on a host platform."""
   cmd = [
     sys.executable, "-m", "experiments.dann", "--config", "configs/digits.py:tiny",
     f"--config.data.data_dir={data_dir}", f"--workdir={tmp_path}", f"--config.parallel={mode}",
-    "--config.train.num_steps=300", "--config.train.log_every=300",
-    "--config.train.eval_every=300", "--config.train.ckpt_every=300",
+    "--config.train.num_steps=200", "--config.train.log_every=200",
+    "--config.train.eval_every=200", "--config.train.ckpt_every=200",
   ]  # fmt: skip
   result = subprocess.run(cmd, cwd=ROOT, env=_env(8), capture_output=True, text=True, timeout=300)
   assert result.returncode == 0, result.stderr[-3000:]
   results = json.load(open(tmp_path / "results.json"))
-  assert results["steps"] == 300 and results["topology"]["device_count"] == 8
+  assert results["steps"] == 200 and results["topology"]["device_count"] == 8
