@@ -661,12 +661,17 @@ def _source_free(pair: str) -> tuple[dict, dict]:
   return sources, adapted
 
 
-def _picked(adapted: dict, method: str, score) -> list[float]:
-  """Target test accuracy per seed of `method`'s run with the best `score` among its rates."""
+def _picks(adapted: dict, method: str, score) -> list[tuple[float, dict]]:
+  """(rate, run) per seed (those every rate ran): `method`'s run with the best `score`."""
   runs = {lr: seeds for (m, lr), seeds in adapted.items() if m == method}
   seeds = sorted(set.intersection(*(set(v) for v in runs.values()))) if runs else []
   picks = [max(runs, key=lambda lr, s=s: score(runs[lr][s])) for s in seeds]
-  return [runs[lr][s]["target_test_accuracy"] for lr, s in zip(picks, seeds)]
+  return [(lr, runs[lr][s]) for lr, s in zip(picks, seeds)]
+
+
+def _picked(adapted: dict, method: str, score) -> list[float]:
+  """Target test accuracy per seed of `method`'s run with the best `score` among its rates."""
+  return [run["target_test_accuracy"] for _, run in _picks(adapted, method, score)]
 
 
 def source_free_table(
@@ -698,14 +703,12 @@ def source_free_selection(pair: str = "digits_to_digits_m") -> str:
   _, adapted = _source_free(pair)
   rows = []
   for method in SOURCE_FREE:
-    runs = {lr: seeds for (m, lr), seeds in adapted.items() if m == method}
-    seeds = sorted(set.intersection(*(set(v) for v in runs.values()))) if runs else []
     for rule, score in SELECTION_RULES.items():
-      if not seeds:
-        continue
-      picks = [max(runs, key=lambda lr, s=s: score(runs[lr][s])) for s in seeds]
-      acc = _picked(adapted, method, score)
-      rows.append([f"`{method}`", rule, ", ".join(f"{lr:g}" for lr in picks), _mean_std(acc)])
+      picks = _picks(adapted, method, score)
+      if picks:
+        rates = ", ".join(f"{lr:g}" for lr, _ in picks)
+        accuracy = _mean_std([run["target_test_accuracy"] for _, run in picks])
+        rows.append([f"`{method}`", rule, rates, accuracy])
   header = ["method", "picks by", "`optim.lr` picked (per seed)", "target test accuracy"]
   return _table(header, rows)
 

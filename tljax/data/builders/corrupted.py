@@ -11,8 +11,6 @@ so a builder gives the same bytes on every machine. Only a `test` split:
 the model adapts on it while predicting it.
 """
 
-import os
-
 import numpy as np
 import tensorflow_datasets as tfds
 
@@ -30,21 +28,13 @@ class _Corrupted(tfds.core.GeneratorBasedBuilder, skip_registration=True):
 
   def _info(self) -> tfds.core.DatasetInfo:
     return self.dataset_info_from_configs(
-      features=tfds.features.FeaturesDict(
-        {
-          "image": tfds.features.Image(shape=(28, 28, self.CHANNELS)),
-          "label": tfds.features.ClassLabel(num_classes=10),
-        }
-      ),
+      features=mnist.digit_features(self.CHANNELS),
       supervised_keys=("image", "label"),
       homepage="https://arxiv.org/abs/1906.02337",
     )
 
   def _split_generators(self, dl_manager):
-    try:
-      manual_dir = os.fspath(dl_manager.manual_dir)
-    except AssertionError:  # No manual dir: MNIST comes from TFDS.
-      manual_dir = None
+    manual_dir = mnist.optional_manual_dir(dl_manager)
     images, labels = mnist.load_arrays("test", manual_dir)
     name, severity = self.corruption
     corrupted = corruptions.corrupt(self.clean(images), name, severity, SEED)

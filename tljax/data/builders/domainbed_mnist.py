@@ -22,8 +22,6 @@ holds 20% of every environment out at training time, by its own seeded split).
 Built offline from the four MNIST IDX files in the manual dir, else from TFDS's `mnist`.
 """
 
-import os
-
 import numpy as np
 from PIL import Image
 import tensorflow_datasets as tfds
@@ -76,21 +74,13 @@ class _DomainBedMnist(tfds.core.GeneratorBasedBuilder, skip_registration=True):
 
   def _info(self) -> tfds.core.DatasetInfo:
     return self.dataset_info_from_configs(
-      features=tfds.features.FeaturesDict(
-        {
-          "image": tfds.features.Image(shape=(28, 28, self.CHANNELS)),
-          "label": tfds.features.ClassLabel(num_classes=self.CLASSES),
-        }
-      ),
+      features=mnist.digit_features(self.CHANNELS, self.CLASSES),
       supervised_keys=("image", "label"),
       homepage="https://github.com/facebookresearch/DomainBed",
     )
 
   def _split_generators(self, dl_manager):
-    try:
-      manual_dir = os.fspath(dl_manager.manual_dir)
-    except AssertionError:  # No manual dir: MNIST comes from TFDS.
-      manual_dir = None
+    manual_dir = mnist.optional_manual_dir(dl_manager)
     parts = [mnist.load_arrays(split, manual_dir) for split in ("train", "test")]
     images = np.concatenate([p[0] for p in parts])
     labels = np.concatenate([p[1] for p in parts])

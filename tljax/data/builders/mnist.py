@@ -82,6 +82,24 @@ def read_split(directory: str, split: str) -> tuple[np.ndarray, np.ndarray]:
   return images, labels
 
 
+def optional_manual_dir(dl_manager) -> str | None:
+  """The manual dir if one was given (the IDX files), else None: MNIST then comes from TFDS."""
+  try:
+    return os.fspath(dl_manager.manual_dir)
+  except AssertionError:  # TFDS's way of saying no manual dir was given.
+    return None
+
+
+def digit_features(channels: int, classes: int = 10) -> tfds.features.FeaturesDict:
+  """The features of a dataset made from MNIST's 28 x 28 digits: an image and its label."""
+  return tfds.features.FeaturesDict(
+    {
+      "image": tfds.features.Image(shape=(28, 28, channels)),
+      "label": tfds.features.ClassLabel(num_classes=classes),
+    }
+  )
+
+
 def load_arrays(split: str, manual_dir: str | None) -> tuple[np.ndarray, np.ndarray]:
   """MNIST `split` as arrays: from IDX files in `manual_dir`, else through TFDS."""
   if has_idx_files(manual_dir):

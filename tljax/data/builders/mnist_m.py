@@ -63,12 +63,7 @@ class MnistM(tfds.core.GeneratorBasedBuilder):
 
   def _info(self) -> tfds.core.DatasetInfo:
     return self.dataset_info_from_configs(
-      features=tfds.features.FeaturesDict(
-        {
-          "image": tfds.features.Image(shape=(28, 28, 3)),
-          "label": tfds.features.ClassLabel(num_classes=10),
-        }
-      ),
+      features=mnist.digit_features(3),
       supervised_keys=("image", "label"),
       homepage="https://arxiv.org/abs/1505.07818",
     )
@@ -82,10 +77,7 @@ class MnistM(tfds.core.GeneratorBasedBuilder):
 
   def _split_generators(self, dl_manager):
     photos = self._photos(dl_manager)
-    try:
-      manual_dir = os.fspath(dl_manager.manual_dir)
-    except AssertionError:  # No manual dir: MNIST comes from TFDS.
-      manual_dir = None
+    manual_dir = mnist.optional_manual_dir(dl_manager)
     return {
       split: self._generate_examples(mnist.load_arrays(split, manual_dir), photos, seed)
       for split, seed in SEEDS.items()
