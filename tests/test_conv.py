@@ -112,3 +112,21 @@ def test_unknown_conv_impl_is_a_config_error():
   config.model.conv_impl = "onednn"
   with pytest.raises(ConfigError, match="config.model.conv_impl='onednn' is unknown"):
     models.build_classifier(config.model, 10)
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 6, 3), (2, 5, 7, 3)])
+def test_max_pool_2x2_is_valid_max_pooling_with_the_gradient_on_each_windows_maximum(shape):
+  x = np.random.default_rng(0).permutation(np.prod(shape)).reshape(shape).astype(np.float32)
+  pooled = max_pool_2x2(jnp.asarray(x))
+  np.testing.assert_array_equal(pooled, nn.max_pool(jnp.asarray(x), (2, 2), strides=(2, 2)))
+  grad = np.asarray(jax.grad(lambda v: max_pool_2x2(v).sum())(jnp.asarray(x)))
+  expected = np.zeros(shape, np.float32)  # By hand: 1 where a window's (distinct) maximum sits.
+  b, h, w, c = shape
+  for i in range(b):
+    for r in range(0, h - 1, 2):
+      for s in range(0, w - 1, 2):
+        for k in range(c):
+          window = x[i, r : r + 2, s : s + 2, k]
+          dr, ds = np.unravel_index(window.argmax(), (2, 2))
+          expected[i, r + dr, s + ds, k] = 1.0
+  np.testing.assert_array_equal(grad, expected)

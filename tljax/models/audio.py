@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from tljax.models.conv import max_pool_2x2
+
 
 def hz_to_mel(hz):
   """Slaney's mel scale (librosa's default, `htk=False`): linear below 1 kHz, log above."""
@@ -126,5 +128,5 @@ class AudioConvNet(nn.Module):
       x = nn.Conv(width, (3, 3), padding="SAME", use_bias=self.norm == "none")(x)
       if self.norm == "batch":
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
-      x = nn.max_pool(jax.nn.relu(x), (2, 2), strides=(2, 2))
+      x = max_pool_2x2(jax.nn.relu(x))
     return x.mean(axis=(1, 2))

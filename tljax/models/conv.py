@@ -82,14 +82,18 @@ _conv_rows_grad.defvjp(_forward, _backward)
 
 
 def max_pool_2x2(x: jnp.ndarray) -> jnp.ndarray:
-  """2x2/stride-2 max pooling as reshape + max (faster backward on XLA:CPU).
+  """2x2/stride-2 max pooling as the maximum of four strided slices (fast backward on XLA:CPU).
 
   Odd trailing rows/columns are dropped, as `nn.max_pool(..., padding="VALID")`
-  does.
+  does. Not `reshape(...).max(axis)`: that gradient divides by the count of
+  entries equal to the recomputed maximum, which is 0 (a NaN gradient) when
+  XLA recomputes the two with different rounding (seen on audio with
+  `jax_disable_most_optimizations`).
   """
-  b, h, w, c = x.shape
-  x = x[:, : h - h % 2, : w - w % 2, :]
-  return x.reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+  h, w = x.shape[1] - x.shape[1] % 2, x.shape[2] - x.shape[2] % 2
+  x = x[:, :h, :w, :]
+  rows = jnp.maximum(x[:, 0::2], x[:, 1::2])
+  return jnp.maximum(rows[:, :, 0::2], rows[:, :, 1::2])
 
 
 def _check(impl: str) -> None:
