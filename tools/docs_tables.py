@@ -720,6 +720,17 @@ def published() -> str:
   return _table(["method", data["tllib_header"], "original paper"], rows)
 
 
+def published_label_sets() -> str:
+  """Published label-set numbers (in %, other data and networks), with how each was selected."""
+  data = _json("references", "published_label_sets.json")
+  rows = [
+    [r["setting"], r["data"], r["method"], r["paper"], r["tllib"], r["selection"]]
+    for r in data["rows"]
+  ]
+  header = ["setting", "data and measure", "method", "original paper", "TLlib", "selection"]
+  return _table(header, rows)
+
+
 # --- Data ---------------------------------------------------------------------------------------
 
 
@@ -1098,6 +1109,7 @@ BLOCKS = {
   },  # fmt: skip
   "speech-pads": speech_pads,
   "label-sets-summary": label_sets_summary,
+  "label-sets-published": published_label_sets,
   "tta-source": tta_source,
   "tta-corruptions": tta_corruptions,
   "tta-learning-rates": tta_learning_rates,
