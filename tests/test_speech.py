@@ -237,7 +237,7 @@ def test_speech_config_validates_and_mismatches_are_one_line_errors():
   validate.validate_config(spoken_digits.get_config())
   config = spoken_digits.get_config()
   config.data.target = "digits_m"
-  with pytest.raises(ConfigError, match="is images: both domains must hold the same kind"):
+  with pytest.raises(ConfigError, match="is images: every domain must hold the same kind"):
     validate.validate_config(config)
   config = spoken_digits.get_config()
   config.model.name = "digits_net"

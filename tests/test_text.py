@@ -153,7 +153,7 @@ def test_text_configs_validate_and_mismatches_are_one_line_errors():
   validate.validate_config(config)
   validate.validate_config(sentiment_config.get_config("conv"))
   config.data.target = "digits_m"
-  with pytest.raises(ConfigError, match="is images: both domains must hold the same kind"):
+  with pytest.raises(ConfigError, match="is images: every domain must hold the same kind"):
     validate.validate_config(config)
   config = sentiment_config.get_config()
   config.model.name = "digits_net"

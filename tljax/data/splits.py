@@ -8,8 +8,8 @@ import ml_collections
 import numpy as np
 
 from tljax import host
-from tljax.data import classes, pipeline, selection, text
-from tljax.data.streams import LABELLED, SOURCE, TARGET, TARGET_LABELLED, Stream
+from tljax.data import classes, domains, pipeline, selection, text
+from tljax.data.streams import LABELLED, SOURCE, TARGET, TARGET_LABELLED, DomainStream, Stream
 from tljax.errors import ConfigError, DataError
 
 log = logging.getLogger("tljax")
@@ -83,14 +83,14 @@ def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 
     arrays, names[name] = pipeline.load(name, split, data, part)
     return arrays
 
+  sources = domains.names(data.source)
   val_size = data.source_val_size // shard[1]  # Each process holds out its part.
   target_val_size = data.target_val_size // shard[1]
-  source_train = load(data.source, data.train_split)
-  source_test = load(data.source, data.test_split)
+  parts = [(load(s, data.train_split), load(s, data.test_split)) for s in sources]
   target_train = load(data.target, data.train_split)
   target_test = load(data.target, data.test_split)
-  to_source, to_target, run_names = classes.align(
-    names[data.source],
+  align = lambda source: classes.align(  # noqa: E731
+    names[source],
     names[data.target],
     renames=data.rename_classes,
     mode=data.classes,
@@ -98,26 +98,45 @@ def _load_domains(data: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 
     source_classes=data.source_classes,
     target_classes=data.target_classes,
   )
-  source_train = selection.biased_sample(
-    classes.relabel(source_train, to_source), data.source_selection_bias
-  )
-  source_train, source_val = split_off(source_train, val_size, "source_val_size")
+  _, to_target, run_names = align(sources[0])
+  trains, tests, vals = [], [], []
+  shares = [len(a) for a in np.array_split(np.arange(val_size), len(sources))]
+  for name, (train, test), share in zip(sources, parts, shares):
+    mapping, _, its_names = align(name)
+    if its_names != run_names:
+      raise ConfigError(
+        f"source domains {sources[0]!r} and {name!r} give the run different classes "
+        f"({run_names[:12]} vs {its_names[:12]}); every source needs the same class names "
+        "(config.data.rename_classes maps names)"
+      )
+    train = selection.biased_sample(classes.relabel(train, mapping), data.source_selection_bias)
+    if val_size and not share:
+      raise ConfigError(
+        f"config.data.source_val_size={data.source_val_size} holds out nothing from {name!r}: "
+        f"give 0 or at least one example per source domain ({len(sources)})"
+      )
+    train, val = split_off(train, share, "source_val_size")
+    trains.append(train)
+    tests.append(classes.relabel(test, mapping))
+    vals.append(val)
+  pool = domains.pooled if len(sources) > 1 else (lambda p: p[0])
+  source_train, source_val = pool(trains), (pool(vals) if val_size else None)
   target_train = classes.relabel(target_train, to_target)
   loaded = Domains(
     source_train=source_train,
-    source_test=classes.relabel(source_test, to_source),
+    source_test=pool(tests),
     target_train=target_train,
     target_test=classes.relabel(target_test, to_target),
     source_val=source_val,
     target_val=split_off(target_train, target_val_size, "target_val_size")[1],
     unknown=run_names[-1] == classes.UNKNOWN,
   )
-  if pipeline.is_text(data.source):
-    # The vocabulary sees both domains' whole training text (every process the same), no labels.
+  if pipeline.is_text(sources[0]):
+    # The vocabulary sees every domain's whole training text (every process the same), no labels.
     if shard[1] == 1:  # Already in memory: source train (with its held-out part) and target train.
-      fitting = [a["input"] for a in (source_train, source_val, loaded.target_train) if a]
+      fitting = [a["input"] for a in (*trains, *vals, loaded.target_train) if a]
     else:
-      fitting = [load(n, data.train_split, (0, 1))["input"] for n in (data.source, data.target)]
+      fitting = [load(n, data.train_split, (0, 1))["input"] for n in (*sources, data.target)]
     vectorize = text.fit(np.concatenate(fitting), data.text)
     for arrays in loaded.splits().values():
       arrays["input"] = vectorize(arrays["input"])
@@ -214,7 +233,10 @@ def training_streams(config, sets: dict[str, dict], streams) -> dict[str, Stream
   for name in streams:
     if name not in LABELLED:
       raise ValueError(f"unknown stream {name!r}; streams are {list(LABELLED)}")
-    out[name] = Stream(sets[name], bs, seed + 1 if name == TARGET else seed, shard)
+    if name == SOURCE and domains.count(sets[name]) > 1:
+      out[name] = DomainStream(sets[name], bs, seed, shard)
+    else:
+      out[name] = Stream(sets[name], bs, seed + 1 if name == TARGET else seed, shard)
   return out
 
 

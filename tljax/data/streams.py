@@ -10,6 +10,10 @@ split, with a fresh permutation `perm_e` for each epoch `e = i // n` drawn from
 (seed, step) too. The batch for a step is therefore a pure function of the
 step, so a run resumed at step `s` sees exactly the batches it would have seen.
 
+Several source domains (`tljax.data.domains`): the source stream is a
+`DomainStream`, an equal share of each batch from every domain, each share
+drawn as above from that domain's own permutations.
+
 The pipeline is grain's (`batches`, `eval_batches`): a `grain.MapDataset`
 over steps (or evaluation batches) whose elements are read on grain's worker
 threads, ahead of the step that needs them, when images are decoded from
@@ -44,11 +48,18 @@ class Stream:
   """
 
   def __init__(
-    self, arrays: dict[str, np.ndarray], batch_size: int, seed: int, shard: int | None = None
+    self,
+    arrays: dict[str, np.ndarray],
+    batch_size: int,
+    seed: int,
+    shard: int | None = None,
+    domain: int | None = None,
   ):
     self.arrays = arrays
     self.batch_size = batch_size
     self.key = [seed] if shard is None else [seed, shard]
+    if domain is not None:  # One domain's part of a `DomainStream`: its own permutations.
+      self.key += [_DOMAIN_KEY, domain]
     self.size = len(next(iter(arrays.values())))
     self._orders: dict[int, np.ndarray] = {}  # epoch -> permutation (the newest few).
     self._lock = threading.Lock()
@@ -78,6 +89,42 @@ class Stream:
   def streamed(self) -> bool:
     """True when images are decoded from files per batch (`images.FileImages`)."""
     return any(isinstance(v, images.FileImages) for v in self.arrays.values())
+
+
+_DOMAIN_KEY = 104  # Marks a domain's stream in its seed key (a constant, so orders are fixed).
+
+
+class DomainStream:
+  """A `Stream` over several domains' pooled arrays ("domain" numbers them): each batch holds
+  `batch_size / domains` examples of every domain, in domain order, each domain drawn from its own
+  seeded per-epoch permutations, so a batch is a pure function of the step, as `Stream`'s."""
+
+  def __init__(
+    self, arrays: dict[str, np.ndarray], batch_size: int, seed: int, shard: int | None = None
+  ):
+    count = int(arrays["domain"].max()) + 1
+    if batch_size % count:
+      raise ValueError(f"batch size {batch_size} does not divide into {count} domains")
+    self.arrays, self.batch_size = arrays, batch_size
+    self.size = len(arrays["domain"])
+    self.parts = [
+      Stream(
+        {k: v[np.flatnonzero(arrays["domain"] == d)] for k, v in arrays.items()},
+        batch_size // count,
+        seed,
+        shard,
+        domain=d,
+      )
+      for d in range(count)
+    ]
+
+  def batch(self, step: int) -> dict[str, np.ndarray]:
+    parts = [part.batch(step) for part in self.parts]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+  @property
+  def streamed(self) -> bool:
+    return any(part.streamed for part in self.parts)
 
 
 def _read_options(streamed: bool) -> grain.ReadOptions:

@@ -144,7 +144,7 @@ def output_layer(model: ml_collections.ConfigDict) -> str:
 
 def augmentation(data: ml_collections.ConfigDict) -> augment.Augment:
   """The views' augmentation for the run's kind of input (`tljax.data.augment`)."""
-  kind = pipeline.modality(data.source)
+  kind = pipeline.modality(data.target)
   if kind == "text":
     return augment.Text(drop=data.text.strong_drop)
   if kind == "audio":

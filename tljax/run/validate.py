@@ -10,7 +10,7 @@ import ml_collections
 from tljax import files, host, methods, models, upgrade
 from tljax.core import optim
 from tljax.core import placement as parallel
-from tljax.data import audio, pipeline, text
+from tljax.data import audio, domains, pipeline, text
 from tljax.errors import ConfigError, DataError
 
 _POSITIVE = (lambda v: v > 0, "> 0")
@@ -52,8 +52,10 @@ def validate_config(config: ml_collections.ConfigDict):
   they name); `build` takes it with the data's class count and input shape.
   """
   method = methods.create(config, num_classes=2)  # Classes and shape are known after loading.
-  pipeline.check_dataset_name("source", config.data.source)
+  for name in domains.check("source", config.data.source):
+    pipeline.check_dataset_name("source", name)
   pipeline.check_dataset_name("target", config.data.target)
+  domains.check_disjoint(config.data.source, config.data.target)
   for field, (ok, must) in RANGES.items():
     section, name = field.split(".")
     value = config[section][name]
@@ -69,6 +71,9 @@ def validate_config(config: ml_collections.ConfigDict):
     raise ConfigError(f"config.train.dtype={config.train.dtype!r} must be 'float32' or 'bfloat16'")
   parallel.Placement(config.parallel)
   parallel.check_divisible(config.parallel, config.data.batch_size)
+  domains.check_batch(
+    config.data.batch_size, len(domains.names(config.data.source)), jax.process_count()
+  )
   k, count = config.data.target_labels_per_class, jax.process_count()
   if k % count:
     raise ConfigError(
@@ -185,13 +190,15 @@ def check_same_network(config: ml_collections.ConfigDict, method) -> None:
 def check_modality(config: ml_collections.ConfigDict) -> str:
   """ "images", "text" or "audio": what both domains hold; ConfigError if they differ or the
   model cannot read it."""
-  kinds = {f: pipeline.modality(config.data[f]) for f in ("source", "target")}
-  if kinds["source"] != kinds["target"]:
+  listed = [*domains.names(config.data.source), config.data.target]
+  kinds = {n: pipeline.modality(n) for n in listed}
+  if len(set(kinds.values())) > 1:
+    held = ", ".join(f"{n!r} is {k}" for n, k in kinds.items())
     raise ConfigError(
-      f"config.data.source={config.data.source!r} is {kinds['source']} but config.data.target="
-      f"{config.data.target!r} is {kinds['target']}: both domains must hold the same kind"
+      f"config.data.source={config.data.source!r}, config.data.target={config.data.target!r}: "
+      f"{held}: every domain must hold the same kind"
     )
-  kind = kinds["source"]
+  kind = kinds[config.data.target]
   reads = models.modality(config.model.name)
   if reads != kind:
     valid = sorted(n for n in models.BACKBONES if models.modality(n) == kind)
