@@ -28,8 +28,11 @@ from tljax.run import build
 STEPS, BATCH = int(os.environ.get("WORKER_STEPS", 3)), 16
 
 
-def global_batch(step: int, size: int, streams=("source", "target"), model: str = "tiny") -> dict:
-  """The same global batch in every process and mode: images, bags of n-grams or token ids."""
+def global_batch(
+  step: int, size: int, streams=("source", "target"), model: str = "tiny", domains: int = 1
+) -> dict:
+  """The same global batch in every process and mode: images, bags of n-grams or token ids;
+  with several `domains`, the source rows carry them in equal blocks (a multi-source batch)."""
   rng = np.random.default_rng(step)
   batch = {}
   for name in streams:
@@ -43,6 +46,8 @@ def global_batch(step: int, size: int, streams=("source", "target"), model: str 
       batch[name] = {"input": rng.integers(0, 256, (BATCH, size, size, 3), dtype=np.uint8)}
     if name != "target":
       batch[name]["label"] = rng.permutation(np.arange(BATCH) % 3)  # Every class present.
+    if name == "source" and domains > 1:
+      batch[name]["domain"] = (np.arange(BATCH) * domains // BATCH).astype(np.int32)
     else:  # Rows of the (BATCH-example) target set, for methods that keep a memory of it.
       batch[name]["index"] = rng.permutation(BATCH).astype(np.int32)
   return batch
@@ -69,6 +74,9 @@ def run(modes, model: str, method: str = "dann", norm: str = "none", shift: int 
     config.model.name = model
     size = 28 if model == "digits_net" else 12
     shape = (size, size, 3)
+    # Two source domains: every method meets the batches of a multi-source run.
+    config.data.source, config.data.target = "digits,digits_m", "usps"
+  domains = len(config.data.source.split(","))
   config.method.name = method
   config.data.batch_size = BATCH
   # Per device, each device draws its own random shifts (rng folded with the
@@ -77,7 +85,7 @@ def run(modes, model: str, method: str = "dann", norm: str = "none", shift: int 
   config.data.random_shift = shift
   config.model.norm = norm
   helpers.provide_teacher(config, shape, 3, tempfile.mkdtemp())
-  sets = global_batch(1000, size, ("source", "target", "target_labelled"), model)
+  sets = global_batch(1000, size, ("source", "target", "target_labelled"), model, domains)
   built = build.build(config, shape, 3, sets)  # The step is the same pure function in every mode.
   init = _leaves("init", built.state)
   saved = {}
@@ -90,7 +98,7 @@ def run(modes, model: str, method: str = "dann", norm: str = "none", shift: int 
       step_fn, state = placement.compile(built.pure_step), placement.put_state(fresh)
     rng = jax.random.key(0)
     for step in range(STEPS):
-      batch = global_batch(step, size, built.method.streams, model)
+      batch = global_batch(step, size, built.method.streams, model, domains)
       rows = parallel.process_rows(batch, jax.process_index(), jax.process_count())
       if mode == "pmap":
         d = jax.local_device_count()

@@ -24,6 +24,7 @@ VARIANTS = {
   "office_home": ["source=Product,target=Real_World", "tiny"],
   "visda2017": ["tiny"],
   "domainnet": ["source=clipart,target=painting", "tiny"],
+  "domainbed_mnist": ["tiny", "colored", "colored,tiny", "domainbed", "colored,test=2"],
 }
 
 

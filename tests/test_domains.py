@@ -132,7 +132,9 @@ def _one_source(config, name):
   return one
 
 
-@pytest.mark.parametrize("method", ["source_only", "dann"])
+@pytest.mark.parametrize(
+  "method", ["dann", "irm", "vrex", "group_dro", "multi_dann", "m3sda", "domain_coral", "mixup"]
+)
 def test_a_multi_source_run_trains_and_reports_from_the_main_loop(
   tiny_config, mnist_files, tmp_path, method
 ):

@@ -12,7 +12,7 @@ ALLOWED = {
   "tljax.losses": ("tljax.core", "tljax.losses", "tljax.models", "tljax.errors"),
   "tljax.methods": (
     "tljax.core", "tljax.losses", "tljax.models", "tljax.methods", "tljax.errors",
-    "tljax.checkpoint", "tljax.files", "tljax.upgrade",
+    "tljax.checkpoint", "tljax.files", "tljax.upgrade", "tljax.data.domains",
   ),
   "tljax.models": ("tljax.models", "tljax.errors"),
   "tljax.data": ("tljax.data", "tljax.errors", "tljax.files", "tljax.host"),
@@ -25,7 +25,8 @@ ALLOWED = {
 }  # fmt: skip
 NO_TENSORFLOW = [
   "tljax.core", "tljax.losses", "tljax.models", "tljax.checkpoint", "tljax.metrics",
-  "tljax.data.streams", "tljax.data.augment", *[f"tljax.methods.{m}" for m in ("dann", "mcd")],
+  "tljax.data.streams", "tljax.data.augment", "tljax.data.domains",
+  *[f"tljax.methods.{m}" for m in ("dann", "mcd", "irm")],
 ]  # fmt: skip
 
 

@@ -7,7 +7,9 @@ field declared with `setting(default, rule)`: the config section
 fields, so a setting is written once. The run's context (`num_classes`,
 `num_steps`, `model`: the `config.model` section, `input_shape`, `unknown`:
 whether the target has classes the source lacks) are fields of every method,
-filled by `create`. The shared code asks a method:
+filled by `create`; so is `domains`, the number of source domains (several:
+the source batches carry each example's "domain", in equal shares). The
+shared code asks a method:
 
 - `streams`: the data it reads (`tljax.data.streams`); the loop builds exactly
   these streams and the batch has one entry per stream: SOURCE {"input",
@@ -101,6 +103,7 @@ class Setup:
   num_steps: int  # For schedules over training progress.
   input_shape: tuple[int, ...] | None = None  # One example's [H, W, C] or [L]; None: unknown.
   unknown: bool = False  # The target has classes the source lacks (label num_classes).
+  domains: int = 1  # Source domains: data.source lists several (`tljax.data.domains`).
 
   def context(self) -> dict:
     """The fields every method has besides its settings."""
@@ -110,6 +113,7 @@ class Setup:
       "model": ml_collections.FrozenConfigDict(self.model),
       "input_shape": self.input_shape,
       "unknown": self.unknown,
+      "domains": self.domains,
     }
 
   def read(self, cls) -> dict:
@@ -202,6 +206,7 @@ class Method:
   model: ml_collections.FrozenConfigDict | None = None  # config.model; None: module defaults.
   input_shape: tuple[int, ...] | None = None  # One example's shape; None: unknown.
   unknown: bool = False  # The target has classes the source lacks: label `num_classes`.
+  domains: int = 1  # Source domains; with several, source batches carry "domain" (0..domains-1).
 
   @classmethod
   def create(cls, setup: Setup) -> "Method":

@@ -45,6 +45,16 @@ def check_disjoint(source: str, target: str) -> None:
     )
 
 
+def leave_one_out(data, environments: list[str], test: int) -> None:
+  """DomainBed's split of `config.data`: environment `test` the target, the others the sources."""
+  if not 0 <= test < len(environments):
+    raise ConfigError(
+      f"test environment {test} must be one of 0..{len(environments) - 1} ({environments})"
+    )
+  data.target = environments[test]
+  data.source = ",".join(e for i, e in enumerate(environments) if i != test)
+
+
 def pooled(parts: list[dict]) -> dict:
   """The arrays of each domain's split, concatenated, with "domain" (int32) numbering them."""
   keys = parts[0].keys()

@@ -76,11 +76,14 @@ def domain_terms(
   }
 
 
-def discriminator(hidden: tuple[int, ...], model=None) -> nn.Module:
-  """A domain discriminator of widths `hidden`, with the run's dropout and norm (`config.model`)."""
+def discriminator(hidden: tuple[int, ...], model=None, outputs: int = 1) -> nn.Module:
+  """A domain discriminator of widths `hidden`, with the run's dropout and norm (`config.model`);
+  `outputs` > 1: one logit per domain."""
   if model is None:
-    return DomainDiscriminator(hidden=tuple(hidden))
-  return DomainDiscriminator(hidden=tuple(hidden), dropout=model.dropout, norm=model.norm)
+    return DomainDiscriminator(hidden=tuple(hidden), outputs=outputs)
+  return DomainDiscriminator(
+    hidden=tuple(hidden), dropout=model.dropout, norm=model.norm, outputs=outputs
+  )
 
 
 @dataclasses.dataclass

@@ -14,6 +14,7 @@ import pkgutil
 import ml_collections
 
 from tljax import core
+from tljax.data import domains
 from tljax.errors import ConfigError
 
 
@@ -50,8 +51,9 @@ def create(
 ) -> core.Method:
   """The method `config.method.name`, built and checked against `config`."""
   shape = None if input_shape is None else tuple(input_shape)
+  sources = len(domains.names(config.data.source)) if "data" in config else 1
   setup = core.Setup(
-    "", config.method, config.model, num_classes, config.train.num_steps, shape, unknown
+    "", config.method, config.model, num_classes, config.train.num_steps, shape, unknown, sources
   )
   return build(setup, config.method.name)
 

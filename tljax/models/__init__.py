@@ -11,6 +11,7 @@ from tljax.errors import ConfigError
 from tljax.models.audio import AudioConvNet, LogMel
 from tljax.models.backbones import DigitsConvNet
 from tljax.models.conv import IMPLS
+from tljax.models.domainbed import DomainBedMnistNet
 from tljax.models.heads import STYLES, Classifier
 from tljax.models.heads import output_layer as _output_layer
 from tljax.models.resnet import ResNet
@@ -26,6 +27,7 @@ BACKBONES = {
   "text_bag": BagOfWordsNet,
   "text_conv": TokenConvNet,
   "audio_conv": AudioConvNet,
+  "domainbed_mnist": DomainBedMnistNet,
 }
 TEXT_MODELS = {"text_bag": "bag", "text_conv": "tokens"}  # Name -> config.data.text.representation.
 AUDIO_MODELS = ("audio_conv",)
@@ -123,6 +125,8 @@ def build_classifier(model: ml_collections.ConfigDict, num_classes: int) -> nn.M
     backbone = AudioConvNet(front_end=front_end, widths=tuple(a.widths), norm=model.norm)
   elif model.name == "tiny":
     backbone = TinyConvNet(input_norm=model.input_norm)
+  elif model.name == "domainbed_mnist":
+    backbone = DomainBedMnistNet(input_norm=model.input_norm)
   elif model.name.startswith("resnet"):  # Always BatchNorm, whatever model.norm says.
     backbone = ResNet(
       depth=int(model.name[6:]),

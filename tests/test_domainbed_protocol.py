@@ -1,0 +1,99 @@
+"""DomainBed's protocol: the network, hyperparameter trials, selection rules, the sweep driver."""
+
+import json
+import os
+
+import jax
+import numpy as np
+import pytest
+
+from configs import domainbed_mnist
+from experiments import domainbed as driver
+from tests import helpers
+from tests.test_domains import mnist_files  # noqa: F401  (the fixture)
+from tljax import models
+from tljax.analysis import domainbed as domainbed_lib
+from tljax.analysis import runs as runs_lib
+from tljax.errors import ConfigError
+from tljax.run import loop, trials
+
+ENVS = ["e/0", "e/1"]
+
+
+def test_domainbeds_mnist_network_has_its_parameter_count():
+  """By hand: conv 3x3 1->64 (640) + GN (128), 64->128 (73,856) + GN (256), twice 128->128
+  (147,584) + GN (256): 370,560 for one-channel input; 128 features."""
+  config = domainbed_mnist.get_config("rotated,domainbed")
+  classifier = models.build_classifier(config.model, 10)
+  x = np.zeros((2, 28, 28, 1), np.uint8)
+  variables = jax.eval_shape(lambda: classifier.init(jax.random.key(0), x, train=False))
+  backbone = variables["params"]["backbone"]
+  assert sum(int(np.prod(v.shape)) for v in jax.tree.leaves(backbone)) == 370_560
+  logits, features = jax.eval_shape(lambda: classifier.apply(
+    classifier.init(jax.random.key(0), x, train=False), x, train=False))  # fmt: skip
+  assert features.shape == (2, 128) and logits.shape == (2, 10)
+
+
+def test_leave_one_out_splits_the_environments():
+  config = domainbed_mnist.get_config("colored,test=1")
+  assert config.data.target == "colored_mnist/plus80"
+  assert config.data.source == "colored_mnist/plus90,colored_mnist/minus90"
+  assert config.data.batch_size == 64 and config.data.source_val_size == 400
+  with pytest.raises(ConfigError, match="test environment 6 must be one of 0..5"):
+    domainbed_mnist.get_config("rotated,test=6")
+
+
+def test_trial_zero_is_the_defaults_and_later_trials_draw_in_domainbeds_ranges():
+  assert trials.overrides("irm", 0) == {}
+  drawn = [trials.overrides("irm", t) for t in range(1, 40)]
+  assert drawn[0] == trials.overrides("irm", 1)  # Seeded by (method, trial).
+  assert len({d["optim.lr"] for d in drawn}) == len(drawn)
+  for d in drawn:
+    assert 10**-4.5 <= d["optim.lr"] <= 10**-2.5
+    assert 10**-1 <= d["method.irm.penalty_weight"] <= 10**5
+    assert 1 <= d["method.irm.anneal_steps"] <= 10**4 and isinstance(
+      d["method.irm.anneal_steps"], int
+    )
+  assert set(trials.overrides("source_only", 3)) == {"optim.lr"}
+
+
+def _write(root, name, **fields):
+  path = os.path.join(root, name)
+  os.makedirs(path)
+  with open(os.path.join(path, "results.json"), "w") as f:
+    json.dump(helpers.results(**fields), f)
+
+
+def test_each_rule_picks_its_trial_and_the_oracle_never_enters_the_other(tmp_path):
+  """Per (method, environment, seed): trial 0 has the lower source error, trial 1 the higher
+  target-val accuracy; their test accuracies tell which trial a table shows."""
+  for env_i, env in enumerate(ENVS):
+    for seed in (0, 1):
+      for trial, (risk, val, acc) in enumerate([(0.1, 0.5, 0.6 + env_i / 10), (0.3, 0.9, 0.2)]):
+        _write(tmp_path, f"{env}/t{trial}/s{seed}", method="erm", seed=seed, acc=acc + seed / 100,
+               target=env, target_val_accuracy=val, validators={"source_risk": risk})  # fmt: skip
+  found = runs_lib.find([str(tmp_path)])
+  training = domainbed_lib.picks(found, "training-domain validation")
+  oracle = domainbed_lib.picks(found, "test-domain validation (oracle)")
+  assert {r.path.split("/")[-2] for r in training.values()} == {"t0"}
+  assert {r.path.split("/")[-2] for r in oracle.values()} == {"t1"}
+  table = domainbed_lib.table(training, ENVS)
+  # Environment 0: 60.0 and 61.0 -> 60.5 ± 0.7; environment 1: 70.5 ± 0.7; average 65.5.
+  assert "| `erm` | 60.5 ± 0.7 (2) | 70.5 ± 0.7 (2) | 65.5 |" in table
+  assert "| `erm` | 20.5 ± 0.7 (2) | 20.5 ± 0.7 (2) | 20.5 |" in domainbed_lib.table(oracle, ENVS)
+
+
+def test_the_driver_trains_each_point_and_writes_both_tables(mnist_files, tmp_path):  # noqa: F811
+  config = domainbed_mnist.get_config("colored,tiny")
+  config.data.manual_dir, config.data.data_dir = str(mnist_files), str(tmp_path / "tfds")
+  points = list(driver.points(config, ["source_only"], 2, [0], [2]))
+  assert [name for name, _ in points] == [
+    "test=2/method=source_only/trial=0/seed=0",
+    "test=2/method=source_only/trial=1/seed=0",
+  ]
+  assert points[0][1].optim.lr == config.optim.lr != points[1][1].optim.lr
+  for name, point in points:
+    loop.train_and_evaluate(point, str(tmp_path / "runs" / name))
+  text = driver.summarize(str(tmp_path / "runs"), config.data.environments.split(","))
+  assert "**training-domain validation**" in text and "**test-domain validation (oracle)**" in text
+  assert text.count("| `source_only` | – | – | ") == 2  # Only test environment 2 was run.

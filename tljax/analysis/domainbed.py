@@ -1,0 +1,79 @@
+"""DomainBed's model selection and results table over a sweep of finished runs.
+
+A sweep (`experiments.domainbed`) trains, for each test environment, method,
+hyperparameter trial and seed, one run whose target is the test environment
+and whose sources are the others. Selection picks one trial per (method,
+test environment, seed), by a rule that reads:
+
+- "training-domain validation": the held-out examples of the training
+  (source) environments, an equal share of each (`data.source_val_size`):
+  the lowest error (`validators.source_risk`) wins. No target label is read.
+- "test-domain validation (oracle)": labelled examples of the test
+  environment (`data.target_val_size`): the highest accuracy wins. It reads
+  target labels: DomainBed reports it apart, as an upper bound, and so does
+  every table here; it is never mixed into the other rule's picks.
+
+DomainBed's third rule, leave-one-domain-out validation, needs a further run
+per held-out training domain; it is not implemented. Every run is scored at
+its final checkpoint (DomainBed's training-domain rule also picks among a
+run's checkpoints).
+"""
+
+import collections
+
+import numpy as np
+
+from tljax.analysis.runs import Run
+from tljax.analysis.tables import std
+
+RULES = {
+  "training-domain validation": (
+    lambda r: -r.results["validators"]["source_risk"],
+    "held-out source examples, equal shares of each training environment",
+  ),
+  "test-domain validation (oracle)": (
+    lambda r: r.results["target_val_accuracy"],
+    "labelled test-environment examples: reads target labels, an upper bound",
+  ),
+}
+
+
+def picks(runs: list[Run], rule: str) -> dict[tuple, Run]:
+  """{(method, test environment, seed): the run (trial) `rule` picks}; ties: the first path."""
+  score, _ = RULES[rule]
+  groups = collections.defaultdict(list)
+  for run in runs:
+    r = run.results
+    groups[(r["method"], r["target"], r["seed"])].append(run)
+  chosen = {}
+  for key, candidates in groups.items():
+    scored = [(c, score(c)) for c in sorted(candidates, key=lambda c: c.path) if _has(c, score)]
+    if scored:
+      chosen[key] = max(scored, key=lambda cs: cs[1])[0]
+  return chosen
+
+
+def _has(run: Run, score) -> bool:
+  try:
+    return score(run) is not None
+  except (KeyError, TypeError):
+    return False
+
+
+def table(chosen: dict[tuple, Run], environments: list[str]) -> str:
+  """DomainBed's layout: a row per method, a column per test environment and the average;
+  cells: target test accuracy (%) of the picks, mean ± sample std over seeds."""
+  methods = sorted({m for m, _, _ in chosen})
+  header = ["method", *[e.split("/")[-1] for e in environments], "average"]
+  rows = []
+  for method in methods:
+    cells, means = [], []
+    for env in environments:
+      accs = [100 * r.results["target_test_accuracy"] for (m, e, _), r in chosen.items()
+              if m == method and e == env]  # fmt: skip
+      cells.append(f"{np.mean(accs):.1f} ± {std(accs):.1f} ({len(accs)})" if accs else "–")
+      means.append(np.mean(accs) if accs else None)
+    complete = all(m is not None for m in means)
+    rows.append([f"`{method}`", *cells, f"{np.mean(means):.1f}" if complete else "–"])
+  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])

@@ -1,0 +1,47 @@
+"""Risk extrapolation (V-REx): Krueger et al., ICML 2021, arXiv:2003.00688.
+
+    L = mean_e R_e + λ Var_e(R_e) ,   divided by λ when λ > 1
+
+R_e is source domain e's mean cross-entropy in the batch and Var_e the
+(population) variance of those risks across the domains: equal risks on
+every training domain are asked for, not only a low mean.
+
+Recipe: DomainBed's defaults (λ = 10, λ = 1 for the first 500 steps, the loss
+divided by λ after). A domain-generalisation method over several sources
+(`--config.data.source=a,b,c`); with one source the variance is 0 and it is
+source only.
+"""
+
+import dataclasses
+
+import jax.numpy as jnp
+
+from tljax import core
+from tljax.core import classification
+from tljax.losses import groups
+
+
+@dataclasses.dataclass(frozen=True)
+class Method(core.Method):
+  """V-REx: the sources' mean risk + λ × the variance of their risks."""
+
+  streams = (core.SOURCE,)
+  labels = {"risk_variance": "var", "penalty_weight": "λ"}
+
+  penalty_weight: float = core.setting(10.0, core.NON_NEGATIVE)
+  anneal_steps: int = core.setting(500, core.NON_NEGATIVE_INT)
+
+  def loss(self, out):
+    logits, labels = out.logits[core.SOURCE], out.batch[core.SOURCE]["label"]
+    domains = groups.source_domains(out.batch, self.domains)
+    risks = groups.group_means(classification.cross_entropy(logits, labels), domains, self.domains)
+    variance = ((risks - risks.mean()) ** 2).mean()
+    weight = groups.annealed(self.penalty_weight, self.anneal_steps, out.step)
+    loss = (risks.mean() + weight * variance) / jnp.maximum(weight, 1.0)
+    metrics = {
+      "cls_loss": risks.mean(),
+      "accuracy": classification.correct(logits, labels).mean(),
+      "risk_variance": variance,
+      "penalty_weight": weight,
+    }
+    return loss, metrics

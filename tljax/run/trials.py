@@ -1,0 +1,41 @@
+"""Random hyperparameter search as DomainBed draws it: trial 0 is every default, trial k > 0
+draws each searched setting from its distribution, seeded by (method, trial).
+
+The distributions are DomainBed's for its MNIST datasets (domainbed/hparams_registry.py),
+where tljax has the setting: the learning rate 10^U(-4.5, -2.5) and each method's own
+weights. The batch size is not searched (each step holds an equal share of every
+source; `data.batch_size`). The same trial number gives the same settings for every test
+environment and seed, so a trial is one point of the search across the whole table.
+"""
+
+import zlib
+
+import numpy as np
+
+# {method: {config field under config.method.<method>: (low, high) exponents of 10, int?}}
+SEARCHED = {
+  "irm": {"penalty_weight": (-1, 5, False), "anneal_steps": (0, 4, True)},
+  "vrex": {"penalty_weight": (-1, 5, False), "anneal_steps": (0, 4, True)},
+  "group_dro": {"eta": (-3, -1, False)},
+  "dann": {"trade_off": (-2, 2, False)},
+  "multi_dann": {"trade_off": (-2, 2, False)},
+  "m3sda": {"trade_off": (-2, 2, False)},
+  "coral": {"trade_off": (-1, 1, False)},
+  "domain_coral": {"trade_off": (-1, 1, False)},
+  "mixup": {"alpha": (-1, 1, False)},
+}
+LEARNING_RATE = (-4.5, -2.5)
+
+
+def overrides(method: str, trial: int) -> dict:
+  """{dotted config field: value} for `trial` of `method` ({} for trial 0: the defaults)."""
+  if trial < 0:
+    raise ValueError(f"trial={trial} must be >= 0")
+  if trial == 0:
+    return {}
+  rng = np.random.default_rng([zlib.crc32(method.encode()), trial])
+  out = {"optim.lr": float(10 ** rng.uniform(*LEARNING_RATE))}
+  for field, (low, high, integer) in SEARCHED.get(method, {}).items():
+    value = 10 ** rng.uniform(low, high)
+    out[f"method.{method}.{field}"] = int(value) if integer else float(value)
+  return out
