@@ -731,6 +731,20 @@ def published_label_sets() -> str:
   return _table(header, rows)
 
 
+def published_domainbed(dataset: str) -> str:
+  """DomainBed's published MNIST table for `dataset` (both selection rules, oracle apart)."""
+  data = _json("references", "published_domainbed_mnist.json")
+  envs = data["environments"][dataset]
+  rows = []
+  for table in data["tables"]:
+    if table["dataset"] != dataset:
+      continue
+    for row in table["rows"]:
+      method = f"`{data['tljax_method'][row['algorithm']]}`"
+      rows.append([table["selection"], f"{row['algorithm']} ({method})", *row["cells"]])
+  return _table(["selection", "algorithm (tljax)", *envs, "average"], rows)
+
+
 # --- Data ---------------------------------------------------------------------------------------
 
 
@@ -1110,6 +1124,8 @@ BLOCKS = {
   "speech-pads": speech_pads,
   "label-sets-summary": label_sets_summary,
   "label-sets-published": published_label_sets,
+  "domainbed-published-rotated": lambda: published_domainbed("RotatedMNIST"),
+  "domainbed-published-colored": lambda: published_domainbed("ColoredMNIST"),
   "tta-source": tta_source,
   "tta-corruptions": tta_corruptions,
   "tta-learning-rates": tta_learning_rates,
