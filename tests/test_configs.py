@@ -25,6 +25,7 @@ VARIANTS = {
   "visda2017": ["tiny"],
   "domainnet": ["source=clipart,target=painting", "tiny"],
   "domainbed_mnist": ["tiny", "colored", "colored,tiny", "domainbed", "colored,test=2"],
+  "digits_five": ["tiny", "test=4", "test=0,tiny"],
 }
 
 

@@ -18,7 +18,7 @@ log = logging.getLogger("tljax")
 
 # Datasets tljax knows how to pair; the embedded ones need no network, and
 # MNIST and MNIST-M/offline need only the MNIST IDX files (config.data.manual_dir).
-EMBEDDED = ("digits", "digits_m")
+EMBEDDED = ("digits", "digits_m", "synth_digits")
 KNOWN_DATASETS = EMBEDDED + ("mnist", "mnist_m/offline", "mnist_m/bsds500", "svhn_cropped", "usps")
 # DomainBed's MNIST environments (tljax/data/builders/domainbed_mnist.py), also from the IDX files.
 DOMAINBED_MNIST = tuple(f"rotated_mnist/{a}" for a in (0, 15, 30, 45, 60, 75)) + tuple(

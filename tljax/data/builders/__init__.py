@@ -3,7 +3,8 @@
 Importing this package registers them with TFDS (`tfds.builder("digits_m")`,
 `tfds.builder("mnist_m/offline")`, `tfds.builder("usps")`,
 `tfds.builder("sentiment/tweets")`, `tfds.builder("spoken_digits/us_clean")`,
-`tfds.builder("rotated_mnist/15")`, `tfds.builder("colored_mnist/plus90")`). `MnistFromIdx` is
+`tfds.builder("rotated_mnist/15")`, `tfds.builder("colored_mnist/plus90")`,
+`tfds.builder("synth_digits")`). `MnistFromIdx` is
 not registered: it prepares TFDS's own `mnist` from local IDX files.
 """
 
@@ -14,6 +15,7 @@ from tljax.data.builders.mnist import MnistFromIdx
 from tljax.data.builders.mnist_m import MnistM
 from tljax.data.builders.sentiment import Sentiment
 from tljax.data.builders.spoken import SpokenCommands, SpokenDigits
+from tljax.data.builders.synth_digits import SynthDigits
 from tljax.data.builders.usps import Usps
 
 __all__ = [
@@ -28,5 +30,6 @@ __all__ = [
   "Sentiment",
   "SpokenCommands",
   "SpokenDigits",
+  "SynthDigits",
   "Usps",
 ]
