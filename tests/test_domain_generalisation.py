@@ -10,7 +10,7 @@ import pytest
 from tljax import core
 from tljax.core import classification
 from tljax.losses import groups
-from tljax.methods import domain_coral, group_dro, irm, m3sda, mixup, multi_dann, vrex
+from tljax.methods import domain_coral, group_dro, irm, m3sda, mixstyle, mixup, multi_dann, vrex
 
 
 def test_scale_gradient_by_hand_and_by_autodiff():
@@ -128,7 +128,7 @@ def test_domain_coral_statistics_and_penalty_by_hand():
 def test_mixup_pairs_each_row_with_the_same_rank_of_the_next_domain_in_a_cycle():
   domains = jnp.array([0, 0, 1, 1, 2, 2])
   for seed in range(5):
-    partner, position = mixup.partners(domains, 3, jax.random.key(seed))
+    partner, position = groups.partners(domains, 3, jax.random.key(seed))
     partner, position = np.asarray(partner), np.asarray(position)
     # Rank within the domain is kept; the partner's domain is the next one in the cycle.
     np.testing.assert_array_equal(partner % 2, np.arange(6) % 2)
@@ -136,7 +136,7 @@ def test_mixup_pairs_each_row_with_the_same_rank_of_the_next_domain_in_a_cycle()
     assert sorted(cycle) == [0, 1, 2] and sorted(cycle.values()) == [0, 1, 2]
     assert all(cycle[d] != d for d in cycle)
     assert len({int(p) for p in position}) == 3
-  alone, _ = mixup.partners(jnp.zeros(6, jnp.int32), 1, jax.random.key(0))
+  alone, _ = groups.partners(jnp.zeros(6, jnp.int32), 1, jax.random.key(0))
   assert sorted(np.asarray(alone)) == list(range(6))  # One source: a permutation.
 
 
@@ -149,3 +149,37 @@ def test_mixup_loss_blends_the_two_labels_by_hand():
                      jnp.asarray(0), jax.random.key(0))  # fmt: skip
   loss, _ = method.loss(out)
   np.testing.assert_allclose(loss, (np.log(2) + 0.25 * 60.0) / 2, rtol=1e-5)
+
+
+def test_mixstyle_mixes_each_examples_channel_statistics_with_its_partners_by_hand():
+  # Example 0: values (1, 3), mean 2, std 1; example 1: (10, 14), mean 12, std 2.
+  x = jnp.array([[[[1.0], [3.0]]], [[[10.0], [14.0]]]])  # [B=2, H=1, W=2, C=1]
+  partner, lam = jnp.array([1, 0]), jnp.array([0.5, 1.0])
+  out = mixstyle.mix_styles(x, partner, lam, jnp.array([True, True]), eps=0.0)
+  # Example 0: std 0.5·1 + 0.5·2 = 1.5, mean 0.5·2 + 0.5·12 = 7: (-1, 1)·1.5 + 7.
+  np.testing.assert_allclose(out[0, 0, :, 0], [5.5, 8.5], rtol=1e-6)
+  np.testing.assert_allclose(out[1], x[1], rtol=1e-6)  # λ = 1 keeps its own style.
+  kept = mixstyle.mix_styles(x, partner, lam, jnp.array([False, False]))
+  np.testing.assert_array_equal(kept, x)
+
+
+@pytest.mark.parametrize("probability", [0.0, 1.0])
+def test_mixstyle_changes_the_step_only_when_it_mixes(tiny_config, probability):
+  """p = 0: the same update as source only, bit for bit; p = 1: the conv maps are restyled."""
+  from tests import helpers  # pylint: disable=g-import-not-at-top
+
+  tiny_config.data.image_size = 12
+  tiny_config.data.random_shift = 0  # No draw from the step's rng, which the two split apart.
+  updates = {}
+  for name in ("source_only", "mixstyle"):
+    tiny_config.method.name = name
+    tiny_config.method.mixstyle.probability = probability
+    tiny_config.method.mixstyle.layers = "^backbone/Conv_0$"  # The tiny network's one conv.
+    built = helpers.built(tiny_config, (12, 12, 3), 10, np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    batch = {"source": {"input": rng.integers(0, 256, (8, 12, 12, 3), dtype=np.uint8),
+                        "label": rng.permutation(np.arange(8) % 10)}}  # fmt: skip
+    state, _ = jax.jit(built.train_step)(built.state, batch, jax.random.key(0))
+    updates[name] = jax.tree.leaves(state.params["classifier"])
+  same = all(np.array_equal(a, b) for a, b in zip(updates["source_only"], updates["mixstyle"]))
+  assert same == (probability == 0.0)

@@ -133,7 +133,8 @@ def _one_source(config, name):
 
 
 @pytest.mark.parametrize(
-  "method", ["dann", "irm", "vrex", "group_dro", "multi_dann", "m3sda", "domain_coral", "mixup"]
+  "method",
+  ["dann", "irm", "vrex", "group_dro", "multi_dann", "m3sda", "domain_coral", "mixup", "mixstyle"],
 )
 def test_a_multi_source_run_trains_and_reports_from_the_main_loop(
   tiny_config, mnist_files, tmp_path, method

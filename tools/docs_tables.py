@@ -59,7 +59,7 @@ METHODS = [
   ("target_only", "oracle (reads target labels)", "–"),
 ]
 PAIRS = {"digits → digits-M": "digits_to_digits_m", "MNIST → MNIST-M": "mnist_to_mnist_m"}
-SPEECH_PAIRS = ("us_clean_to_accents_clean",)  # accents_noisy: documented, not yet run.
+SPEECH_PAIRS = ("us_clean_to_accents_clean", "us_clean_to_accents_noisy")
 
 
 def _path(*parts: str) -> str:
@@ -1104,6 +1104,19 @@ def conv_pieces() -> str:
   return _machine(data) + "\n\n" + _table(header, rows) + "\n\n" + matmul
 
 
+def speech_default_time() -> str:
+  """The default speech command timed end to end (default_run_time.json)."""
+  data = _json("speech", "default_run_time.json")
+  return (
+    f"`{data['command']}` took **{data['process_wall_seconds']:.0f} s** end to end on "
+    f"{data['cpu_count']} idle CPU cores, the datasets already prepared "
+    f"({data['user_seconds']:.0f} s user, {data['system_seconds']:.0f} s system CPU; the run's "
+    "own `wall_seconds` "
+    f"{data['results_json_wall_seconds']:.0f} s), commit `{data['commit']}`: DANN seed 0's run "
+    f"in the table above, target test accuracy {data['target_test_accuracy']:.3f}."
+  )
+
+
 BLOCKS = {
   "digits-methods": lambda: method_benchmark("digits_to_digits_m"),
   "digits-verdicts": lambda: method_verdicts("digits_to_digits_m"),
@@ -1122,6 +1135,7 @@ BLOCKS = {
     )
   },  # fmt: skip
   "speech-pads": speech_pads,
+  "speech-default-time": speech_default_time,
   "label-sets-summary": label_sets_summary,
   "label-sets-published": published_label_sets,
   "domainbed-published-rotated": lambda: published_domainbed("RotatedMNIST"),

@@ -27,21 +27,6 @@ from tljax.errors import ConfigError
 from tljax.losses import groups
 
 
-def partners(domains: jax.Array, count: int, rng: jax.Array) -> tuple[jax.Array, jax.Array]:
-  """(partner row [B], the partner's domain cycle position [B]) for each row: the row of the
-  next domain in a random cycle with the same rank within its domain."""
-  rows = domains.shape[0]
-  if count == 1:
-    return jax.random.permutation(rng, rows), jnp.zeros(rows, jnp.int32)
-  order = jax.random.permutation(rng, count)  # The cycle: order[0] -> order[1] -> ...
-  position = jnp.argsort(order)  # Each domain's place in it.
-  partner_domain = order[(position[domains] + 1) % count]
-  one_hot = jax.nn.one_hot(domains, count, dtype=jnp.int32)
-  rank = (jnp.cumsum(one_hot, axis=0) * one_hot).sum(-1) - 1  # Rank of each row in its domain.
-  same = (domains[None, :] == partner_domain[:, None]) & (rank[None, :] == rank[:, None])
-  return jnp.argmax(same, axis=1), position[domains]
-
-
 @dataclasses.dataclass(frozen=True)
 class Method(core.Method):
   """Mixup across source domains: blended inputs, the labels blended the same."""
@@ -62,7 +47,7 @@ class Method(core.Method):
     mix_rng, pair_rng, rng = jax.random.split(rng, 3)
     source = batch[core.SOURCE]
     domains = groups.source_domains(batch, self.domains)
-    partner, pair = partners(domains, self.domains, pair_rng)
+    partner, pair = groups.partners(domains, self.domains, pair_rng)
     lam = jax.random.beta(mix_rng, self.alpha, self.alpha, (self.domains,))[pair]
     x = source["input"].astype(jnp.float32)
     weight = lam.reshape(-1, *([1] * (x.ndim - 1)))

@@ -23,6 +23,7 @@ SEARCHED = {
   "coral": {"trade_off": (-1, 1, False)},
   "domain_coral": {"trade_off": (-1, 1, False)},
   "mixup": {"alpha": (-1, 1, False)},
+  "mixstyle": {"alpha": (-1, 1, False)},
 }
 LEARNING_RATE = (-4.5, -2.5)
 
