@@ -76,3 +76,19 @@ def test_parse_arg_casts_and_rejects_unknown_keys():
   assert args.tiny is True and args.seeds == 3
   with pytest.raises(ValueError, match="unknown config argument 'sead'"):
     common.parse_arg("sead=3", seeds=1)
+
+
+@pytest.mark.parametrize(
+  "config_name, shape", [("digits", (28, 28, 3)), ("spoken_digits", (16000,))]
+)
+def test_every_method_passes_the_config_check_on_images_and_audio(config_name, shape, tmp_path):
+  """validate_config sizes each method's networks on the run's inputs (CDAN's init once took
+  the placeholder logits' shape for an array there and crashed every CDAN run on images)."""
+  from tests import helpers  # pylint: disable=g-import-not-at-top
+  from tljax import methods  # pylint: disable=g-import-not-at-top
+
+  for name in methods.names():
+    config = importlib.import_module(f"configs.{config_name}").get_config()
+    config.method.name = name
+    helpers.provide_teacher(config, shape, 10, tmp_path / name)  # Teachers, pretrained starts.
+    assert validate.validate_config(config).name == name

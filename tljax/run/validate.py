@@ -270,9 +270,9 @@ def check_image_size(config: ml_collections.ConfigDict, method=None) -> None:
     # The method as it will run on these images (iw_erm on="inputs" sizes a network by them).
     method = dataclasses.replace(method, input_shape=(size, size, channels))
     logits = jax.ShapeDtypeStruct((2, 2), jax.numpy.float32)
-    init = lambda f: vars(method.init(jax.random.key(0), logits, f))  # noqa: E731
+    init = lambda l, f: vars(method.init(jax.random.key(0), l, f))  # noqa: E731
     try:  # The class count is a placeholder here: a method checking it against files waits.
-      extras = jax.eval_shape(init, features)
+      extras = jax.eval_shape(init, logits, features)
       count += sum(x.size for x in jax.tree.leaves((extras["params"], extras["batch_stats"])))
     except ConfigError:
       pass
