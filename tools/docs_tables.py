@@ -60,6 +60,8 @@ METHODS = [
 ]
 PAIRS = {"digits → digits-M": "digits_to_digits_m", "MNIST → MNIST-M": "mnist_to_mnist_m"}
 SPEECH_PAIRS = ("us_clean_to_accents_clean", "us_clean_to_accents_noisy")
+# The README's methods table: the speech pairs as columns beside the image pairs.
+SPEECH_COLUMNS = {"speech → accents": SPEECH_PAIRS[0], "speech → accents, noisy": SPEECH_PAIRS[1]}
 
 
 def _path(*parts: str) -> str:
@@ -223,11 +225,12 @@ def methods_summary() -> str:
   """The README's methods table: each method on both pairs, mean ± std (seeds); the source-free
   methods as a group, each seed's learning rate picked by the label-free info_max."""
   cells = {label: _by_method(_runs("methods", pair)) for label, pair in PAIRS.items()}
+  cells.update({label: _by_method(_runs("speech", p)) for label, p in SPEECH_COLUMNS.items()})
   rows = []
   for name, kind, paper in METHODS:
     link = f"[`{name}`](tljax/methods/{name}.py)"
     row = [kind, link, paper]
-    for label in PAIRS:
+    for label in cells:
       runs = cells[label].get(name)
       row.append(f"{_mean_std(_acc(runs))} ({len(runs)})" if runs else "not run")
     rows.append(row)
@@ -239,8 +242,9 @@ def methods_summary() -> str:
       except FileNotFoundError:
         picked = []
       row.append(f"{_mean_std(picked)} ({len(picked)})" if picked else "not run")
-    rows.append(row)
-  return _table(["kind", "`method.name`", "paper", *[f"{p} (seeds)" for p in PAIRS]], rows)
+    rows.append(row + ["not run"] * len(SPEECH_COLUMNS))
+  header = ["kind", "`method.name`", "paper", *[f"{p} (seeds)" for p in cells]]
+  return _table(header, rows)
 
 
 def main_command() -> str:
