@@ -9,7 +9,7 @@ rows; under `jit`, sharded or not, the groups are the whole batch's.
 import jax
 import jax.numpy as jnp
 
-from tljax.core import SOURCE
+from tljax.core import SOURCE, classification
 
 
 def source_domains(batch: dict, count: int) -> jax.Array:
@@ -30,6 +30,30 @@ def group_means(values: jax.Array, groups: jax.Array, count: int) -> jax.Array:
 def annealed(weight: float, anneal_steps: int, step: jax.Array) -> jax.Array:
   """DomainBed's penalty weight: 1 for the first `anneal_steps` steps, then `weight`."""
   return jnp.where(step >= anneal_steps, weight, 1.0)
+
+
+def source_risks(out, count: int) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+  """(logits, labels, domains, each domain's mean cross-entropy [count]) of the source batch."""
+  logits, labels = out.logits[SOURCE], out.batch[SOURCE]["label"]
+  domains = source_domains(out.batch, count)
+  risks = group_means(classification.cross_entropy(logits, labels), domains, count)
+  return logits, labels, domains, risks
+
+
+def penalised(out, count: int, penalty, name: str, weight: float, anneal_steps: int):
+  """(loss, metrics) of the domains' mean risk + the annealed weight × `penalty`, divided by
+  the weight once it passes 1 (DomainBed's IRM and V-REx); `penalty(logits, labels, domains,
+  risks)` is the method's term, logged as `name`."""
+  logits, labels, domains, risks = source_risks(out, count)
+  term = penalty(logits, labels, domains, risks)
+  lam = annealed(weight, anneal_steps, out.step)
+  metrics = {
+    "cls_loss": risks.mean(),
+    "accuracy": classification.correct(logits, labels).mean(),
+    name: term,
+    "penalty_weight": lam,
+  }
+  return (risks.mean() + lam * term) / jnp.maximum(lam, 1.0), metrics
 
 
 def partners(domains: jax.Array, count: int, rng: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -55,9 +55,7 @@ class Method(core.Method):
   trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
 
   def loss(self, out):
-    logits, labels = out.logits[core.SOURCE], out.batch[core.SOURCE]["label"]
-    domains = groups.source_domains(out.batch, self.domains)
-    risks = groups.group_means(classification.cross_entropy(logits, labels), domains, self.domains)
+    logits, labels, domains, risks = groups.source_risks(out, self.domains)
     penalty = pairwise_penalty(*domain_statistics(out.features[core.SOURCE], domains, self.domains))
     metrics = {
       "cls_loss": risks.mean(),

@@ -43,9 +43,7 @@ class Method(core.Method):
     return core.Extras(state={"q": jnp.full((self.domains,), 1.0 / self.domains, jnp.float32)})
 
   def loss(self, out):
-    logits, labels = out.logits[core.SOURCE], out.batch[core.SOURCE]["label"]
-    domains = groups.source_domains(out.batch, self.domains)
-    risks = groups.group_means(classification.cross_entropy(logits, labels), domains, self.domains)
+    logits, labels, _, risks = groups.source_risks(out, self.domains)
     q = updated_weights(out.method_state["q"], risks, self.eta)
     out.method_state = {**out.method_state, "q": q}
     metrics = {

@@ -23,7 +23,6 @@ import jax
 import jax.numpy as jnp
 
 from tljax import core
-from tljax.core import classification
 from tljax.losses import groups
 
 
@@ -53,16 +52,10 @@ class Method(core.Method):
   anneal_steps: int = core.setting(500, core.NON_NEGATIVE_INT)
 
   def loss(self, out):
-    logits, labels = out.logits[core.SOURCE], out.batch[core.SOURCE]["label"]
-    domains = groups.source_domains(out.batch, self.domains)
-    risks = groups.group_means(classification.cross_entropy(logits, labels), domains, self.domains)
-    penalty = irm_penalty(logits, labels, domains, self.domains)
-    weight = groups.annealed(self.penalty_weight, self.anneal_steps, out.step)
-    loss = (risks.mean() + weight * penalty) / jnp.maximum(weight, 1.0)
-    metrics = {
-      "cls_loss": risks.mean(),
-      "accuracy": classification.correct(logits, labels).mean(),
-      "irm_penalty": penalty,
-      "penalty_weight": weight,
-    }
-    return loss, metrics
+    def penalty(logits, labels, domains, risks):
+      del risks
+      return irm_penalty(logits, labels, domains, self.domains)
+
+    return groups.penalised(
+      out, self.domains, penalty, "irm_penalty", self.penalty_weight, self.anneal_steps
+    )

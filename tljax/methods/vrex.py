@@ -14,10 +14,7 @@ source only.
 
 import dataclasses
 
-import jax.numpy as jnp
-
 from tljax import core
-from tljax.core import classification
 from tljax.losses import groups
 
 
@@ -32,16 +29,10 @@ class Method(core.Method):
   anneal_steps: int = core.setting(500, core.NON_NEGATIVE_INT)
 
   def loss(self, out):
-    logits, labels = out.logits[core.SOURCE], out.batch[core.SOURCE]["label"]
-    domains = groups.source_domains(out.batch, self.domains)
-    risks = groups.group_means(classification.cross_entropy(logits, labels), domains, self.domains)
-    variance = ((risks - risks.mean()) ** 2).mean()
-    weight = groups.annealed(self.penalty_weight, self.anneal_steps, out.step)
-    loss = (risks.mean() + weight * variance) / jnp.maximum(weight, 1.0)
-    metrics = {
-      "cls_loss": risks.mean(),
-      "accuracy": classification.correct(logits, labels).mean(),
-      "risk_variance": variance,
-      "penalty_weight": weight,
-    }
-    return loss, metrics
+    def variance(logits, labels, domains, risks):
+      del logits, labels, domains
+      return ((risks - risks.mean()) ** 2).mean()
+
+    return groups.penalised(
+      out, self.domains, variance, "risk_variance", self.penalty_weight, self.anneal_steps
+    )
