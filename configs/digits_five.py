@@ -3,7 +3,7 @@ the fifth the target, each in turn.
 
     python -m experiments.domainbed --config configs/digits_five.py \\
         --config.data.manual_dir=../shared/data/mnist --workdir runs/digits_five \\
-        --methods=source_only,dann,multi_dann,m3sda --seeds=0,1,2
+        --methods=source_only,dann,multi_dann,m3sda --seeds=0,1,2 --single_sources
 
 The five domains (all 28x28 RGB, ten digits): `mnist`, `mnist_m/offline`,
 the embedded UCI `digits` and `digits_m`, and `synth_digits` (printed digits
@@ -13,8 +13,9 @@ and SynDigits instead, which need downloads: numbers here are not
 comparable to the literature's. `experiments.domainbed` holds each domain out
 as the target in turn (`test=K` for one run with `experiments.dann`); with
 `--trials=1` every method keeps its defaults. Baselines: `source_only` and
-`dann` on the pooled sources ("sources pooled"); the best single source is
-`configs/digits_five.py` with one `--config.data.source` per run.
+`dann` on the pooled sources ("sources pooled"), and with `--single_sources`
+`source_only` from each source alone, whose best per target is the usual
+"best single source" (a choice made on target test accuracy).
 
 The network and recipe are MNIST -> MNIST-M's (`configs/mnist_mnistm.py`), 32
 images of each source per step, 3,000 steps. Arguments: `test=K`, `tiny`.

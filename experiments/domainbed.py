@@ -30,12 +30,27 @@ _METHODS = flags.DEFINE_list("methods", ["source_only"], "config.method.name val
 _TRIALS = flags.DEFINE_integer("trials", 1, "Hyperparameter trials per method (0: defaults).")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds per trial.")
 _TESTS = flags.DEFINE_list("tests", [], "Test environments (0-based); default: every one.")
+_SINGLE = flags.DEFINE_bool(
+  "single_sources", False, "Also train source_only on each other environment alone (baselines)."
+)
 
 
-def points(config, methods, trial_count, seeds, tests):
-  """(run directory, config) for every test environment, method, trial and seed."""
+def points(config, methods, trial_count, seeds, tests, single_sources: bool = False):
+  """(run directory, config) for every test environment, method, trial and seed; with
+  `single_sources`, also `source_only` from each other environment alone, per seed."""
   environments = domains.check("environments", config.data.environments)
   for test in tests if tests else range(len(environments)):
+    for source in environments if single_sources else []:
+      if source == environments[test]:
+        continue
+      for seed in seeds:
+        point = config.copy_and_resolve_references()
+        with point.unlocked():
+          domains.leave_one_out(point.data, environments, test)
+          point.data.source, point.method.name, point.seed = source, "source_only", seed
+          point.data.batch_size //= len(environments) - 1  # One source's share of a batch.
+          point.data.source_val_size //= len(environments) - 1
+        yield f"test={test}/single={sweep.directory_name(source)}/seed={seed}", point
     for method in methods:
       for trial in range(trial_count):
         for seed in seeds:
@@ -59,6 +74,10 @@ def summarize(root: str, environments: list[str]) -> str:
     parts.append(
       title + "sample std over seeds (seeds)\n\n" + domainbed_lib.table(chosen, environments)
     )
+  if any("," not in r.results["source"] for r in found):
+    title = "**single sources** (`source_only` on one environment; the best is a choice on "
+    table = domainbed_lib.single_source_table(found, environments)
+    parts.append(title + "target test labels)\n\n" + table)
   text = "\n\n".join(parts)
   files.write_text(os.path.join(root, "summary.md"), text + "\n")
   return text
@@ -76,7 +95,7 @@ def main(argv):
   seeds = [int(s) for s in _SEEDS.value]
   tests = [int(t) for t in _TESTS.value]
   runs = cli.exit_on_user_error(
-    lambda: list(points(config, _METHODS.value, _TRIALS.value, seeds, tests))
+    lambda: list(points(config, _METHODS.value, _TRIALS.value, seeds, tests, _SINGLE.value))
   )
   for i, (name, point) in enumerate(runs):
     workdir = os.path.join(root, name)

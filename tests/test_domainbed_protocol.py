@@ -97,3 +97,32 @@ def test_the_driver_trains_each_point_and_writes_both_tables(mnist_files, tmp_pa
   text = driver.summarize(str(tmp_path / "runs"), config.data.environments.split(","))
   assert "**training-domain validation**" in text and "**test-domain validation (oracle)**" in text
   assert text.count("| `source_only` | – | – | ") == 2  # Only test environment 2 was run.
+
+
+def test_single_source_baselines_stay_out_of_the_rules_and_get_their_own_table(tmp_path):
+  envs = ["d/a", "d/b", "d/c"]
+  for seed in (0, 1):  # Target d/c from a alone, b alone, and both pooled.
+    _write(tmp_path, f"sa{seed}", method="source_only", seed=seed, acc=0.5 + seed / 10,
+           source="d/a", target="d/c")  # fmt: skip
+    _write(tmp_path, f"sb{seed}", method="source_only", seed=seed, acc=0.7, source="d/b",
+           target="d/c")  # fmt: skip
+    _write(tmp_path, f"ab{seed}", method="source_only", seed=seed, acc=0.9, source="d/a,d/b",
+           target="d/c", target_val_accuracy=0.9, validators={"source_risk": 0.1})  # fmt: skip
+  found = runs_lib.find([str(tmp_path)])
+  chosen = domainbed_lib.picks(found, "training-domain validation")
+  assert {r.results["source"] for r in chosen.values()} == {"d/a,d/b"}
+  table = domainbed_lib.single_source_table(found, envs)
+  assert "| `d/a` | – | – | 55.0 (2) |" in table and "| `d/b` | – | – | 70.0 (2) |" in table
+  assert "| best single source (picked on target test) | – | – | 70.0 |" in table
+
+
+def test_the_driver_adds_each_single_source_at_its_share_of_the_batch():
+  config = domainbed_mnist.get_config("colored")
+  points = dict(driver.points(config, ["irm"], 1, [0], [2], single_sources=True))
+  single = points["test=2/single=colored_mnist_plus90/seed=0"]
+  assert (single.data.source, single.data.target) == (
+    "colored_mnist/plus90",
+    "colored_mnist/minus90",
+  )
+  assert single.method.name == "source_only" and single.data.batch_size == 32
+  assert "test=2/method=irm/trial=0/seed=0" in points and len(points) == 3

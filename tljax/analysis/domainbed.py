@@ -39,10 +39,15 @@ RULES = {
 
 
 def picks(runs: list[Run], rule: str) -> dict[tuple, Run]:
-  """{(method, test environment, seed): the run (trial) `rule` picks}; ties: the first path."""
+  """{(method, test environment, seed): the run (trial) `rule` picks}; ties: the first path.
+
+  Runs on a single source (`single_source_table`'s baselines) are left out.
+  """
   score, _ = RULES[rule]
   groups = collections.defaultdict(list)
   for run in runs:
+    if "," not in run.results["source"]:
+      continue
     r = run.results
     groups[(r["method"], r["target"], r["seed"])].append(run)
   chosen = {}
@@ -75,5 +80,30 @@ def table(chosen: dict[tuple, Run], environments: list[str]) -> str:
       means.append(np.mean(accs) if accs else None)
     complete = all(m is not None for m in means)
     rows.append([f"`{method}`", *cells, f"{np.mean(means):.1f}" if complete else "–"])
+  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def single_source_table(runs: list[Run], environments: list[str]) -> str:
+  """The single-source baselines of multi-source adaptation: per target (column), each source
+  alone (`source_only` runs whose source is one domain), mean target test accuracy (%) over
+  seeds, and the best of them, a choice made on target test accuracy (an upper bound)."""
+  by = collections.defaultdict(list)
+  for run in runs:
+    r = run.results
+    if "," not in r["source"]:
+      by[(r["source"], r["target"])].append(100 * r["target_test_accuracy"])
+  sources = sorted({s for s, _ in by}, key=environments.index)
+  header = ["source alone", *[e.split("/")[-1] for e in environments]]
+  rows = []
+  for source in sources:
+    cells = [f"{np.mean(by[(source, e)]):.1f} ({len(by[(source, e)])})" if by[(source, e)]
+             else "–" for e in environments]  # fmt: skip
+    rows.append([f"`{source}`", *cells])
+  best = []
+  for env in environments:
+    means = [np.mean(by[(s, env)]) for s in sources if by[(s, env)]]
+    best.append(f"{max(means):.1f}" if means else "–")
+  rows.append(["best single source (picked on target test)", *best])
   lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
   return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
