@@ -71,7 +71,8 @@ def test_each_rule_picks_its_trial_and_the_oracle_never_enters_the_other(tmp_pat
     for seed in (0, 1):
       for trial, (risk, val, acc) in enumerate([(0.1, 0.5, 0.6 + env_i / 10), (0.3, 0.9, 0.2)]):
         _write(tmp_path, f"{env}/t{trial}/s{seed}", method="erm", seed=seed, acc=acc + seed / 100,
-               target=env, target_val_accuracy=val, validators={"source_risk": risk})  # fmt: skip
+               source="x,y", target=env, target_val_accuracy=val,
+               validators={"source_risk": risk})  # fmt: skip
   found = runs_lib.find([str(tmp_path)])
   training = domainbed_lib.picks(found, "training-domain validation")
   oracle = domainbed_lib.picks(found, "test-domain validation (oracle)")
