@@ -14,7 +14,7 @@ def test_each_seed_in_the_vectorised_step_matches_that_seed_alone(tiny_config, m
   seeds = bench_seeds.SeedSteps(tiny_config, 3)
   weights = [sum(float(np.abs(x).sum()) for x in jax.tree.leaves(s.params)) for s in seeds.states]
   assert len(set(weights)) == 3  # Each seed its own initial weights.
-  assert bench_seeds.check(tiny_config, 3, steps=2) < 1e-4  # Different seeds, same maths.
+  assert bench_seeds.check(seeds, steps=2) < 1e-4  # Different seeds, same maths.
 
 
 def test_the_largest_difference_is_relative_to_each_leaf():
