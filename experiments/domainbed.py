@@ -30,14 +30,22 @@ _METHODS = flags.DEFINE_list("methods", ["source_only"], "config.method.name val
 _TRIALS = flags.DEFINE_integer("trials", 1, "Hyperparameter trials per method (0: defaults).")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds per trial.")
 _TESTS = flags.DEFINE_list("tests", [], "Test environments (0-based); default: every one.")
+_LODO = flags.DEFINE_bool(
+  "leave_one_domain_out",
+  False,
+  "Also train each trial without each training environment, scored on it (DomainBed's third "
+  "selection rule; one more run per training environment).",
+)
 _SINGLE = flags.DEFINE_bool(
   "single_sources", False, "Also train source_only on each other environment alone (baselines)."
 )
 
 
-def points(config, methods, trial_count, seeds, tests, single_sources: bool = False):
+def points(config, methods, trial_count, seeds, tests, single_sources=False, lodo=False):
   """(run directory, config) for every test environment, method, trial and seed; with
-  `single_sources`, also `source_only` from each other environment alone, per seed."""
+  `single_sources`, also `source_only` from each other environment alone, per seed; with
+  `lodo`, each trial and seed also without each training environment j, j the target
+  (directory `.../trial=<k>/val=<j>/seed=<s>`), for leave-one-domain-out validation."""
   environments = domains.check("environments", config.data.environments)
   for test in tests if tests else range(len(environments)):
     for source in environments if single_sources else []:
@@ -62,6 +70,16 @@ def points(config, methods, trial_count, seeds, tests, single_sources: bool = Fa
               sweep.set_field(point, field, value)
           name = f"test={test}/method={method}/trial={trial}/seed={seed}"
           yield name, point
+          for held in [i for i in range(len(environments)) if i != test] if lodo else []:
+            out = point.copy_and_resolve_references()
+            rest = [e for i, e in enumerate(environments) if i not in (test, held)]
+            with out.unlocked():
+              out.data.source, out.data.target = ",".join(rest), environments[held]
+              out.data.batch_size = point.data.batch_size // len(environments[1:]) * len(rest)
+              out.data.source_val_size = (
+                point.data.source_val_size // len(environments[1:]) * len(rest)
+              )
+            yield f"test={test}/method={method}/trial={trial}/val={held}/seed={seed}", out
 
 
 def summarize(root: str, environments: list[str]) -> str:
@@ -74,6 +92,10 @@ def summarize(root: str, environments: list[str]) -> str:
     parts.append(
       title + "sample std over seeds (seeds)\n\n" + domainbed_lib.table(chosen, environments)
     )
+  if any("/val=" in r.path for r in found):
+    title = "**leave-one-domain-out validation** (each training environment held out in turn; no "
+    table = domainbed_lib.table(domainbed_lib.lodo_picks(found), environments)
+    parts.append(title + "target label): target test accuracy (%)\n\n" + table)
   if any("," not in r.results["source"] for r in found):
     title = "**single sources** (`source_only` on one environment; the best is a choice on "
     table = domainbed_lib.single_source_table(found, environments)
@@ -95,7 +117,9 @@ def main(argv):
   seeds = [int(s) for s in _SEEDS.value]
   tests = [int(t) for t in _TESTS.value]
   runs = cli.exit_on_user_error(
-    lambda: list(points(config, _METHODS.value, _TRIALS.value, seeds, tests, _SINGLE.value))
+    lambda: list(
+      points(config, _METHODS.value, _TRIALS.value, seeds, tests, _SINGLE.value, _LODO.value)
+    )
   )
   for i, (name, point) in enumerate(runs):
     workdir = os.path.join(root, name)

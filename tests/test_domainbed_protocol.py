@@ -127,3 +127,34 @@ def test_the_driver_adds_each_single_source_at_its_share_of_the_batch():
   )
   assert single.method.name == "source_only" and single.data.batch_size == 32
   assert "test=2/method=irm/trial=0/seed=0" in points and len(points) == 3
+
+
+def test_leave_one_domain_out_picks_the_trial_best_on_the_held_out_training_domains(tmp_path):
+  """Test environment e/2 of three; trial 0 scores (0.6, 0.8) on held-out e/0 and e/1 (mean
+  0.7), trial 1 (0.9, 0.9): trial 1 is picked and its full run's test accuracy shown."""
+  envs = ["e/0", "e/1", "e/2"]
+  for trial, (held_accs, full_acc) in enumerate([((0.6, 0.8), 0.3), ((0.9, 0.9), 0.4)]):
+    base = f"test=2/method=erm/trial={trial}"
+    _write(tmp_path, f"{base}/seed=0", method="erm", acc=full_acc, source="e/0,e/1", target="e/2")
+    for held, acc in enumerate(held_accs):
+      _write(tmp_path, f"{base}/val={held}/seed=0", method="erm", acc=acc, source=f"e/{1 - held}",
+             target=f"e/{held}")  # fmt: skip
+  found = runs_lib.find([str(tmp_path)])
+  chosen = domainbed_lib.lodo_picks(found)
+  assert [r.path.split("/")[-2] for r in chosen.values()] == ["trial=1"]
+  assert "| `erm` | – | – | 40.0 ± 0.0 (1) | – |" in domainbed_lib.table(chosen, envs)
+  # A trial missing one held-out run is no candidate; the held-out runs never enter the others.
+  os.remove(os.path.join(tmp_path, "test=2/method=erm/trial=1/val=0/seed=0/results.json"))
+  left = domainbed_lib.lodo_picks(runs_lib.find([str(tmp_path)]))
+  assert [r.path.split("/")[-2] for r in left.values()] == ["trial=0"]
+  assert all(
+    "val=" not in r.path for r in domainbed_lib.picks(found, "training-domain validation").values()
+  )
+
+
+def test_the_driver_adds_a_held_out_run_per_training_environment():
+  config = domainbed_mnist.get_config("colored")
+  points = dict(driver.points(config, ["irm"], 1, [0], [2], lodo=True))
+  held = points["test=2/method=irm/trial=0/val=0/seed=0"]
+  assert (held.data.source, held.data.target) == ("colored_mnist/plus80", "colored_mnist/plus90")
+  assert held.data.batch_size == 32 and len(points) == 3

@@ -13,10 +13,14 @@ test environment, seed), by a rule that reads:
   target labels: DomainBed reports it apart, as an upper bound, and so does
   every table here; it is never mixed into the other rule's picks.
 
-DomainBed's third rule, leave-one-domain-out validation, needs a further run
-per held-out training domain; it is not implemented. Every run is scored at
-its final checkpoint (DomainBed's training-domain rule also picks among a
-run's checkpoints).
+- "leave-one-domain-out validation" (`lodo_picks`): for every training
+  environment j, a further run of the same trial trains without j (and
+  without the test environment) and is scored on j; the trial with the best
+  mean over j wins, and the table shows its run trained on all the training
+  environments. No target label is read.
+
+Every run is scored at its final checkpoint (DomainBed's training-domain
+rule also picks among a run's checkpoints).
 """
 
 import collections
@@ -46,7 +50,7 @@ def picks(runs: list[Run], rule: str) -> dict[tuple, Run]:
   score, _ = RULES[rule]
   groups = collections.defaultdict(list)
   for run in runs:
-    if "," not in run.results["source"]:
+    if "," not in run.results["source"] or _segment(run, "val") is not None:
       continue
     r = run.results
     groups[(r["method"], r["target"], r["seed"])].append(run)
@@ -56,6 +60,37 @@ def picks(runs: list[Run], rule: str) -> dict[tuple, Run]:
     if scored:
       chosen[key] = max(scored, key=lambda cs: cs[1])[0]
   return chosen
+
+
+def _segment(run: Run, key: str) -> str | None:
+  """The value of `key=value` in the run's directory path (the driver's layout), or None."""
+  for part in run.path.split("/"):
+    if part.startswith(f"{key}="):
+      return part[len(key) + 1 :]
+  return None
+
+
+def lodo_picks(runs: list[Run]) -> dict[tuple, Run]:
+  """{(method, test environment, seed): the trial's full run} picked by leave-one-domain-out
+  validation: each trial's held-out-domain runs (directories `.../trial=<k>/val=<j>/...`),
+  scored on their target, environment j, averaged; a trial missing one is no candidate."""
+  trial = lambda r: (
+    _segment(r, "test"),
+    r.results["method"],
+    _segment(r, "trial"),
+    r.results["seed"],
+  )  # noqa: E731
+  held = collections.defaultdict(list)
+  for run in runs:
+    if _segment(run, "val") is not None:
+      held[trial(run)].append(run.results["target_test_accuracy"])
+  groups = collections.defaultdict(list)
+  for run in sorted(runs, key=lambda r: r.path):  # Ties: the first path.
+    r = run.results
+    if "," in r["source"] and _segment(run, "val") is None:
+      if len(held[trial(run)]) == len(r["source"].split(",")):  # Every training domain held out.
+        groups[(r["method"], r["target"], r["seed"])].append((np.mean(held[trial(run)]), run))
+  return {key: max(c, key=lambda c: c[0])[1] for key, c in groups.items()}
 
 
 def _has(run: Run, score) -> bool:
