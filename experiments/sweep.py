@@ -24,6 +24,12 @@ from tljax.run import cli, sweep
 _GRID = flags.DEFINE_multi_string(
   "grid", [], "key=v1,v2,... over a config field (dotted); repeat for a product."
 )
+_VECTORISE = flags.DEFINE_bool(
+  "vectorise_seeds",
+  False,
+  "Train each setting's seeds (the last --grid, seed=a,a+1,...) in one process and one "
+  "vectorised program (config.train.num_seeds); the run directories stay the same.",
+)
 
 
 def main(argv):
@@ -34,6 +40,13 @@ def main(argv):
   if not root:
     sys.exit("error: give --workdir, the root of the sweep's run directories")
   grid = cli.exit_on_user_error(sweep.parse_grid, _GRID.value, config)
+  if _VECTORISE.value:
+    diverged = _vectorised(config, root, grid, log)
+    print(sweep.summarize(root, grid, diverged))
+    print(f"wrote {os.path.join(root, 'summary.md')}", file=sys.stderr)
+    if diverged:
+      sys.exit(f"error: {len(diverged)} settings diverged (listed in summary.md)")
+    return
   runs = list(sweep.points(config, grid))
   diverged = []
   for i, (name, point) in enumerate(runs):
@@ -52,6 +65,21 @@ def main(argv):
   print(f"wrote {os.path.join(root, 'summary.md')}", file=sys.stderr)
   if diverged:
     sys.exit(f"error: {len(diverged)} of {len(runs)} runs diverged (listed in summary.md)")
+
+
+def _vectorised(config, root, grid, log) -> list[str]:
+  """Each setting's seeds in one program; the settings whose training diverged."""
+  groups = cli.exit_on_user_error(lambda: list(sweep.vectorised_points(config, grid)))
+  diverged = []
+  for i, (name, point, seed_dirs) in enumerate(groups):
+    workdir = os.path.join(root, name) if name else root
+    if all(runs_lib.finished(os.path.join(workdir, d)) for d in seed_dirs):
+      log.info("[%d/%d] %s: every seed finished earlier, skipped", i + 1, len(groups), workdir)
+      continue
+    log.info("[%d/%d] %s: seeds %s in one program", i + 1, len(groups), name, seed_dirs)
+    if cli.train(point, workdir, exit_on_divergence=False) is None:
+      diverged.append(workdir)
+  return diverged
 
 
 if __name__ == "__main__":

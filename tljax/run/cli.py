@@ -187,8 +187,9 @@ def train(
   data=None,
   allow_restart: bool = False,
   exit_on_divergence: bool = True,
-) -> dict | None:
-  """loop.train_and_evaluate with user errors, preemption and divergence as exits.
+) -> dict | list | None:
+  """loop.train_and_evaluate with user errors, preemption and divergence as exits; with
+  `train.num_seeds` > 1, `seeds.train_and_evaluate` (seeds in WORKDIR/seed=<s>, their results).
 
   Without `exit_on_divergence` a diverged run is reported and None returned (a sweep goes on).
   """
@@ -197,6 +198,11 @@ def train(
   log = std_logging.getLogger("tljax")
   log.info("workdir: %s", workdir)
   try:
+    if config.train.get("num_seeds", 1) > 1:  # Several seeds in one program: a list of results.
+      from tljax.run import seeds  # pylint: disable=g-import-not-at-top
+
+      args = (config, workdir, allow_config_change, allow_restart)
+      return exit_on_user_error(seeds.train_and_evaluate, *args)
     args = (config, workdir, allow_config_change, data, allow_restart)
     return exit_on_user_error(loop.train_and_evaluate, *args)
   except loop.Preempted as e:

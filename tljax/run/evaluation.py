@@ -51,13 +51,13 @@ def evaluate_all(eval_fn, state, data, batch_size: int) -> dict:
 LABEL_SET_MEASURES = ("os_star", "unk", "hos")  # Where the target has an "unknown" class.
 
 
-def log_eval(step: int, results: dict) -> None:
+def log_eval(step: int, results: dict, prefix: str = "") -> None:
   parts = " | ".join(
     f"{split} acc {r['accuracy']:.4f}"
     + "".join(f" {k} {r[k]:.4f}" for k in LABEL_SET_MEASURES if r.get(k) is not None)
     for split, r in results.items()
   )
-  log.info("eval step %d | %s", step, parts)
+  log.info("%seval step %d | %s", prefix, step, parts)
 
 
 class Evaluator:

@@ -55,6 +55,13 @@ def train_and_evaluate(
 
 
 def _train_and_evaluate(config, method, workdir, allow_config_change, data, allow_restart) -> dict:
+  with prepared(config, method, workdir, allow_config_change, data, allow_restart) as ready:
+    return finish(*ready)
+
+
+@contextlib.contextmanager
+def prepared(config, method, workdir, allow_config_change, data, allow_restart):
+  """Yields (loop, state, start step) of a run ready to train: built, restored, recorded."""
   start_time = time.time()
   workdir_lib.check_workdir_config(config, workdir, allow_config_change)
   data = data or splits.load_domains(config.data, source=not method.source_free)
@@ -79,18 +86,26 @@ def _train_and_evaluate(config, method, workdir, allow_config_change, data, allo
       config, built, streams, evaluator, data, manager, workdir, start_time, prior, setup
     )
     loop.warnings += _check_resume(workdir, prior, setup, allow_config_change)
-    out = _train_then_evaluate(loop, state, int(restored_step or 0))
-    if primary:
-      files.write_json(os.path.join(workdir, "results.json"), out)
-      log.info("wrote %s", os.path.join(workdir, "results.json"))
+    yield loop, state, int(restored_step or 0)
+
+
+def finish(loop: "_Loop", state, start_step: int, trained=None) -> dict:
+  """Trains from `start_step` (or takes `trained`, the final state another loop trained),
+  evaluates the final state and writes results.json; returns it."""
+  out = _train_then_evaluate(loop, state, start_step, trained)
+  if jax.process_index() == 0:
+    files.write_json(os.path.join(loop.workdir, "results.json"), out)
+    log.info("wrote %s", os.path.join(loop.workdir, "results.json"))
   return out
 
 
-def _train_then_evaluate(loop: "_Loop", state, start_step: int) -> dict:
+def _train_then_evaluate(loop: "_Loop", state, start_step: int, trained=None) -> dict:
   """Trains from `start_step`, evaluates the final state: what results.json holds."""
   config, built, manager, workdir = loop.config, loop.built, loop.manager, loop.workdir
   try:
-    state = loop.run(built.placement.put_state(state), start_step)
+    if trained is None:
+      trained = loop.run(built.placement.put_state(state), start_step)
+    state = trained
   except FloatingPointError as e:
     if jax.process_index() == 0:
       failure = {"status": "diverged", "error": str(e), "config": config.to_dict()}
@@ -184,6 +199,7 @@ class _Loop:
   start_time: float
   prior: dict
   setup: dict  # provenance.record(): recorded with every checkpoint.
+  prefix: str = ""  # Before its progress and evaluation lines ("seed 1 ": several seeds at once).
 
   def __post_init__(self):
     self.writer = metrics_lib.MetricWriter(self.workdir, enabled=jax.process_index() == 0)
@@ -202,7 +218,7 @@ class _Loop:
     with signals.noted(signals.caught_signals()) as received:
       return self._run(state, start_step, received)
 
-  def _save(self, state, step: int) -> None:
+  def save(self, state, step: int) -> None:
     """A checkpoint of `state`, and what a resume from it needs besides the state."""
     checkpoint.save(self.manager, state)
     if jax.process_index() == 0:
@@ -216,12 +232,10 @@ class _Loop:
 
   def _run(self, state, start_step: int, received: list):
     tc, placement = self.config.train, self.built.placement
-    writer = self.writer
-    labels = {**metrics_lib.LABELS, **self.built.method.labels}
     base_rng = jax.random.key(self.config.seed)
     batches = streams_lib.batches(self.streams, start_step)
     pending = []
-    last_time, last_step = time.time(), start_step
+    self.start_window(start_step)
     bound = placement.max_in_flight  # None: the host may queue any number of steps.
     for step in range(start_step + 1, tc.num_steps + 1):
       if bound is not None and len(pending) >= bound:
@@ -234,39 +248,53 @@ class _Loop:
       stop = signals.preempted(step, received)
       checkpoint_now = step % tc.ckpt_every == 0 or step == tc.num_steps or stop is not None
       if step % tc.log_every == 0 or checkpoint_now:
-        scalars = metrics_lib.mean_metrics(jax.device_get(pending))
+        self.log_window(step, jax.device_get(pending))
         pending = []
-        bad = [k for k, v in scalars.items() if not np.isfinite(v)]
-        if bad:
-          lr = self.config.optim.lr
-          raise FloatingPointError(
-            f"training diverged: {bad[0]}={scalars[bad[0]]} in the steps up to {step}; the "
-            f"last good checkpoint is kept. To continue from it, rerun with "
-            f"--allow_config_change and a lower rate (e.g. --config.optim.lr={lr / 10:g}); "
-            "to start over with gradient clipping (--config.optim.clip_norm=1, which changes "
-            "the optimizer's state), give a new --workdir"
-          )
-        now = time.time()
-        rate = (step - last_step) / max(now - last_time, 1e-9)
-        last_time, last_step = now, step
-        writer.write(step, {f"train/{k}": v for k, v in scalars.items()})
-        log.info(metrics_lib.progress_line(step, tc.num_steps, scalars, rate, labels))
-        self._check_health(step, scalars)
       if step % tc.eval_every == 0 and step != tc.num_steps:
-        local_state = placement.local_state(state)
-        evals = evaluation.evaluate_all(
-          self.built.eval_step, local_state, self.data, self.config.data.eval_batch_size
-        )
-        evaluation.log_eval(step, evals)
-        scores = self.validate(local_state, step)
-        self.write_eval(step, evals, scores)
-        last_time = time.time()  # Steps/s measures training alone.
+        self.evaluate_at(step, placement.local_state(state))
       if checkpoint_now:
-        self._save(state, step)
+        self.save(state, step)
       if stop is not None:
         self.manager.wait_until_finished()
         raise signals.Preempted(stop, step)
     return state
+
+  def start_window(self, step: int) -> None:
+    """Starts timing steps (the progress line's steps/s) from `step`."""
+    self._last_time, self._last_step = time.time(), step
+
+  def log_window(self, step: int, window: list[dict]) -> None:
+    """The metrics of the steps since the last line (host arrays): checked finite, written,
+    printed, and shown to the method's monitors; FloatingPointError if one is not finite."""
+    tc = self.config.train
+    scalars = metrics_lib.mean_metrics(window)
+    bad = [k for k, v in scalars.items() if not np.isfinite(v)]
+    if bad:
+      lr = self.config.optim.lr
+      raise FloatingPointError(
+        f"training diverged: {bad[0]}={scalars[bad[0]]} in the steps up to {step}; the "
+        f"last good checkpoint is kept. To continue from it, rerun with "
+        f"--allow_config_change and a lower rate (e.g. --config.optim.lr={lr / 10:g}); "
+        "to start over with gradient clipping (--config.optim.clip_norm=1, which changes "
+        "the optimizer's state), give a new --workdir"
+      )
+    now = time.time()
+    rate = (step - self._last_step) / max(now - self._last_time, 1e-9)
+    self._last_time, self._last_step = now, step
+    labels = {**metrics_lib.LABELS, **self.built.method.labels}
+    self.writer.write(step, {f"train/{k}": v for k, v in scalars.items()})
+    log.info(self.prefix + metrics_lib.progress_line(step, tc.num_steps, scalars, rate, labels))
+    self._check_health(step, scalars)
+
+  def evaluate_at(self, step: int, local_state) -> None:
+    """An evaluation during training: accuracies and validators, logged and written."""
+    evals = evaluation.evaluate_all(
+      self.built.eval_step, local_state, self.data, self.config.data.eval_batch_size
+    )
+    evaluation.log_eval(step, evals, self.prefix)
+    scores = self.validate(local_state, step)
+    self.write_eval(step, evals, scores)
+    self._last_time = time.time()  # Steps/s measures training alone.
 
   def write_eval(self, step: int, evals: dict, scores: dict | None) -> None:
     """An evaluation: accuracies and validator scores, and confusion images for TensorBoard."""

@@ -75,6 +75,24 @@ def points(config, grid):
     yield os.path.join(*[f"{k}={directory_name(v)}" for k, v in zip(keys, values)]), point
 
 
+def vectorised_points(config, grid):
+  """(run directory, config, seeds' directories) per setting of the non-seed keys, the seeds
+  trained in one vectorised program (`train.num_seeds`): the grid's last key must be `seed`
+  with consecutive values, so the seeds' runs land where `points` would put them."""
+  if not grid or grid[-1][0] != "seed":
+    raise ConfigError("vectorised seeds need --grid seed=... as the last --grid")
+  values = grid[-1][1]
+  if values != list(range(values[0], values[0] + len(values))):
+    raise ConfigError(f"vectorised seeds need consecutive seeds (e.g. 0,1,2), not {values}")
+  settings = (
+    points(config, grid[:-1]) if grid[:-1] else [("", config.copy_and_resolve_references())]
+  )
+  for name, point in settings:
+    with point.unlocked():
+      point.seed, point.train.num_seeds = values[0], len(values)
+    yield name, point, [f"seed={directory_name(v)}" for v in values]
+
+
 def summarize(root: str, grid, diverged=()) -> str:
   """summary.md of the sweep in `root`: the accuracy table, the label-free picks, and the
   points that diverged (`diverged`: their run directories), which have no result."""

@@ -41,6 +41,7 @@ RANGES = {
   "optim.l2sp_beta": _NON_NEGATIVE,
   "optim.momentum": _FRACTION,
   "train.ema_decay": _FRACTION,
+  "train.num_seeds": (lambda v: isinstance(v, int) and v >= 1, "an integer >= 1"),
   "model.dropout": _FRACTION,
 }
 

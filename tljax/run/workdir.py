@@ -24,8 +24,11 @@ def segment(value) -> str:
 
 
 def default_workdir(config) -> str:
-  """runs/<source>_to_<target>/<method>/seed<seed>, each part one safe directory name."""
+  """runs/<source>_to_<target>/<method>/seed<seed>, each part one safe directory name; with
+  several seeds in one run (`train.num_seeds`), runs/<source>_to_<target>/<method>."""
   pair = segment(f"{config.data.source}_to_{config.data.target}")
+  if config.train.get("num_seeds", 1) > 1:
+    return os.path.join("runs", pair, segment(config.method.name))
   return os.path.join("runs", pair, segment(config.method.name), f"seed{config.seed}")
 
 

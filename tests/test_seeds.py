@@ -1,0 +1,77 @@
+"""Several seeds in one process and one vectorised program (config.train.num_seeds)."""
+
+import json
+import os
+
+import jax
+import numpy as np
+import pytest
+
+from tests import helpers
+from tljax.errors import ConfigError
+from tljax.run import loop, seeds
+
+
+def _read(path):
+  with open(path) as f:
+    return json.load(f)
+
+
+def test_two_seeds_in_one_program_train_as_two_separate_runs(tiny_config, tmp_path):
+  tiny_config.data.random_shift = 1  # Each seed draws its own shifts: keys must stay apart.
+  tiny_config.train.num_seeds = 2
+  together = seeds.train_and_evaluate(tiny_config, str(tmp_path / "together"))
+  for i, seed in enumerate((0, 1)):
+    alone_config = tiny_config.copy_and_resolve_references()
+    alone_config.seed, alone_config.train.num_seeds = seed, 1
+    alone = loop.train_and_evaluate(alone_config, str(tmp_path / f"alone{seed}"))
+    workdir = tmp_path / "together" / f"seed={seed}"
+    stored = _read(workdir / "config.json")
+    assert (stored["seed"], stored["train"]["num_seeds"]) == (seed, 1)  # A single run's layout.
+    assert _read(workdir / "results.json")["seed"] == seed == together[i]["seed"]
+    assert together[i]["steps"] == alone["steps"] == tiny_config.train.num_steps
+    mine, _ = helpers.final_state(alone_config, workdir)
+    theirs, _ = helpers.final_state(alone_config, tmp_path / f"alone{seed}")
+    for a, b in zip(jax.tree.leaves(mine.params), jax.tree.leaves(theirs.params)):
+      np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    scale = 1.0 / together[i]["final"]["target_test"]["num_examples"]
+    assert abs(together[i]["target_test_accuracy"] - alone["target_test_accuracy"]) <= scale
+  first = [helpers.final_state(tiny_config, tmp_path / "together" / f"seed={s}")[0] for s in (0, 1)]
+  assert not np.allclose(*(jax.tree.leaves(f.params)[-1] for f in first))  # Two seeds, two runs.
+
+
+def test_seeds_at_different_steps_train_one_by_one(tiny_config, tmp_path):
+  one = tiny_config.copy_and_resolve_references()
+  one.seed = 1
+  loop.train_and_evaluate(one, str(tmp_path / "seed=1"))  # Seed 1 finished already.
+  tiny_config.train.num_seeds = 2
+  results = seeds.train_and_evaluate(tiny_config, str(tmp_path))
+  assert [r["seed"] for r in results] == [0, 1]
+  assert os.path.exists(tmp_path / "seed=0" / "results.json")
+
+
+def test_several_seeds_need_one_device_placement(tiny_config):
+  tiny_config.train.num_seeds, tiny_config.parallel = 3, "sharded"
+  with pytest.raises(ConfigError, match="num_seeds=3 vectorises seeds on one device"):
+    seeds.check(tiny_config)
+  tiny_config.train.num_seeds = 0
+  with pytest.raises(ConfigError, match="num_seeds=0 must be an integer >= 1"):
+    seeds.check(tiny_config)
+
+
+def test_a_vectorised_sweep_writes_the_layout_of_the_plain_one(tiny_config, tmp_path):
+  from tljax.run import sweep  # pylint: disable=g-import-not-at-top
+
+  grid = sweep.parse_grid(["method.name=source_only,dann", "seed=0,1,2"], tiny_config)
+  groups = list(sweep.vectorised_points(tiny_config, grid))
+  assert [(n, p.seed, p.train.num_seeds, d) for n, p, d in groups] == [
+    ("method.name=source_only", 0, 3, ["seed=0", "seed=1", "seed=2"]),
+    ("method.name=dann", 0, 3, ["seed=0", "seed=1", "seed=2"]),
+  ]
+  plain = [name for name, _ in sweep.points(tiny_config, grid)]
+  assert plain == [f"{n}/{d}" for n, _, ds in groups for d in ds]
+  with pytest.raises(ConfigError, match="consecutive seeds"):
+    list(sweep.vectorised_points(tiny_config, sweep.parse_grid(["seed=0,2"], tiny_config)))
+  with pytest.raises(ConfigError, match="as the last --grid"):
+    list(sweep.vectorised_points(tiny_config, sweep.parse_grid(
+      ["seed=0,1", "method.name=dann"], tiny_config)))  # fmt: skip
