@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from configs import domainbed_mnist
-from experiments import domainbed as driver
 from tests import helpers
 from tests.test_domains import mnist_files  # noqa: F401  (the fixture)
 from tljax import models
 from tljax.analysis import domainbed as domainbed_lib
 from tljax.analysis import runs as runs_lib
 from tljax.errors import ConfigError
+from tljax.run import domainbed as driver
 from tljax.run import loop, trials
 
 ENVS = ["e/0", "e/1"]
