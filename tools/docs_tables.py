@@ -114,9 +114,7 @@ def _points(value: float) -> str:
 
 
 def _table(header: list[str], rows: list[list]) -> str:
-  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-  lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-  return "\n".join(lines)
+  return tables.markdown(header, rows)
 
 
 # --- The method benchmark -------------------------------------------------------------------

@@ -11,8 +11,7 @@ test environment, seed), by a rule that reads:
 - "test-domain validation (oracle)": labelled examples of the test
   environment (`data.target_val_size`): the highest accuracy wins. It reads
   target labels: DomainBed reports it apart, as an upper bound, and so does
-  every table here; it is never mixed into the other rule's picks.
-
+  every table here; it is never mixed into the other rules' picks.
 - "leave-one-domain-out validation" (`lodo_picks`): for every training
   environment j, a further run of the same trial trains without j (and
   without the test environment) and is scored on j; the trial with the best
@@ -28,7 +27,7 @@ import collections
 import numpy as np
 
 from tljax.analysis.runs import Run
-from tljax.analysis.tables import std
+from tljax.analysis.tables import markdown, std
 
 RULES = {
   "training-domain validation": (
@@ -74,12 +73,10 @@ def lodo_picks(runs: list[Run]) -> dict[tuple, Run]:
   """{(method, test environment, seed): the trial's full run} picked by leave-one-domain-out
   validation: each trial's held-out-domain runs (directories `.../trial=<k>/val=<j>/...`),
   scored on their target, environment j, averaged; a trial missing one is no candidate."""
-  trial = lambda r: (
-    _segment(r, "test"),
-    r.results["method"],
-    _segment(r, "trial"),
-    r.results["seed"],
-  )  # noqa: E731
+
+  def trial(run: Run) -> tuple:
+    return _segment(run, "test"), run.results["method"], _segment(run, "trial"), run.results["seed"]
+
   held = collections.defaultdict(list)
   for run in runs:
     if _segment(run, "val") is not None:
@@ -115,8 +112,7 @@ def table(chosen: dict[tuple, Run], environments: list[str]) -> str:
       means.append(np.mean(accs) if accs else None)
     complete = all(m is not None for m in means)
     rows.append([f"`{method}`", *cells, f"{np.mean(means):.1f}" if complete else "–"])
-  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-  return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+  return markdown(header, rows)
 
 
 def single_source_table(runs: list[Run], environments: list[str]) -> str:
@@ -140,5 +136,4 @@ def single_source_table(runs: list[Run], environments: list[str]) -> str:
     means = [np.mean(by[(s, env)]) for s in sources if by[(s, env)]]
     best.append(f"{max(means):.1f}" if means else "–")
   rows.append(["best single source (picked on target test)", *best])
-  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-  return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+  return markdown(header, rows)

@@ -46,6 +46,12 @@ def std(values) -> float:
   return float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
+def markdown(header: list[str], rows: list[list]) -> str:
+  """A markdown table: the header, its rule, one line per row (cells as `str` gives them)."""
+  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+
+
 def mean_std(values) -> str:
   return f"{np.mean(values):.3f} ± {std(values):.3f}"
 

@@ -26,12 +26,9 @@ def points(config, methods, trial_count, seeds, tests, single_sources=False, lod
       if source == environments[test]:
         continue
       for seed in seeds:
-        point = config.copy_and_resolve_references()
+        point = _on(config, [source], environments[test])
         with point.unlocked():
-          domains.leave_one_out(point.data, environments, test)
-          point.data.source, point.method.name, point.seed = source, "source_only", seed
-          point.data.batch_size //= len(environments) - 1  # One source's share of a batch.
-          point.data.source_val_size //= len(environments) - 1
+          point.method.name, point.seed = "source_only", seed
         yield f"test={test}/single={sweep.directory_name(source)}/seed={seed}", point
     for method in methods:
       for trial in range(trial_count):
@@ -45,15 +42,21 @@ def points(config, methods, trial_count, seeds, tests, single_sources=False, lod
           name = f"test={test}/method={method}/trial={trial}/seed={seed}"
           yield name, point
           for held in [i for i in range(len(environments)) if i != test] if lodo else []:
-            out = point.copy_and_resolve_references()
             rest = [e for i, e in enumerate(environments) if i not in (test, held)]
-            with out.unlocked():
-              out.data.source, out.data.target = ",".join(rest), environments[held]
-              out.data.batch_size = point.data.batch_size // len(environments[1:]) * len(rest)
-              out.data.source_val_size = (
-                point.data.source_val_size // len(environments[1:]) * len(rest)
-              )
+            out = _on(point, rest, environments[held])
             yield f"test={test}/method={method}/trial={trial}/val={held}/seed={seed}", out
+
+
+def _on(config, sources: list[str], target: str):
+  """A copy of a leave-one-out `config` on other `sources` and `target`, its batch and held-out
+  source examples scaled to those sources' equal shares."""
+  out = config.copy_and_resolve_references()
+  before = len(domains.names(config.data.source))
+  with out.unlocked():
+    out.data.source, out.data.target = ",".join(sources), target
+    out.data.batch_size = config.data.batch_size // before * len(sources)
+    out.data.source_val_size = config.data.source_val_size // before * len(sources)
+  return out
 
 
 def summarize(root: str, environments: list[str]) -> str:
