@@ -26,6 +26,7 @@ import own_flax_module  # noqa: E402
 def test_the_custom_loop_trains_kmm_as_the_library_does(tiny_config, tmp_path):
   """kmm weights its source examples (Method.prepare): the example's loop must too."""
   tiny_config.method.name = "kmm"
+  tiny_config.method.kmm.iterations = 100  # The weights' quality is not under test here.
   tiny_config.train.num_steps = tiny_config.train.ckpt_every = 12
   state, ours = custom_loop.train(tiny_config)
   theirs = loop.train_and_evaluate(tiny_config, str(tmp_path / "run"))

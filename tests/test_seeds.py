@@ -1,7 +1,6 @@
 """Several seeds in one process and one vectorised program (config.train.num_seeds)."""
 
 import json
-import os
 
 import jax
 import numpy as np
@@ -18,36 +17,32 @@ def _read(path):
 
 
 def test_two_seeds_in_one_program_train_as_two_separate_runs(tiny_config, tmp_path):
+  """Seed 1's slice of a two-seed program equals seed 1 trained alone; a root where seed 1 has
+  finished already trains only seed 0, on its own."""
   tiny_config.data.random_shift = 1  # Each seed draws its own shifts: keys must stay apart.
   tiny_config.train.num_seeds = 2
   together = seeds.train_and_evaluate(tiny_config, str(tmp_path / "together"))
-  for i, seed in [(1, 1)]:  # The second slice of the stack against seed 1 trained alone.
-    alone_config = tiny_config.copy_and_resolve_references()
-    alone_config.seed, alone_config.train.num_seeds = seed, 1
-    alone = loop.train_and_evaluate(alone_config, str(tmp_path / f"alone{seed}"))
-    workdir = tmp_path / "together" / f"seed={seed}"
-    stored = _read(workdir / "config.json")
-    assert (stored["seed"], stored["train"]["num_seeds"]) == (seed, 1)  # A single run's layout.
-    assert _read(workdir / "results.json")["seed"] == seed == together[i]["seed"]
-    assert together[i]["steps"] == alone["steps"] == tiny_config.train.num_steps
-    mine, _ = helpers.final_state(alone_config, workdir)
-    theirs, _ = helpers.final_state(alone_config, tmp_path / f"alone{seed}")
-    for a, b in zip(jax.tree.leaves(mine.params), jax.tree.leaves(theirs.params)):
-      np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-    scale = 1.0 / together[i]["final"]["target_test"]["num_examples"]
-    assert abs(together[i]["target_test_accuracy"] - alone["target_test_accuracy"]) <= scale
+  alone_config = tiny_config.copy_and_resolve_references()
+  alone_config.seed, alone_config.train.num_seeds = 1, 1
+  alone = loop.train_and_evaluate(alone_config, str(tmp_path / "later" / "seed=1"))
+  workdir = tmp_path / "together" / "seed=1"
+  stored = _read(workdir / "config.json")
+  assert (stored["seed"], stored["train"]["num_seeds"]) == (1, 1)  # A single run's layout.
+  assert _read(workdir / "results.json")["seed"] == 1 == together[1]["seed"]
+  assert together[1]["steps"] == alone["steps"] == tiny_config.train.num_steps
+  mine, _ = helpers.final_state(alone_config, workdir)
+  theirs, _ = helpers.final_state(alone_config, tmp_path / "later" / "seed=1")
+  for a, b in zip(jax.tree.leaves(mine.params), jax.tree.leaves(theirs.params)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+  scale = 1.0 / together[1]["final"]["target_test"]["num_examples"]
+  assert abs(together[1]["target_test_accuracy"] - alone["target_test_accuracy"]) <= scale
   first = [helpers.final_state(tiny_config, tmp_path / "together" / f"seed={s}")[0] for s in (0, 1)]
   assert not np.allclose(*(jax.tree.leaves(f.params)[-1] for f in first))  # Two seeds, two runs.
 
-
-def test_seeds_at_different_steps_train_one_by_one(tiny_config, tmp_path):
-  one = tiny_config.copy_and_resolve_references()
-  one.seed = 1
-  loop.train_and_evaluate(one, str(tmp_path / "seed=1"))  # Seed 1 finished already.
-  tiny_config.train.num_seeds = 2
-  results = seeds.train_and_evaluate(tiny_config, str(tmp_path))
+  # Seeds at different steps train one by one: seed 1 is finished in "later", seed 0 is not.
+  results = seeds.train_and_evaluate(tiny_config, str(tmp_path / "later"))
   assert [r["seed"] for r in results] == [0, 1]
-  assert os.path.exists(tmp_path / "seed=0" / "results.json")
+  assert _read(tmp_path / "later" / "seed=0" / "results.json")["seed"] == 0
 
 
 def test_several_seeds_need_one_device_placement(tiny_config):
