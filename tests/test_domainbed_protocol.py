@@ -49,12 +49,15 @@ def test_trial_zero_is_the_defaults_and_later_trials_draw_in_domainbeds_ranges()
   assert drawn[0] == trials.overrides("irm", 1)  # Seeded by (method, trial).
   assert len({d["optim.lr"] for d in drawn}) == len(drawn)
   for d in drawn:
-    assert 10**-4.5 <= d["optim.lr"] <= 10**-2.5
+    assert 10**-4.5 <= d["optim.lr"] <= 10**-2.5  # DomainBed's range around Adam's 1e-3.
     assert 10**-1 <= d["method.irm.penalty_weight"] <= 10**5
     assert 1 <= d["method.irm.anneal_steps"] <= 10**4 and isinstance(
       d["method.irm.anneal_steps"], int
     )
   assert set(trials.overrides("source_only", 3)) == {"optim.lr"}
+  scaled = trials.overrides("irm", 1, lr=0.01)  # Another recipe's rate: the same draw, scaled.
+  assert scaled["optim.lr"] == pytest.approx(10 * drawn[0]["optim.lr"])
+  assert scaled["method.irm.penalty_weight"] == drawn[0]["method.irm.penalty_weight"]
 
 
 def _write(root, name, **fields):

@@ -747,6 +747,15 @@ def published_domainbed(dataset: str) -> str:
   return _table(["selection", "algorithm (tljax)", *envs, "average"], rows)
 
 
+def domainbed_runs(dataset: str) -> str:
+  """tljax's DomainBed tables on `dataset` ("colored", "rotated"), one per selection rule, from
+  the committed runs under docs/results/domainbed/<dataset>/."""
+  from configs import domainbed_mnist  # pylint: disable=g-import-not-at-top
+  from tljax.run import domainbed as protocol  # pylint: disable=g-import-not-at-top
+
+  return protocol.summary(_runs("domainbed", dataset), domainbed_mnist.ENVIRONMENTS[dataset])
+
+
 # --- Data ---------------------------------------------------------------------------------------
 
 
@@ -1142,6 +1151,7 @@ BLOCKS = {
   "label-sets-published": published_label_sets,
   "domainbed-published-rotated": lambda: published_domainbed("RotatedMNIST"),
   "domainbed-published-colored": lambda: published_domainbed("ColoredMNIST"),
+  "domainbed-colored": lambda: domainbed_runs("colored"),
   "tta-source": tta_source,
   "tta-corruptions": tta_corruptions,
   "tta-learning-rates": tta_learning_rates,

@@ -37,7 +37,7 @@ def points(config, methods, trial_count, seeds, tests, single_sources=False, lod
           with point.unlocked():
             domains.leave_one_out(point.data, environments, test)
             point.method.name, point.seed = method, seed
-            for field, value in trials.overrides(method, trial).items():
+            for field, value in trials.overrides(method, trial, config.optim.lr).items():
               sweep.set_field(point, field, value)
           name = f"test={test}/method={method}/trial={trial}/seed={seed}"
           yield name, point
@@ -61,7 +61,13 @@ def _on(config, sources: list[str], target: str):
 
 def summarize(root: str, environments: list[str]) -> str:
   """summary.md: DomainBed's table under each selection rule, the oracle's apart."""
-  found = runs_lib.find([root])
+  text = summary(runs_lib.find([root]), environments)
+  files.write_text(os.path.join(root, "summary.md"), text + "\n")
+  return text
+
+
+def summary(found: list, environments: list[str]) -> str:
+  """DomainBed's table under each selection rule of the finished runs `found` (markdown)."""
   parts = []
   for rule, (_, reads) in domainbed_lib.RULES.items():
     chosen = domainbed_lib.picks(found, rule)
@@ -77,6 +83,4 @@ def summarize(root: str, environments: list[str]) -> str:
     title = "**single sources** (`source_only` on one environment; the best is a choice on "
     table = domainbed_lib.single_source_table(found, environments)
     parts.append(title + "target test labels)\n\n" + table)
-  text = "\n\n".join(parts)
-  files.write_text(os.path.join(root, "summary.md"), text + "\n")
-  return text
+  return "\n\n".join(parts)
