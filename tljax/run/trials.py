@@ -5,9 +5,10 @@ The distributions are DomainBed's for its MNIST datasets (domainbed/hparams_regi
 where tljax has the setting: the learning rate and each method's own weights. DomainBed draws
 the learning rate as 10^U(-4.5, -2.5) around Adam's 1e-3; here it is the recipe's own rate
 times 10^U(-1.5, 0.5), the same draw for DomainBed's recipe (`domainbed`: Adam at 1e-3) and
-scaled to another optimiser's (the CPU recipe's SGD). The batch size is not searched (each step holds an equal share of every
-source; `data.batch_size`). The same trial number gives the same settings for every test
-environment and seed, so a trial is one point of the search across the whole table.
+scaled to another optimiser's (the CPU recipe's SGD). The batch size is not searched (each
+step holds an equal share of every source; `data.batch_size`). The same trial number gives
+the same settings for every test environment and seed, so a trial is one point of the search
+across the whole table.
 """
 
 import zlib
