@@ -921,7 +921,7 @@ def _tta(*parts: str) -> dict:
 
 
 def tta_source() -> str:
-  """The source run every test-time method starts from."""
+  """The source run the MNIST-C methods start from."""
   r = _json("tta", "source_mnist_bn", "results.json")
   return (
     f"Source run (`source_only`, BatchNorm, {r['steps']:,} steps, seed {r['seed']}): MNIST test "
@@ -930,10 +930,20 @@ def tta_source() -> str:
   )
 
 
-def tta_corruptions() -> str:
-  """Online error per corruption, each method and mode; the mean over corruptions last."""
-  found = {(m, mode): _tta("mnist_c", f"{m}_{mode}") for m, mode in TTA_RUNS}
-  targets = found[TTA_RUNS[0]]["plan"]["targets"]
+def tta_source_mnist_m() -> str:
+  """The MNIST-M-trained run the colour-corruption methods start from."""
+  r = _json("tta", "source_mnist_m_bn", "results.json")
+  return (
+    f"Source run (`target_only` on MNIST-M's training labels, BatchNorm, {r['steps']:,} steps, "
+    f"seed {r['seed']}): clean MNIST-M test accuracy {r['target_test_accuracy']:.3f}."
+  )
+
+
+def tta_corruptions(directory: str = "mnist_c", runs=TTA_RUNS) -> str:
+  """Online error per corruption, each (method, mode) of `runs` under docs/results/tta/
+  `directory`; the mean over corruptions last."""
+  found = {(m, mode): _tta(directory, f"{m}_{mode}") for m, mode in runs}
+  targets = found[runs[0]]["plan"]["targets"]
   header = ["corruption"] + [f"{m} ({mode})" if m != "source" else "source" for m, mode in found]
   rows = []
   for name in targets:
@@ -1154,6 +1164,10 @@ BLOCKS = {
   "domainbed-colored": lambda: domainbed_runs("colored"),
   "tta-source": tta_source,
   "tta-corruptions": tta_corruptions,
+  "tta-source-mnist-m": tta_source_mnist_m,
+  "tta-mnist-m-corruptions": lambda: tta_corruptions(
+    "mnist_m_c5", tuple((m, "continual") for m in ("source", "adabn", "tent", "eata"))
+  ),
   "tta-learning-rates": tta_learning_rates,
   "tta-long": tta_long,
   **{
