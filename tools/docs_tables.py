@@ -861,31 +861,44 @@ def label_set_table(setting: str, pair: str = "digits_to_digits_m") -> str:
 
 
 def label_set_verdicts(setting: str, pair: str = "digits_to_digits_m") -> str:
-  """Each adaptation method against source only on the setting's headline measure."""
+  """Each adaptation method against source only on the setting's headline measure; for a method
+  that never predicts unknown (HOS 0 as source only's), also on OS*, the known classes."""
   by = _by_method(_runs("label_sets", setting, pair))
   key = "target_test_accuracy" if setting == "partial" else "target_test_hos"
   so = by["source_only"]
+
+  def versus(runs: dict, key: str) -> tuple[float, int, int]:
+    seeds = sorted(set(runs) & set(so))
+    worse = sum(runs[s][key] < so[s][key] for s in seeds)
+    return _acc(runs, key).mean() - _acc(so, key).mean(), worse, len(seeds)
+
+  def verdict(gain: float, worse: int) -> str:
+    return "**negative transfer**" if gain < 0 else "helps" if worse == 0 else "mixed"
+
   lines = []
   for name in LABEL_SET_METHODS:
     if name in ("source_only", "target_only") or name not in by:
       continue
-    runs = by[name]
-    seeds = sorted(set(runs) & set(so))
-    worse = sum(runs[s][key] < so[s][key] for s in seeds)
-    gain = _acc(runs, key).mean() - _acc(so, key).mean()
-    word = "**negative transfer**" if gain < 0 else "helps" if worse == 0 else "mixed"
-    if abs(gain) < 1e-9:
-      word = "no change" + ("" if setting == "partial" else " (it never predicts unknown)")
+    gain, worse, n = versus(by[name], key)
     label = "accuracy" if setting == "partial" else "HOS"
-    lines.append(
-      f"- `{name}`: {_points(gain)} points of {label} over source only, worse on {worse} of "
-      f"{len(seeds)} seeds: {word}."
-    )
+    line = f"- `{name}`: {_points(gain)} points of {label} over source only, worse on {worse} of"
+    line += f" {n}"
+    if abs(gain) >= 1e-9:
+      lines.append(f"{line} seeds: {verdict(gain, worse)}.")
+    elif setting == "partial":
+      lines.append(f"{line} seeds: no change.")
+    else:
+      known, worse, n = versus(by[name], "target_test_os_star")
+      lines.append(
+        f"{line} seeds: it never predicts unknown; on the known classes (OS*) "
+        f"{_points(known)} points, worse on {worse} of {n} seeds: {verdict(known, worse)}."
+      )
   return "\n".join(lines)
 
 
 def label_sets_summary() -> str:
-  """The README's rows for label sets that differ: a row group per setting, digits pair."""
+  """The README's rows for label sets that differ: a row group per setting, digits pair; a method
+  that never predicts unknown shows OS* beside its HOS."""
   papers = {
     "pada": "Cao et al. 2018", "osbp": "Saito et al. 2018", "ovanet": "Saito & Saenko 2021",
     "uan": "You et al. 2019",
@@ -901,9 +914,10 @@ def label_sets_summary() -> str:
     for name in LABEL_SET_METHODS:
       if name in by:
         link = f"[`{name}`](tljax/methods/{name}.py)"
-        rows.append(
-          [words, link, papers.get(name, "–"), f"{label} {_mean_std(_acc(by[name], key))}"]
-        )
+        cell = f"{label} {_mean_std(_acc(by[name], key))}"
+        if setting != "partial" and not _acc(by[name], "target_test_unk").any():
+          cell += f" (no unknown; OS* {_mean_std(_acc(by[name], 'target_test_os_star'))})"
+        rows.append([words, link, papers.get(name, "–"), cell])
   return _table(["setting (`configs/digits.py:...`)", "`method.name`", "paper",
                  "digits → digits-M, 3 seeds"], rows)  # fmt: skip
 
