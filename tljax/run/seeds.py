@@ -59,6 +59,12 @@ def check(config) -> None:
 def train_and_evaluate(config, root: str, allow_config_change=False, allow_restart=False):
   """Trains and evaluates every seed of `config` under `root`; returns their results, in order."""
   check(config)
+  if jax.default_backend() == "cpu" and config.train.num_seeds > 1:
+    log.warning(
+      "num_seeds=%d trains the seeds in one vectorised program; on CPUs this measured slower "
+      "than separate runs (docs/performance.md#several-seeds-in-one-program)",
+      config.train.num_seeds,
+    )
   configs = seed_configs(config)
   method = validate.validate_config(configs[0])
   data = splits.load_domains(configs[0].data, source=not method.source_free)
