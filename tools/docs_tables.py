@@ -733,6 +733,16 @@ def published_label_sets() -> str:
   return _table(header, rows)
 
 
+def published_shot() -> str:
+  """SHOT's published digits accuracies (other pairs), with where they were read."""
+  data = _json("references", "published_shot_digits.json")
+  rows = [[r["task"], f"`{r['method']}`", f"{r['accuracy']:.1f}"] for r in data["rows"]]
+  return (
+    _table(["task (not tljax's pair)", "method", "accuracy (%)"], rows)
+    + f"\n\nFrom {data['paper']}; read at {data['source']} Selection: {data['selection']}."
+  )
+
+
 def published_domainbed(dataset: str) -> str:
   """DomainBed's published MNIST table for `dataset` (both selection rules, oracle apart)."""
   data = _json("references", "published_domainbed_mnist.json")
@@ -1199,6 +1209,7 @@ BLOCKS = {
   "domainbed-published-rotated": lambda: published_domainbed("RotatedMNIST"),
   "domainbed-published-colored": lambda: published_domainbed("ColoredMNIST"),
   "domainbed-colored": lambda: domainbed_runs("colored"),
+  "published-shot": published_shot,
   "tta-source": tta_source,
   "tta-corruptions": tta_corruptions,
   "tta-source-mnist-m": tta_source_mnist_m,
