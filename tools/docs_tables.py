@@ -870,11 +870,19 @@ def label_set_table(setting: str, pair: str = "digits_to_digits_m") -> str:
   return _table(header, rows)
 
 
+def _never_unknown(runs: dict[int, dict]) -> bool:
+  """Whether a method predicted "unknown" for no target example on any seed (a closed-set method:
+  its UNK and HOS are 0 by construction)."""
+  return not _acc(runs, "target_test_unk").any()
+
+
 def label_set_verdicts(setting: str, pair: str = "digits_to_digits_m") -> str:
   """Each adaptation method against source only on the setting's headline measure; for a method
-  that never predicts unknown (HOS 0 as source only's), also on OS*, the known classes."""
+  that never predicts unknown, also on OS*, the known classes."""
   by = _by_method(_runs("label_sets", setting, pair))
-  key = "target_test_accuracy" if setting == "partial" else "target_test_hos"
+  key, label = (
+    ("target_test_accuracy", "accuracy") if setting == "partial" else ("target_test_hos", "HOS")
+  )
   so = by["source_only"]
 
   def versus(runs: dict, key: str) -> tuple[float, int, int]:
@@ -883,6 +891,8 @@ def label_set_verdicts(setting: str, pair: str = "digits_to_digits_m") -> str:
     return _acc(runs, key).mean() - _acc(so, key).mean(), worse, len(seeds)
 
   def verdict(gain: float, worse: int) -> str:
+    if abs(gain) < 1e-9:
+      return "no change"
     return "**negative transfer**" if gain < 0 else "helps" if worse == 0 else "mixed"
 
   lines = []
@@ -890,19 +900,16 @@ def label_set_verdicts(setting: str, pair: str = "digits_to_digits_m") -> str:
     if name in ("source_only", "target_only") or name not in by:
       continue
     gain, worse, n = versus(by[name], key)
-    label = "accuracy" if setting == "partial" else "HOS"
-    line = f"- `{name}`: {_points(gain)} points of {label} over source only, worse on {worse} of"
-    line += f" {n}"
-    if abs(gain) >= 1e-9:
-      lines.append(f"{line} seeds: {verdict(gain, worse)}.")
-    elif setting == "partial":
-      lines.append(f"{line} seeds: no change.")
-    else:
-      known, worse, n = versus(by[name], "target_test_os_star")
+    line = f"- `{name}`: {_points(gain)} points of {label} over source only, worse on {worse} of "
+    if setting != "partial" and _never_unknown(by[name]):
+      known, worse_known, n_known = versus(by[name], "target_test_os_star")
       lines.append(
-        f"{line} seeds: it never predicts unknown; on the known classes (OS*) "
-        f"{_points(known)} points, worse on {worse} of {n} seeds: {verdict(known, worse)}."
+        f"{line}{n} seeds: it never predicts unknown; on the known classes (OS*) "
+        f"{_points(known)} points, worse on {worse_known} of {n_known} seeds: "
+        f"{verdict(known, worse_known)}."
       )
+    else:
+      lines.append(f"{line}{n} seeds: {verdict(gain, worse)}.")
   return "\n".join(lines)
 
 
@@ -925,7 +932,7 @@ def label_sets_summary() -> str:
       if name in by:
         link = f"[`{name}`](tljax/methods/{name}.py)"
         cell = f"{label} {_mean_std(_acc(by[name], key))}"
-        if setting != "partial" and not _acc(by[name], "target_test_unk").any():
+        if setting != "partial" and _never_unknown(by[name]):
           cell += f" (no unknown; OS* {_mean_std(_acc(by[name], 'target_test_os_star'))})"
         rows.append([words, link, papers.get(name, "–"), cell])
   return _table(["setting (`configs/digits.py:...`)", "`method.name`", "paper",
@@ -963,11 +970,11 @@ def tta_source_mnist_m() -> str:
   )
 
 
-def tta_corruptions(directory: str = "mnist_c", runs=TTA_RUNS) -> str:
-  """Online error per corruption, each (method, mode) of `runs` under docs/results/tta/
-  `directory`; the mean over corruptions last."""
-  found = {(m, mode): _tta(directory, f"{m}_{mode}") for m, mode in runs}
-  targets = found[runs[0]]["plan"]["targets"]
+def tta_corruptions(directory: str = "mnist_c") -> str:
+  """Online error per corruption, each method and mode under docs/results/tta/`directory`; the
+  mean over corruptions last."""
+  found = {(m, mode): _tta(directory, f"{m}_{mode}") for m, mode in TTA_RUNS}
+  targets = found[TTA_RUNS[0]]["plan"]["targets"]
   header = ["corruption"] + [f"{m} ({mode})" if m != "source" else "source" for m, mode in found]
   rows = []
   for name in targets:
@@ -1022,12 +1029,12 @@ def seeds_speedup() -> str:
   vectorised step of N seeds, interleaved rounds, and the equality check."""
   r = _json("performance", "bench_seeds_mnist_mnistm.json")
   rows = [
-    ["one seed, `jit(step)`", f"{r['one_seed_seconds_per_step']['median']:.4f}",
-     ", ".join(f"{x:.4f}" for x in r["one_seed_seconds_per_step"]["per_round"]),
-     f"{r['compile_seconds']['one']:.1f}"],
-    [f"{r['seeds']} seeds, `jit(vmap(step))`", f"{r['vectorised_seconds_per_step']['median']:.4f}",
-     ", ".join(f"{x:.4f}" for x in r["vectorised_seconds_per_step"]["per_round"]),
-     f"{r['compile_seconds']['vectorised']:.1f}"],
+    [words, f"{r[key]['median']:.4f}", ", ".join(f"{x:.4f}" for x in r[key]["per_round"]),
+     f"{r['compile_seconds'][program]:.1f}"]
+    for words, key, program in (
+      ("one seed, `jit(step)`", "one_seed_seconds_per_step", "one"),
+      (f"{r['seeds']} seeds, `jit(vmap(step))`", "vectorised_seconds_per_step", "vectorised"),
+    )
   ]  # fmt: skip
   header = ["step", "median s per step", "per round", "compile s"]
   return (

@@ -2,8 +2,9 @@
 
 `experiments.domainbed` is its command line. `points` names each run's
 directory and config (the leave-one-out split, the trial's settings, the
-optional single-source and held-out-domain runs); `summarize` writes
-summary.md with one table per selection rule (`tljax.analysis.domainbed`).
+optional single-source and held-out-domain runs); `summary` is one table per
+selection rule (`tljax.analysis.domainbed`) of finished runs, which
+`summarize` writes to summary.md and the docs generator reads.
 """
 
 import os
