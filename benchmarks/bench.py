@@ -16,7 +16,8 @@ also runs where TensorFlow is absent (the pipeline timing is then skipped).
 Reported: compile seconds (the first call: trace, compile, one step), the
 median steady-state seconds per step (each ended with `block_until_ready`)
 with its spread (`step_seconds`: mean, 10th and 90th percentiles, min, max),
-steps/s and examples/s (source + target), and, where the data loads, the
+steps/s and examples/s (source + target), the step's FLOPs as XLA counts
+the program before its rewrites (`step_flops`), and, where the data loads, the
 loop's seconds per step on real batches and `host_fraction`, the share of a
 step's wall time outside the compiled step (host batching, transfer, dispatch).
 """
@@ -80,6 +81,10 @@ class CompiledStep:
     rows = synthetic_batch(config, self.streams, np.random.default_rng(0))
     self.batch = placement.put_batch(rows)
     self.rng = jax.random.key(0)
+    # XLA's count of the step's floating-point operations as the program is written (before
+    # XLA's rewrites): for `model.conv_impl=xla` the plain network's work, the step's FLOPs.
+    lowered = self.compiled.lower(self.state, self.batch, self.rng)
+    self.flops = float(lowered.cost_analysis()["flops"])
     start = time.perf_counter()  # The first call traces, compiles and runs once.
     self.step()
     self.compile_seconds = time.perf_counter() - start
@@ -120,6 +125,7 @@ def time_train_step(config, steps: int, warmup: int, loop_steps: int = 0) -> dic
     "train_steps_per_sec": round(1.0 / seconds, 2),
     "examples_per_sec": round(per_step / seconds, 1),
     "examples_per_step": per_step,
+    "step_flops": timed.flops,
     "final_loss": float(np.mean(timed.metrics["loss"])),
     "parallel": config.parallel,
     "device_kind": jax.devices()[0].device_kind,

@@ -39,6 +39,21 @@ def test_bench_writes_throughput_compile_spread_and_host_share(tiny_config):
   assert result["pipeline_examples_per_sec"] > 0
 
 
+def test_step_flops_count_the_plain_networks_convolutions_forward_and_backward():
+  from configs import digits  # pylint: disable=g-import-not-at-top
+
+  config = digits.get_config("paper")
+  config.data.batch_size, config.model.conv_impl = 2, "xla"
+  flops = bench.CompiledStep(config).flops
+  # DANN: 2 source + 2 target images through the backbone. Per image each convolution runs
+  # forward and as a kernel gradient; the second also as an input gradient (the first's input
+  # is the image).
+  conv1, conv2 = bench_conv.CONV1_FLOPS, bench_conv.CONV2_FLOPS
+  convolutions = 4 * (2 * conv1 + 3 * conv2)
+  # On top: the dense layers (under 4% of it here), pooling, ReLU, losses and SGD.
+  assert convolutions < flops < 1.1 * convolutions
+
+
 def test_bench_conv_flop_counts_are_the_networks_multiply_adds():
   images = jnp.zeros((1, 28, 28, 3), jnp.uint8)
   params = DigitsConvNet().init(jax.random.key(0), images, True)["params"]

@@ -1149,6 +1149,31 @@ def peers() -> str:
   )
 
 
+def step_flops() -> str:
+  """The peers' step at 128 + 128 as a rate: XLA's FLOP count of the plain (`xla`) step over
+  each step time, and its share of the dense matmul's rate measured in the same round."""
+  data, by = _suite("peers")
+  plain = [e["result"].get("step_flops") for e in by["tljax, xla"]]
+  if None in plain:
+    return "Not measured in the committed file (its benchmark predates the FLOP count)."
+  flops = plain[0]
+  matmul = [e["result"]["matmul_gflops"] for e in _suite("conv")[1]["conv pieces"]]
+  rows = []
+  for label, entries in by.items():
+    seconds = [_seconds(e) for e in entries]
+    if None in seconds:
+      continue
+    rates = [flops / s / 1e9 for s in seconds]
+    share = [r / m for r, m in zip(rates, matmul)]
+    rows.append([label, ", ".join(f"{r:.0f}" for r in rates), _span(share, "{:.0%}")])
+  return (
+    f"One DANN step at 128 + 128 images: {flops / 1e9:.2f} GFLOP (XLA's count of the `xla` "
+    "step as written, before XLA's rewrites; every row trains the same network on the same "
+    "batch, so this is each row's work).\n\n"
+    + _table(["step", "GFLOP/s per round", "share of the matmul's GFLOP/s, same round"], rows)
+  )
+
+
 CONV_PIECES = {
   "backbone_forward": "backbone forward",
   "backbone_gradient": "backbone gradient (forward + backward)",
@@ -1225,6 +1250,7 @@ BLOCKS = {
   "tta-long": tta_long,
   "tta-long-mnist-m": lambda: tta_long("mnist_m_c5_long"),
   "seeds-speedup": seeds_speedup,
+  "step-flops": step_flops,
   **{
     f"label-sets-{s}": (lambda s=s: label_set_table(s)) for s in ("partial", "openset", "universal")
   },
