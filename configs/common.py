@@ -114,6 +114,9 @@ def base_config() -> ml_collections.ConfigDict:
   config.train.eval_every = 500
   config.train.ckpt_every = 500
   config.train.ema_decay = 0.0  # > 0: evaluate an EMA of the classifier's weights.
+  # >= 0: evaluate the mean of the classifier's weights at every step from this one on (SWA
+  # averaged densely, as SWAD does; tljax/core/step.py `ema`). -1: off.
+  config.train.average_from = -1
   # "bfloat16": training forward passes compute in bf16 on float32 params (mixed precision).
   config.train.dtype = "float32"
   # > 1: seeds seed .. seed + num_seeds - 1 in one process and one vectorised program, each in

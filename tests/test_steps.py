@@ -1,6 +1,9 @@
 """Train/eval steps on a tiny model and synthetic batches."""
 
+import re
+
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -9,6 +12,8 @@ from tljax import methods, models
 from tljax.core import step as steps
 from tljax.core.optim import make_optimizer
 from tljax.core.state import create_train_state
+from tljax.errors import ConfigError
+from tljax.run import validate
 
 # The paper's network with BatchNorm and dropout, to cover batch_stats and rngs.
 DIGITS_BN = {"name": "digits_net", "norm": "batch", "dropout": 0.1}
@@ -148,6 +153,31 @@ def test_ema_params_follow_the_warmed_up_average():
     lambda a, p: d * a + (1 - d) * p, state1.ema_params, state2.params["classifier"]
   )
   jax.tree.map(lambda w, g: np.testing.assert_allclose(g, w, rtol=1e-6), want, state2.ema_params)
+
+
+def test_average_from_keeps_the_uniform_mean_of_the_params_from_that_step_on():
+  # The params after the step calls t = 0..3, i.e. at state.step 1..4.
+  params = [{"w": jnp.array([float(x)])} for x in (2.0, 6.0, 4.0, 10.0)]
+  average = {"w": jnp.array([100.0])}  # The initial weights (state.step 0): not in this mean.
+  means = []
+  for t, p in enumerate(params):
+    average = steps.ema(average, p, jnp.asarray(t), decay=0.0, average_from=2)
+    means.append(float(average["w"][0]))
+  # At steps 1 and 2 the params; then the means of steps 2-3 and 2-4: (6 + 4) / 2, 20 / 3.
+  assert means == pytest.approx([2.0, 6.0, 5.0, 20.0 / 3.0])
+
+
+@pytest.mark.parametrize(
+  "average_from, ema_decay, words",
+  [(5, 0.0, "in [0, train.num_steps=5)"), (-2, 0.0, "or -1"), (1, 0.9, "both average")],
+)
+def test_weight_average_settings_that_cannot_work_are_one_line_errors(
+  average_from, ema_decay, words
+):
+  train = common.base_config().train
+  train.num_steps, train.average_from, train.ema_decay = 5, average_from, ema_decay
+  with pytest.raises(ConfigError, match=re.escape(words)):
+    validate.check_weight_average(train)
 
 
 def test_without_ema_eval_weights_are_the_params():

@@ -242,7 +242,7 @@ def read_pretrained(path: str, field: str = "config.model.init_checkpoint") -> d
 
   `path` is a run's workdir, its `checkpoints/` directory, or one step's
   directory. The classifier's weights are the run's evaluation weights
-  (`ema_params`, the same as its params without `train.ema_decay`).
+  (`ema_params`: its params unless `train.ema_decay` or `train.average_from` averaged them).
   """
   path = os.path.abspath(os.path.expanduser(path))
   if os.path.isdir(os.path.join(path, "checkpoints")):

@@ -20,7 +20,7 @@ ADDED = {
     "source_selection_bias": 0.0,
     "target_val_size": 0,
   },
-  "train": {"dtype": "float32", "num_seeds": 1},
+  "train": {"dtype": "float32", "num_seeds": 1, "average_from": -1},
   "model": {"head": "mlp"},
   "method": {
     "iw_erm": {"on": "features"},

@@ -24,8 +24,8 @@ class TrainState:
   networks (e.g. `discriminator`), `batch_stats` their BatchNorm statistics
   under the same keys (empty without BatchNorm), `method_state` the method's
   arrays that are not trained (e.g. CDAN's random projections). `ema_params`
-  is the exponential moving average of the classifier's params that
-  evaluation uses (equal to them when the step's `ema_decay` is 0).
+  are the classifier's weights evaluation uses: an average of its params over steps when the
+  step averages (`ema_decay`, `average_from`), else equal to them.
   """
 
   step: jax.Array

@@ -35,6 +35,7 @@ class Step(NamedTuple):
   ema_decay: float  # Evaluation weights: EMA of the classifier's params (0: none).
   axis_name: str | None  # Set under pmap: then gradients and metrics are averaged.
   dtype: Any = None  # Compute dtype of training forward passes (jnp.bfloat16); None: params'.
+  average_from: int = -1  # >= 0: evaluation weights are the params' mean from this step on.
 
 
 @dataclasses.dataclass
@@ -304,15 +305,29 @@ def finish(step: Step, old_state, new_state, metrics: dict):
   classifier = new_state.params["classifier"]
   return new_state.replace(
     step=old_state.step + 1,
-    ema_params=ema(old_state.ema_params, classifier, old_state.step, step.ema_decay),
+    ema_params=ema(
+      old_state.ema_params, classifier, old_state.step, step.ema_decay, step.average_from
+    ),
   ), metrics
 
 
-def ema(average, params, step: jax.Array, decay: float):
-  """Polyak averaging with TF's warm-up: decay min(d, (1 + t) / (10 + t))."""
-  if decay == 0.0:
+def ema(average, params, step: jax.Array, decay: float, average_from: int = -1):
+  """The evaluation weights after step `step` (0-based) produced `params`.
+
+  `decay` > 0: Polyak averaging with TF's warm-up, decay min(d, (1 + t) / (10 + t)).
+  `average_from` >= 0: the uniform mean of the params at every step from `average_from` on
+  (SWA, Izmailov et al. 2018, averaged densely, as SWAD does, Cha et al. 2021): the
+  params after step t are the (t + 1)-th, so k = t + 1 - average_from are already in the
+  mean and the old mean keeps weight k / (k + 1); before `average_from`, the params
+  themselves. Otherwise the params.
+  """
+  if average_from >= 0:
+    k = jnp.maximum(step + 1 - average_from, 0).astype(jnp.float32)
+    d = k / (k + 1.0)
+  elif decay == 0.0:
     return params
-  d = jnp.minimum(decay, (1.0 + step) / (10.0 + step))
+  else:
+    d = jnp.minimum(decay, (1.0 + step) / (10.0 + step))
   return jax.tree.map(lambda a, p: d * a + (1.0 - d) * p, average, params)
 
 
@@ -327,6 +342,7 @@ class StepHParams:
   # The views' augmentation: `augment.Images(shift=2)` (train-time translation) or `.Text()`.
   augment: augment_lib.Augment = augment_lib.Images()
   ema_decay: float = 0.0  # Evaluation weights: EMA of the classifier's params.
+  average_from: int = -1  # >= 0: evaluation weights: the params' mean from this step on (SWA).
   dtype: str = "float32"  # Compute dtype; "bfloat16": mixed precision, float32 params and loss.
 
 
@@ -351,7 +367,16 @@ def train_step(
   if axis_name is not None:
     rng = jax.random.fold_in(rng, jax.lax.axis_index(axis_name))
   dtype = None if hparams.dtype == "float32" else jnp.dtype(hparams.dtype)
-  step = Step(classifier, tx, lr_schedule, hparams.augment, hparams.ema_decay, axis_name, dtype)
+  step = Step(
+    classifier,
+    tx,
+    lr_schedule,
+    hparams.augment,
+    hparams.ema_decay,
+    axis_name,
+    dtype,
+    hparams.average_from,
+  )
   return method.update(state, batch, rng, step)
 
 

@@ -88,7 +88,10 @@ def build(
   if sets is not None:
     state, sets = _prepare(method, classifier, state, sets)
   hparams = steps.StepHParams(
-    augment=augmentation(config.data), ema_decay=config.train.ema_decay, dtype=config.train.dtype
+    augment=augmentation(config.data),
+    ema_decay=config.train.ema_decay,
+    average_from=config.train.average_from,
+    dtype=config.train.dtype,
   )
   pure_step = steps.make_train_step(
     method=method, classifier=classifier, tx=tx, lr_schedule=lr_schedule, hparams=hparams

@@ -164,7 +164,7 @@ def test_time_config(finished: dict, plan: Plan, data_dir, manual_dir):
     l2sp_alpha=0.0, l2sp_beta=0.0, param_groups=(),
   )  # fmt: skip
   config.model.freeze_backbone = False
-  config.train.ema_decay = 0.0
+  config.train.ema_decay, config.train.average_from = 0.0, -1
   config.train.num_steps = 1
   config.parallel = "single"
   config.seed = plan.seed

@@ -46,6 +46,21 @@ RANGES = {
 }
 
 
+def check_weight_average(train: ml_collections.ConfigDict) -> None:
+  """One evaluation average at a time, starting at a step the run reaches."""
+  start = train.average_from
+  if not isinstance(start, int) or not -1 <= start < train.num_steps:
+    raise ConfigError(
+      f"config.train.average_from={start!r} must be an integer step in [0, "
+      f"train.num_steps={train.num_steps}) to average the weights from, or -1 for no average"
+    )
+  if start >= 0 and train.ema_decay > 0:
+    raise ConfigError(
+      f"config.train.average_from={start} and config.train.ema_decay={train.ema_decay} both "
+      "average the evaluation weights: set one (--config.train.ema_decay=0 for the uniform mean)"
+    )
+
+
 def validate_config(config: ml_collections.ConfigDict):
   """The run's method, checked with every field; ConfigError naming the first that cannot work.
 
@@ -68,6 +83,7 @@ def validate_config(config: ml_collections.ConfigDict):
       f"config.data.test_fraction={config.data.test_fraction!r} must be in (0, 1): the share "
       "of each class of a folder:PATH without train/ and test/ held out for testing"
     )
+  check_weight_average(config.train)
   if config.train.dtype not in ("float32", "bfloat16"):
     raise ConfigError(f"config.train.dtype={config.train.dtype!r} must be 'float32' or 'bfloat16'")
   parallel.Placement(config.parallel)
