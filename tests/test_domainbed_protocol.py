@@ -87,6 +87,17 @@ def test_each_rule_picks_its_trial_and_the_oracle_never_enters_the_other(tmp_pat
   assert "| `erm` | 20.5 ± 0.7 (2) | 20.5 ± 0.7 (2) | 20.5 |" in domainbed_lib.table(oracle, ENVS)
 
 
+def test_weight_averaged_runs_of_a_method_are_their_own_algorithm(tmp_path):
+  for average_from, acc in ((-1, 0.5), (500, 0.75)):
+    config = {"method": {"name": "erm"}, "seed": 0, "train": {"average_from": average_from}}
+    _write(tmp_path, f"avg{average_from}", method="erm", acc=acc, source="x,y", target="e/0",
+           validators={"source_risk": 0.1}, config=config)  # fmt: skip
+  chosen = domainbed_lib.picks(runs_lib.find([str(tmp_path)]), "training-domain validation")
+  table = domainbed_lib.table(chosen, ["e/0"])
+  assert "| `erm` | 50.0 ± 0.0 (1) | 50.0 |" in table
+  assert "| `erm + weight mean from step 500` | 75.0 ± 0.0 (1) | 75.0 |" in table
+
+
 def test_the_driver_trains_each_point_and_writes_both_tables(mnist_files, tmp_path):  # noqa: F811
   config = domainbed_mnist.get_config("colored,tiny")
   config.data.manual_dir, config.data.data_dir = str(mnist_files), str(tmp_path / "tfds")

@@ -41,6 +41,13 @@ RULES = {
 }
 
 
+def algorithm(results: dict) -> str:
+  """The method's name, and its weight averaging where the run evaluated the mean of its weights
+  (`train.average_from`): two algorithms in DomainBed's sense."""
+  start = results.get("config", {}).get("train", {}).get("average_from", -1)
+  return results["method"] if start < 0 else f"{results['method']} + weight mean from step {start}"
+
+
 def picks(runs: list[Run], rule: str) -> dict[tuple, Run]:
   """{(method, test environment, seed): the run (trial) `rule` picks}; ties: the first path.
 
@@ -52,7 +59,7 @@ def picks(runs: list[Run], rule: str) -> dict[tuple, Run]:
     if "," not in run.results["source"] or _segment(run, "val") is not None:
       continue
     r = run.results
-    groups[(r["method"], r["target"], r["seed"])].append(run)
+    groups[(algorithm(r), r["target"], r["seed"])].append(run)
   chosen = {}
   for key, candidates in groups.items():
     scored = [(c, score(c)) for c in sorted(candidates, key=lambda c: c.path) if _has(c, score)]
@@ -75,7 +82,12 @@ def lodo_picks(runs: list[Run]) -> dict[tuple, Run]:
   scored on their target, environment j, averaged; a trial missing one is no candidate."""
 
   def trial(run: Run) -> tuple:
-    return _segment(run, "test"), run.results["method"], _segment(run, "trial"), run.results["seed"]
+    return (
+      _segment(run, "test"),
+      algorithm(run.results),
+      _segment(run, "trial"),
+      run.results["seed"],
+    )
 
   held = collections.defaultdict(list)
   for run in runs:
@@ -86,7 +98,7 @@ def lodo_picks(runs: list[Run]) -> dict[tuple, Run]:
     r = run.results
     if "," in r["source"] and _segment(run, "val") is None:
       if len(held[trial(run)]) == len(r["source"].split(",")):  # Every training domain held out.
-        groups[(r["method"], r["target"], r["seed"])].append((np.mean(held[trial(run)]), run))
+        groups[(algorithm(r), r["target"], r["seed"])].append((np.mean(held[trial(run)]), run))
   return {key: max(c, key=lambda c: c[0])[1] for key, c in groups.items()}
 
 
