@@ -1,0 +1,164 @@
+"""Performance: the CPU suite's step times against the peers, FLOP rates, several seeds."""
+
+import numpy as np
+
+from tools.docs_tables.common import load_json, markdown_table
+
+
+def seeds_speedup() -> str:
+  """benchmarks.bench_seeds on the MNIST -> MNIST-M config: one seed's step against the
+  vectorised step of N seeds, interleaved rounds, and the equality check."""
+  r = load_json("performance", "bench_seeds_mnist_mnistm.json")
+  rows = [
+    [words, f"{r[key]['median']:.4f}", ", ".join(f"{x:.4f}" for x in r[key]["per_round"]),
+     f"{r['compile_seconds'][program]:.1f}"]
+    for words, key, program in (
+      ("one seed, `jit(step)`", "one_seed_seconds_per_step", "one"),
+      (f"{r['seeds']} seeds, `jit(vmap(step))`", "vectorised_seconds_per_step", "vectorised"),
+    )
+  ]  # fmt: skip
+  header = ["step", "median s per step", "per round", "compile s"]
+  return (
+    markdown_table(header, rows) + f"\n\n{r['seeds']} seeds in one program train "
+    f"{r['speedup']:.2f}× as fast as one after another ({r['seeds']} × one seed's median / the "
+    f"vectorised median; {r['config_method']}, {r['batch_size_per_domain']} images per domain "
+    f"per step, {r['dtype']}). After {r['check_steps']} steps each seed's slice differs from "
+    f"that seed alone by at most {r['max_relative_difference']:.1e} of the leaf's scale."
+  )
+
+
+def _suite(group: str) -> tuple[dict, dict[str, list[dict]]]:
+  """benchmarks.cpu_suite's file and its `group` entries by label, in the order they ran."""
+  data = load_json("performance", "cpu_suite.json")
+  by = {}
+  for entry in data["entries"]:
+    if entry["group"] == group:
+      by.setdefault(entry["label"], []).append(entry)
+  return data, by
+
+
+def _span(values, fmt: str = "{:.3f}") -> str:
+  low, high = min(values), max(values)
+  return (
+    fmt.format(low)
+    if fmt.format(low) == fmt.format(high)
+    else f"{fmt.format(low)}-{fmt.format(high)}"
+  )
+
+
+def _machine(data: dict) -> str:
+  m = data["machine"]
+  return (
+    f"Measured {m['date']} on {m['cpu_count']} CPUs ({m['platform']}), {data['rounds']} "
+    f"interleaved rounds: `{data['command']}`."
+  )
+
+
+def cpu_settings() -> str:
+  """benchmarks.bench per config and CPU setting: per-round step times and their median."""
+  data, by = _suite("settings")
+  rows = []
+  for label, entries in by.items():
+    r = [e["result"] for e in entries]
+    seconds = [x["seconds_per_step"] for x in r]
+    rows.append(
+      [label, ", ".join(f"{s:.3f}" for s in seconds), f"{float(np.median(seconds)):.3f}",
+       _span([x["examples_per_sec"] for x in r], "{:,.0f}"),
+       f"{float(np.median([x['compile_seconds'] for x in r])):.1f}",
+       _span([x["host_fraction"] for x in r if "host_fraction" in x] or [0], "{:.2f}"),
+       f"`{entries[0]['command']}`"]
+    )  # fmt: skip
+  header = ["setting", "s/step per round", "median s/step", "examples/s", "compile s",
+            "host fraction", "command"]  # fmt: skip
+  return _machine(data) + "\n\n" + markdown_table(header, rows)
+
+
+def _seconds(entry: dict) -> float | None:
+  return None if "skipped" in entry else entry["result"]["seconds_per_step"]
+
+
+def peers() -> str:
+  """The paper network's DANN step at 128 + 128 in tljax and its peers, round by round."""
+  data, by = _suite("peers")
+  rounds = data["rounds"]
+  base = [_seconds(e) for e in by["tljax, fast"]]
+  rows = []
+  for label, entries in by.items():
+    seconds = [_seconds(e) for e in entries]
+    if None in seconds:
+      rows.append([label, *["–"] * rounds, "–", entries[0]["skipped"]])
+      continue
+    ratio = [s / b for s, b in zip(seconds, base)]
+    rows.append(
+      [label, *[f"{s:.3f}" for s in seconds], _span(ratio, "{:.2f}"), f"`{entries[0]['command']}`"]
+    )
+  header = ["step at 128 + 128", *[f"round {i + 1} s/step" for i in range(rounds)],
+            "× tljax fast's step, same round", "command"]  # fmt: skip
+  fastest = sum(
+    1
+    for i in range(rounds)
+    if all(_seconds(es[i]) is None or _seconds(es[i]) >= base[i] for es in by.values())
+  )
+  return (
+    _machine(data)
+    + "\n\n"
+    + markdown_table(header, rows)
+    + f"\n\ntljax's default step was the fastest of these in {fastest} of {rounds} rounds."
+  )
+
+
+def step_flops() -> str:
+  """The peers' step at 128 + 128 as a rate: XLA's FLOP count of the plain (`xla`) step over
+  each step time, and its share of the dense matmul's rate measured in the same round."""
+  data, by = _suite("peers")
+  plain = [e["result"].get("step_flops") for e in by["tljax, xla"]]
+  if None in plain:
+    return "Not measured in the committed file (its benchmark predates the FLOP count)."
+  flops = plain[0]
+  matmul = [e["result"]["matmul_gflops"] for e in _suite("conv")[1]["conv pieces"]]
+  rows = []
+  for label, entries in by.items():
+    seconds = [_seconds(e) for e in entries]
+    if None in seconds:
+      continue
+    rates = [flops / s / 1e9 for s in seconds]
+    share = [r / m for r, m in zip(rates, matmul)]
+    rows.append([label, ", ".join(f"{r:.0f}" for r in rates), _span(share, "{:.0%}")])
+  return (
+    f"One DANN step at 128 + 128 images: {flops / 1e9:.2f} GFLOP (XLA's count of the `xla` "
+    "step as written, before XLA's rewrites; every row trains the same network on the same "
+    "batch, so this is each row's work).\n\n"
+    + markdown_table(
+      ["step", "GFLOP/s per round", "share of the matmul's GFLOP/s, same round"], rows
+    )
+  )
+
+
+CONV_PIECES = {
+  "backbone_forward": "backbone forward",
+  "backbone_gradient": "backbone gradient (forward + backward)",
+  "conv1_pool_forward": "first conv + pool, forward",
+  "conv1_pool_kernel_grad": "first conv + pool, kernel gradient (with its forward)",
+  "conv2_forward": "second conv, forward",
+  "conv2_kernel_grad": "second conv, kernel gradient",
+  "conv2_input_grad": "second conv, input gradient",
+}
+
+
+def conv_pieces() -> str:
+  """benchmarks.bench_conv: each piece's ms and useful GFLOP/s, lowest-highest over the rounds."""
+  data, by = _suite("conv")
+  r = [e["result"] for e in by["conv pieces"]]
+  rows = [
+    [words, *[_span([x[f"{piece}_{unit}_{impl}"] for x in r], "{:.1f}")
+              for impl in ("xla", "fast") for unit in ("ms", "gflops")]]
+    for piece, words in CONV_PIECES.items()
+  ]  # fmt: skip
+  header = [f"piece ({r[0]['batch']} images)", "`xla` ms", "`xla` GFLOP/s", "`fast` ms",
+            "`fast` GFLOP/s"]  # fmt: skip
+  matmul = (
+    f"A {r[0]['matmul_size']} × {r[0]['matmul_size']} float32 matmul in the same runs: "
+    f"{_span([x['matmul_gflops'] for x in r], '{:.0f}')} GFLOP/s "
+    f"({_span([x['matmul_ms'] for x in r], '{:.0f}')} ms)."
+  )
+  return _machine(data) + "\n\n" + markdown_table(header, rows) + "\n\n" + matmul

@@ -1,0 +1,108 @@
+"""Source-free adaptation: SHOT, SHOT-IM and NRC from a source run; the rate each rule picks."""
+
+import numpy as np
+
+from tools.docs_tables.common import (
+  accuracies,
+  by_method,
+  find_runs,
+  load_json,
+  markdown_table,
+  mean_std,
+  signed_points,
+)
+
+SOURCE_FREE_PAPERS = {
+  "shot_im": "Liang et al. 2020",
+  "shot": "Liang et al. 2020",
+  "nrc": "Yang et al. 2021",
+}
+
+
+SOURCE_FREE = tuple(SOURCE_FREE_PAPERS)
+
+
+SUMMARY_LINKS = "../../../../tljax/methods"  # From docs/results/source_free/<pair>/.
+
+
+SOURCE_FREE_ANCHOR = "without-the-source-data-source-free-adaptation"
+
+
+SELECTION_RULES = {  # How a learning rate is picked per seed among a method's source-free runs.
+  "entropy (label-free)": lambda r: -r["validators"]["entropy"],
+  "info_max (label-free)": lambda r: r["validators"]["info_max"],
+  "oracle selection (target val labels)": lambda r: r["target_val_accuracy"],
+}
+
+
+def _source_free(pair: str) -> tuple[dict, dict]:
+  """({seed: source run}, {(method, lr): {seed: run}}) of docs/results/source_free/PAIR."""
+  sources = {r.results["seed"]: r.results for r in find_runs("source_free", pair, "source")}
+  adapted = {}
+  for run in find_runs("source_free", pair):
+    r = run.results
+    if r["method"] in SOURCE_FREE:
+      adapted.setdefault((r["method"], r["config"]["optim"]["lr"]), {})[r["seed"]] = r
+  return sources, adapted
+
+
+def _picks(adapted: dict, method: str, score) -> list[tuple[float, dict]]:
+  """(rate, run) per seed (those every rate ran): `method`'s run with the best `score`."""
+  runs = {lr: seeds for (m, lr), seeds in adapted.items() if m == method}
+  seeds = sorted(set.intersection(*(set(v) for v in runs.values()))) if runs else []
+  picks = [max(runs, key=lambda lr, s=s: score(runs[lr][s])) for s in seeds]
+  return [(lr, runs[lr][s]) for lr, s in zip(picks, seeds)]
+
+
+def _picked(adapted: dict, method: str, score) -> list[float]:
+  """Target test accuracy per seed of `method`'s run with the best `score` among its rates."""
+  return [run["target_test_accuracy"] for _, run in _picks(adapted, method, score)]
+
+
+def source_free_table(
+  pair: str = "digits_to_digits_m", links: str = "../tljax/methods", beside: tuple = ()
+) -> str:
+  """Source-free methods per learning rate beside the source model they start from, and the
+  `beside` methods of the method benchmark, which trained with the source data."""
+  sources, adapted = _source_free(pair)
+  rows = [["source model (`source_only`)", "–", mean_std(accuracies(sources)), "–", "–"]]
+  with_source = by_method(find_runs("methods", pair)) if beside else {}
+  for name in beside:
+    runs = with_source[name]
+    rows.append([f"`{name}`, with the source data", "–", mean_std(accuracies(runs)), "–", "–"])
+  order = lambda item: (SOURCE_FREE.index(item[0][0]), -item[0][1])  # noqa: E731
+  for (method, lr), runs in sorted(adapted.items(), key=order):
+    gain = [runs[s]["target_test_accuracy"] - sources[s]["target_test_accuracy"] for s in runs]
+    rows.append([
+      f"[`{method}`]({links}/{method}.py)", f"{lr:g}", mean_std(accuracies(runs)),
+      signed_points(float(np.mean(gain))), f"{sum(g < 0 for g in gain)} of {len(runs)}",
+    ])  # fmt: skip
+  return markdown_table(
+    ["method", "`optim.lr`", "target test accuracy", "vs source model (points)", "seeds worse"],
+    rows,
+  )
+
+
+def source_free_selection(pair: str = "digits_to_digits_m") -> str:
+  """Which learning rate each rule picks per method and seed, and the accuracy that gives."""
+  _, adapted = _source_free(pair)
+  rows = []
+  for method in SOURCE_FREE:
+    for rule, score in SELECTION_RULES.items():
+      picks = _picks(adapted, method, score)
+      if picks:
+        rates = ", ".join(f"{lr:g}" for lr, _ in picks)
+        accuracy = mean_std([run["target_test_accuracy"] for _, run in picks])
+        rows.append([f"`{method}`", rule, rates, accuracy])
+  header = ["method", "picks by", "`optim.lr` picked (per seed)", "target test accuracy"]
+  return markdown_table(header, rows)
+
+
+def published_shot() -> str:
+  """SHOT's published digits accuracies (other pairs), with where they were read."""
+  data = load_json("references", "published_shot_digits.json")
+  rows = [[r["task"], f"`{r['method']}`", f"{r['accuracy']:.1f}"] for r in data["rows"]]
+  return (
+    markdown_table(["task (not tljax's pair)", "method", "accuracy (%)"], rows)
+    + f"\n\nFrom {data['paper']}; read at {data['source']} Selection: {data['selection']}."
+  )

@@ -1,0 +1,88 @@
+"""Test-time adaptation: online error per corruption, learning rates, long streams."""
+
+import numpy as np
+
+from tools.docs_tables.common import load_json, markdown_table, result_dirs
+
+TTA_RUNS = (  # (method, mode) in the order of the table's columns.
+  ("source", "continual"), ("adabn", "continual"), ("adabn", "episodic"), ("tent", "continual"),
+  ("tent", "episodic"), ("eata", "continual"), ("eata", "episodic"),
+)  # fmt: skip
+
+
+def _tta(*parts: str) -> dict:
+  return load_json("tta", *parts, "results.json")
+
+
+def tta_source() -> str:
+  """The source run the MNIST-C methods start from."""
+  r = load_json("tta", "source_mnist_bn", "results.json")
+  return (
+    f"Source run (`source_only`, BatchNorm, {r['steps']:,} steps, seed {r['seed']}): MNIST test "
+    f"accuracy {r['source_test_accuracy']:.3f}, MNIST-M test accuracy "
+    f"{r['target_test_accuracy']:.3f}."
+  )
+
+
+def tta_source_mnist_m() -> str:
+  """The MNIST-M-trained run the colour-corruption methods start from."""
+  r = load_json("tta", "source_mnist_m_bn", "results.json")
+  return (
+    f"Source run (`target_only` on MNIST-M's training labels, BatchNorm, {r['steps']:,} steps, "
+    f"seed {r['seed']}): clean MNIST-M test accuracy {r['target_test_accuracy']:.3f}."
+  )
+
+
+def tta_corruptions(directory: str = "mnist_c") -> str:
+  """Online error per corruption, each method and mode under docs/results/tta/`directory`; the
+  mean over corruptions last."""
+  found = {(m, mode): _tta(directory, f"{m}_{mode}") for m, mode in TTA_RUNS}
+  targets = found[TTA_RUNS[0]]["plan"]["targets"]
+  header = ["corruption"] + [f"{m} ({mode})" if m != "source" else "source" for m, mode in found]
+  rows = []
+  for name in targets:
+    row = [name.split("/")[1]]
+    for r in found.values():
+      acc = next(p["accuracy"] for p in r["accuracy"] if p["target"] == name and p["pass"] == 0)
+      row.append(f"{1 - acc:.3f}")
+    rows.append(row)
+  rows.append(["**mean**"] + [f"**{r['mean_error_first_pass']:.3f}**" for r in found.values()])
+  return markdown_table(header, rows)
+
+
+def tta_learning_rates() -> str:
+  """Tent (continual) at four learning rates: mean online error over the corruptions."""
+  runs = {
+    float(d.removeprefix("tent_lr")): _tta("mnist_c_lr", d)
+    for d in result_dirs("tta", "mnist_c_lr")
+  }
+  runs[_tta("mnist_c", "tent_continual")["plan"]["lr"]] = _tta("mnist_c", "tent_continual")
+  rows = [[f"{lr:g}", f"{runs[lr]['mean_error_first_pass']:.3f}"] for lr in sorted(runs)]
+  return markdown_table(["Tent learning rate", "mean online error"], rows)
+
+
+def tta_long(directory: str = "mnist_c_long") -> str:
+  """A corruption sequence many times over (docs/results/tta/`directory`): online accuracy per
+  pass, and the top class's share."""
+  runs = {m: _tta(directory, m) for m in ("tent", "eata")}
+  passes = runs["tent"]["plan"]["repeats"]
+  rows = []
+  for k in range(passes):
+    row = [str(k + 1)]
+    for r in runs.values():
+      accs = [p["accuracy"] for p in r["accuracy"] if p["pass"] == k]
+      share = [x for x, q in zip(r["batches"]["top_class_share"], r["batches"]["pass"]) if q == k]
+      row += [f"{np.mean(accs):.3f}", f"{np.mean(share):.2f}"]
+    rows.append(row)
+  header = ["pass"] + [f"{m} {what}" for m in runs for what in ("accuracy", "top-class share")]
+  verdicts = []
+  for m, r in runs.items():
+    first, last = (
+      np.mean([p["accuracy"] for p in r["accuracy"] if p["pass"] == k]) for k in (0, passes - 1)
+    )
+    collapsed = last < first - 0.05 or max(r["batches"]["top_class_share"]) > 0.5
+    verdicts.append(
+      f"{m} (learning rate {r['plan']['lr']:g}): {first:.3f} in the first pass, {last:.3f} in "
+      f"the last: " + ("**it collapsed**" if collapsed else "no collapse on this stream")
+    )
+  return markdown_table(header, rows) + "\n\n" + "; ".join(verdicts) + "."
