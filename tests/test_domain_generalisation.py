@@ -1,6 +1,7 @@
 """IRM, V-REx and GroupDRO on hand-made batches of two source domains."""
 
 import dataclasses
+import math
 
 import jax
 import jax.numpy as jnp
@@ -10,7 +11,17 @@ import pytest
 from tljax import core
 from tljax.core import classification
 from tljax.losses import groups
-from tljax.methods import domain_coral, group_dro, irm, m3sda, mixstyle, mixup, multi_dann, vrex
+from tljax.methods import (
+  domain_coral,
+  domain_mmd,
+  group_dro,
+  irm,
+  m3sda,
+  mixstyle,
+  mixup,
+  multi_dann,
+  vrex,
+)
 
 
 def test_scale_gradient_by_hand_and_by_autodiff():
@@ -123,6 +134,21 @@ def test_domain_coral_statistics_and_penalty_by_hand():
   # Mean difference (0, -1): mean square 0.5; covariance difference (2, 2, 2, -6): mean 12.
   np.testing.assert_allclose(domain_coral.pairwise_penalty(means, covs), 12.5, rtol=1e-6)
   assert float(domain_coral.pairwise_penalty(means[:1], covs[:1])) == 0.0
+
+
+def test_domain_mmd_between_domains_by_hand():
+  # Domain 0 rows {0, 0}, domain 1 rows {0, 1}, domain 2 rows {0, 0} (1-D features). With
+  # s = Σ_g exp(-g) (distance² 1) and 7 = Σ_g exp(0): mean k within domain 0 is 7, within
+  # domain 1 (7 + 7 + s + s) / 4, across 0 and 1 (7 + s) / 2, so MMD² = (7 - s) / 2; domains 0
+  # and 2 are the same sample, MMD² 0.
+  features = jnp.array([[0.0], [0.0], [0.0], [1.0], [0.0], [0.0]])
+  mmds = domain_mmd.domain_mmds(features, jnp.array([0, 0, 1, 1, 2, 2]), 3)
+  s = sum(math.exp(-g) for g in (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0))
+  np.testing.assert_allclose(mmds[0, 1], (7 - s) / 2, rtol=1e-5)
+  np.testing.assert_allclose(mmds[1, 2], (7 - s) / 2, rtol=1e-5)
+  np.testing.assert_allclose(mmds[0, 2], 0.0, atol=1e-5)
+  np.testing.assert_allclose(domain_mmd.pairwise_penalty(mmds), (7 - s) / 3, rtol=1e-5)
+  assert float(domain_mmd.pairwise_penalty(mmds[:1, :1])) == 0.0
 
 
 def test_mixup_pairs_each_row_with_the_same_rank_of_the_next_domain_in_a_cycle():

@@ -10,7 +10,7 @@ import pytest
 from configs import domainbed_mnist
 from tests import helpers
 from tests.test_domains import mnist_files  # noqa: F401  (the fixture)
-from tljax import models
+from tljax import core, methods, models
 from tljax.analysis import domainbed as domainbed_lib
 from tljax.analysis import runs as runs_lib
 from tljax.errors import ConfigError
@@ -58,6 +58,12 @@ def test_trial_zero_is_the_defaults_and_later_trials_draw_in_domainbeds_ranges()
   scaled = trials.overrides("irm", 1, lr=0.01)  # Another recipe's rate: the same draw, scaled.
   assert scaled["optim.lr"] == pytest.approx(10 * drawn[0]["optim.lr"])
   assert scaled["method.irm.penalty_weight"] == drawn[0]["method.irm.penalty_weight"]
+
+
+def test_every_searched_setting_is_a_setting_of_its_method():
+  for name in methods.names():
+    cls = methods.find(name)
+    assert set(cls.searched) <= set(core.settings(cls)), name
 
 
 def _write(root, name, **fields):

@@ -200,6 +200,9 @@ class Method:
   # "features" (all but the classifier's output layer).
   trains: ClassVar[str] = "all"
   needs_batch_norm: ClassVar[bool] = False  # Adapts BatchNorm (test-time methods): checked.
+  # DomainBed's random search over its settings (`tljax.run.trials`): {setting: (low, high,
+  # integer?)}, each drawn as 10^U(low, high). Empty: only the learning rate is searched.
+  searched: ClassVar[dict[str, tuple[float, float, bool]]] = {}
 
   num_classes: int = 10
   num_steps: int = 1  # For schedules over training progress.

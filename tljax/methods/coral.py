@@ -43,6 +43,7 @@ class Method(core.Method):
 
   streams = (core.SOURCE, core.TARGET)
   labels = {"coral_loss": "coral"}
+  searched = {"trade_off": (-1, 1, False)}  # DomainBed's search (tljax/run/trials.py).
 
   trade_off: float = core.setting(1000.0, core.NON_NEGATIVE)
 

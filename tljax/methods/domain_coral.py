@@ -51,6 +51,7 @@ class Method(core.Method):
 
   streams = (core.SOURCE,)
   labels = {"coral_penalty": "coral"}
+  searched = {"trade_off": (-1, 1, False)}  # DomainBed's search (tljax/run/trials.py).
 
   trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
 

@@ -35,6 +35,7 @@ class Method(core.Method):
 
   streams = (core.SOURCE,)
   labels = {"worst_risk": "worst", "max_weight": "q_max"}
+  searched = {"eta": (-3, -1, False)}  # DomainBed's search (tljax/run/trials.py).
 
   eta: float = core.setting(0.01, core.NON_NEGATIVE)
 

@@ -55,6 +55,7 @@ class Method(core.Method):
 
   streams = (core.SOURCE, core.TARGET)
   labels = {"moment_distance": "md"}
+  searched = {"trade_off": (-2, 2, False)}  # DomainBed's search (tljax/run/trials.py).
 
   trade_off: float = core.setting(0.5, core.NON_NEGATIVE)
 

@@ -47,6 +47,7 @@ class Method(core.Method):
   """Source cross-entropy with the early feature maps' styles mixed between examples."""
 
   streams = (core.SOURCE,)
+  searched = {"alpha": (-1, 1, False)}  # DomainBed's search (tljax/run/trials.py).
 
   probability: float = core.setting(0.5, core.PROBABILITY)
   alpha: float = core.setting(0.1, core.POSITIVE)

@@ -33,6 +33,7 @@ class Method(core.Method):
 
   streams = (core.SOURCE,)
   labels = {"mix_weight": "λ"}
+  searched = {"alpha": (-1, 1, False)}  # DomainBed's search (tljax/run/trials.py).
 
   alpha: float = core.setting(0.2, core.POSITIVE)
 

@@ -33,6 +33,7 @@ class Method(core.Method):
 
   streams = (core.SOURCE, core.TARGET)
   labels = {"domain_loss": "dom", "domain_accuracy": "dacc", "grl_coeff": "λ"}
+  searched = {"trade_off": (-2, 2, False)}  # DomainBed's search (tljax/run/trials.py).
 
   trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
   grl_gamma: float = core.setting(10.0, core.NON_NEGATIVE)

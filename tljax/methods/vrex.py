@@ -24,6 +24,8 @@ class Method(core.Method):
 
   streams = (core.SOURCE,)
   labels = {"risk_variance": "var", "penalty_weight": "λ"}
+  # DomainBed's search (tljax/run/trials.py).
+  searched = {"penalty_weight": (-1, 5, False), "anneal_steps": (0, 4, True)}
 
   penalty_weight: float = core.setting(10.0, core.NON_NEGATIVE)
   anneal_steps: int = core.setting(500, core.NON_NEGATIVE_INT)

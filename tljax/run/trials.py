@@ -2,7 +2,8 @@
 draws each searched setting from its distribution, seeded by (method, trial).
 
 The distributions are DomainBed's for its MNIST datasets (domainbed/hparams_registry.py),
-where tljax has the setting: the learning rate and each method's own weights. DomainBed draws
+where tljax has the setting: the learning rate and each method's own weights (its `searched`
+class attribute, beside the settings in its file). DomainBed draws
 the learning rate as 10^U(-4.5, -2.5) around Adam's 1e-3; here it is the recipe's own rate
 times 10^U(-1.5, 0.5), the same draw for DomainBed's recipe (`domainbed`: Adam at 1e-3) and
 scaled to another optimiser's (the CPU recipe's SGD). The batch size is not searched (each
@@ -15,19 +16,8 @@ import zlib
 
 import numpy as np
 
-# {method: {config field under config.method.<method>: (low, high) exponents of 10, int?}}
-SEARCHED = {
-  "irm": {"penalty_weight": (-1, 5, False), "anneal_steps": (0, 4, True)},
-  "vrex": {"penalty_weight": (-1, 5, False), "anneal_steps": (0, 4, True)},
-  "group_dro": {"eta": (-3, -1, False)},
-  "dann": {"trade_off": (-2, 2, False)},
-  "multi_dann": {"trade_off": (-2, 2, False)},
-  "m3sda": {"trade_off": (-2, 2, False)},
-  "coral": {"trade_off": (-1, 1, False)},
-  "domain_coral": {"trade_off": (-1, 1, False)},
-  "mixup": {"alpha": (-1, 1, False)},
-  "mixstyle": {"alpha": (-1, 1, False)},
-}
+from tljax import methods
+
 LEARNING_RATE = (-1.5, 0.5)  # Exponents of 10 times the recipe's rate: DomainBed's at 1e-3.
 
 
@@ -40,7 +30,7 @@ def overrides(method: str, trial: int, lr: float = 1e-3) -> dict:
     return {}
   rng = np.random.default_rng([zlib.crc32(method.encode()), trial])
   out = {"optim.lr": float(lr * 10 ** rng.uniform(*LEARNING_RATE))}
-  for field, (low, high, integer) in SEARCHED.get(method, {}).items():
+  for field, (low, high, integer) in methods.find(method).searched.items():
     value = 10 ** rng.uniform(low, high)
     out[f"method.{method}.{field}"] = int(value) if integer else float(value)
   return out
