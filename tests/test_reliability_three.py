@@ -68,6 +68,20 @@ def test_values_that_cannot_work_are_refused_before_anything_runs(field, value, 
     validate.validate_config(config)
 
 
+def test_json_files_keep_each_list_of_plain_values_on_one_line(tmp_path):
+  obj = {
+    "series": [0.5, 1, None],
+    "nested": [[1, 2], [3]],
+    "text": "a [1,\n 2] b",
+    "rows": [{"x": []}],
+  }
+  files.write_json(str(tmp_path / "r.json"), obj)
+  text = (tmp_path / "r.json").read_text()
+  assert json.loads(text) == obj
+  assert '"series": [0.5, 1, null]' in text and "[1, 2]" in text
+  assert '"nested": [\n' in text  # A list of lists keeps one line per inner list.
+
+
 def test_the_default_workdir_is_one_safe_name_per_part():
   config = digits.get_config()
   config.data.source, config.data.target = "folder:../../x", "sentiment/tweets"

@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 
@@ -54,9 +55,21 @@ def write_text(path: str, text: str) -> None:
     f.write(text)
 
 
+# A list holding no list or object, spread over lines by json.dumps(indent=2).
+_FLAT_LIST = re.compile(r"\[\n\s*([^\[\]{}]*?)\n\s*\]")
+
+
+def json_text(obj) -> str:
+  """`obj` as JSON indented by two, each list of plain values on one line (a long run's
+  per-batch series stays a few hundred KB instead of a line per number). JSON escapes
+  newlines inside strings, so only the layout's newlines are joined."""
+  text = json.dumps(obj, indent=2)
+  return _FLAT_LIST.sub(lambda m: "[" + re.sub(r",\n\s*", ", ", m.group(1)) + "]", text)
+
+
 def write_json(path: str, obj) -> None:
   with replacing(path) as tmp, open(tmp, "w") as f:
-    json.dump(obj, f, indent=2)
+    f.write(json_text(obj))
 
 
 def read_json(path: str) -> dict | None:
