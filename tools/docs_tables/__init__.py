@@ -87,6 +87,9 @@ BLOCKS = {
   "tta-learning-rates": tta.tta_learning_rates,
   "tta-long": tta.tta_long,
   "tta-long-mnist-m": lambda: tta.tta_long("mnist_m_c5_long"),
+  "tta-long-lr1": lambda: tta.tta_long("mnist_c_long_lr1.0"),
+  "tta-long-all": lambda: not_yet(lambda: tta.tta_long("mnist_c_long_all")),
+  "tta-long-all-lr01": lambda: not_yet(lambda: tta.tta_long("mnist_c_long_all_lr0.1")),
   "seeds-speedup": performance.seeds_speedup,
   "step-flops": performance.step_flops,
   **{
