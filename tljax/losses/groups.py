@@ -40,6 +40,19 @@ def source_risks(out, count: int) -> tuple[jax.Array, jax.Array, jax.Array, jax.
   return logits, labels, domains, risks
 
 
+def feature_penalised(out, count: int, penalty, name: str, trade_off: float):
+  """(loss, metrics) of the domains' mean risk + `trade_off` × `penalty(features, domains)` over
+  the source batch's features (DomainBed's CORAL and MMD), the penalty logged as `name`."""
+  logits, labels, domains, risks = source_risks(out, count)
+  term = penalty(out.features[SOURCE].astype(jnp.float32), domains)
+  metrics = {
+    "cls_loss": risks.mean(),
+    "accuracy": classification.correct(logits, labels).mean(),
+    name: term,
+  }
+  return risks.mean() + trade_off * term, metrics
+
+
 def penalised(out, count: int, penalty, name: str, weight: float, anneal_steps: int):
   """(loss, metrics) of the domains' mean risk + the annealed weight × `penalty`, divided by
   the weight once it passes 1 (DomainBed's IRM and V-REx); `penalty(logits, labels, domains,

@@ -19,7 +19,6 @@ import jax
 import jax.numpy as jnp
 
 from tljax import core
-from tljax.core import classification
 from tljax.losses import groups
 
 
@@ -56,11 +55,7 @@ class Method(core.Method):
   trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
 
   def loss(self, out):
-    logits, labels, domains, risks = groups.source_risks(out, self.domains)
-    penalty = pairwise_penalty(*domain_statistics(out.features[core.SOURCE], domains, self.domains))
-    metrics = {
-      "cls_loss": risks.mean(),
-      "accuracy": classification.correct(logits, labels).mean(),
-      "coral_penalty": penalty,
-    }
-    return risks.mean() + self.trade_off * penalty, metrics
+    def penalty(features, domains):
+      return pairwise_penalty(*domain_statistics(features, domains, self.domains))
+
+    return groups.feature_penalised(out, self.domains, penalty, "coral_penalty", self.trade_off)

@@ -22,7 +22,6 @@ import jax
 import jax.numpy as jnp
 
 from tljax import core
-from tljax.core import classification
 from tljax.losses import groups, kernels
 
 GAMMAS = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)  # DomainBed's kernel bandwidths.
@@ -58,12 +57,7 @@ class Method(core.Method):
   trade_off: float = core.setting(1.0, core.NON_NEGATIVE)
 
   def loss(self, out):
-    logits, labels, domains, risks = groups.source_risks(out, self.domains)
-    features = out.features[core.SOURCE].astype(jnp.float32)
-    penalty = pairwise_penalty(domain_mmds(features, domains, self.domains))
-    metrics = {
-      "cls_loss": risks.mean(),
-      "accuracy": classification.correct(logits, labels).mean(),
-      "mmd_penalty": penalty,
-    }
-    return risks.mean() + self.trade_off * penalty, metrics
+    def penalty(features, domains):
+      return pairwise_penalty(domain_mmds(features, domains, self.domains))
+
+    return groups.feature_penalised(out, self.domains, penalty, "mmd_penalty", self.trade_off)
