@@ -14,8 +14,8 @@ clustering pseudo-labels.
 
 Recipe: the paper's loss (diversity weight 1); the run's optimizer and step
 budget. The paper's source model (label smoothing, a weight-normalised
-hypothesis, a BatchNorm bottleneck) is not reproduced: tljax's source_only
-network is the hypothesis.
+hypothesis, a BatchNorm bottleneck) is `source_only` under a config's `shot`
+argument (configs/common.shot_source); any finished source run also works.
 """
 
 import dataclasses
