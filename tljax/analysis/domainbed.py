@@ -109,9 +109,19 @@ def _has(run: Run, score) -> bool:
     return False
 
 
+def _cell(accs: list[float]) -> str:
+  """Mean ± sample std (count); one seed has no spread to show, none at all "–"."""
+  if not accs:
+    return "–"
+  if len(accs) == 1:
+    return f"{accs[0]:.1f} (1)"
+  return f"{np.mean(accs):.1f} ± {std(accs):.1f} ({len(accs)})"
+
+
 def table(chosen: dict[tuple, Run], environments: list[str]) -> str:
   """DomainBed's layout: a row per method, a column per test environment and the average;
-  cells: target test accuracy (%) of the picks, mean ± sample std over seeds."""
+  cells: target test accuracy (%) of the picks, mean ± sample std over seeds (one seed: the
+  accuracy alone)."""
   methods = sorted({m for m, _, _ in chosen})
   header = ["method", *[e.split("/")[-1] for e in environments], "average"]
   rows = []
@@ -120,7 +130,7 @@ def table(chosen: dict[tuple, Run], environments: list[str]) -> str:
     for env in environments:
       accs = [100 * r.results["target_test_accuracy"] for (m, e, _), r in chosen.items()
               if m == method and e == env]  # fmt: skip
-      cells.append(f"{np.mean(accs):.1f} ± {std(accs):.1f} ({len(accs)})" if accs else "–")
+      cells.append(_cell(accs))
       means.append(np.mean(accs) if accs else None)
     complete = all(m is not None for m in means)
     rows.append([f"`{method}`", *cells, f"{np.mean(means):.1f}" if complete else "–"])

@@ -79,6 +79,7 @@ BLOCKS = {
   "domainbed-published-rotated": lambda: domainbed.published_domainbed("RotatedMNIST"),
   "domainbed-published-colored": lambda: domainbed.published_domainbed("ColoredMNIST"),
   "domainbed-colored": lambda: domainbed.domainbed_runs("colored"),
+  "domainbed-rotated": lambda: domainbed.domainbed_runs("rotated"),
   "published-shot": source_free.published_shot,
   "tta-source": tta.tta_source,
   "tta-corruptions": tta.tta_corruptions,
