@@ -171,10 +171,9 @@ def test_the_cli_on_8_cpu_devices_with_many_steps_between_logs_does_not_deadlock
   finished at 100). The loop now keeps at most `placement.HOST_IN_FLIGHT` such steps in
   flight on a host platform, in either collective mode (the test above); the sharded CLI
   run here is the end-to-end check."""
-  mode = "sharded"
   cmd = [
     sys.executable, "-m", "experiments.dann", "--config", "configs/digits.py:tiny",
-    f"--config.data.data_dir={data_dir}", f"--workdir={tmp_path}", f"--config.parallel={mode}",
+    f"--config.data.data_dir={data_dir}", f"--workdir={tmp_path}", "--config.parallel=sharded",
     "--config.train.num_steps=200", "--config.train.log_every=200",
     "--config.train.eval_every=200", "--config.train.ckpt_every=200",
   ]  # fmt: skip
