@@ -124,16 +124,28 @@ def test_multi_dann_discriminates_every_source_domain_and_the_target():
   assert kernel.shape == (8, 4)  # Three sources and the target.
 
 
-def test_domain_coral_statistics_and_penalty_by_hand():
+def test_domain_coral_penalty_by_hand():
   # Domain 0 rows (0, 0), (2, 2); domain 1 rows (1, 0), (1, 4): means (1, 1) and (1, 2);
   # unbiased covariances [[2, 2], [2, 2]] and [[0, 0], [0, 8]].
   features = jnp.array([[0.0, 0.0], [2.0, 2.0], [1.0, 0.0], [1.0, 4.0]])
-  means, covs = domain_coral.domain_statistics(features, jnp.array([0, 0, 1, 1]), 2)
-  np.testing.assert_allclose(means, [[1, 1], [1, 2]], atol=1e-6)
-  np.testing.assert_allclose(covs, [[[2, 2], [2, 2]], [[0, 0], [0, 8]]], atol=1e-5)
+  domains = jnp.array([0, 0, 1, 1])
   # Mean difference (0, -1): mean square 0.5; covariance difference (2, 2, 2, -6): mean 12.
-  np.testing.assert_allclose(domain_coral.pairwise_penalty(means, covs), 12.5, rtol=1e-6)
-  assert float(domain_coral.pairwise_penalty(means[:1], covs[:1])) == 0.0
+  np.testing.assert_allclose(domain_coral.pairwise_penalty(features, domains, 2), 12.5, rtol=1e-6)
+  assert float(domain_coral.pairwise_penalty(features, domains * 0, 1)) == 0.0
+
+
+def test_domain_coral_penalty_equals_the_covariance_matrices_computed_outright():
+  rng = np.random.default_rng(0)
+  features = rng.normal(size=(30, 6)) * rng.uniform(0.5, 2.0, size=6)
+  domains = np.arange(30) % 3
+  covs = [np.cov(features[domains == e], rowvar=False) for e in range(3)]
+  means = [features[domains == e].mean(0) for e in range(3)]
+  pairs = [(0, 1), (0, 2), (1, 2)]
+  want = np.mean(
+    [((means[i] - means[j]) ** 2).mean() + ((covs[i] - covs[j]) ** 2).mean() for i, j in pairs]
+  )
+  got = domain_coral.pairwise_penalty(jnp.asarray(features), jnp.asarray(domains), 3)
+  np.testing.assert_allclose(got, want, rtol=1e-5)
 
 
 def test_domain_mmd_between_domains_by_hand():

@@ -22,23 +22,26 @@ from tljax import core
 from tljax.losses import groups
 
 
-def domain_statistics(features, domains, count: int) -> tuple[jax.Array, jax.Array]:
-  """(means [count, D], unbiased covariances [count, D, D]) of each domain's rows."""
+def pairwise_penalty(features, domains, count: int) -> jax.Array:
+  """The mean over domain pairs of mean_k (μ_i − μ_j)_k² + mean_kl (C_i − C_j)_kl² (0: one domain).
+
+  The covariance term comes from the batch's Gram matrix, never a d × d matrix:
+  ⟨C_i, C_j⟩_F = Σ_{b∈i, c∈j} (x_b·x_c)² / ((n_i − 1)(n_j − 1)) for centred rows x,
+  so a step costs O(B²d), not O(Bd²) (0.9 s against a few ms at d = 1024, B = 160, on CPU).
+  """
+  pairs = list(itertools.combinations(range(count), 2))
+  if not pairs:
+    return jnp.zeros(())
   member = jax.nn.one_hot(domains, count)  # [B, count]
   sizes = member.sum(0)
   means = (member.T @ features) / jnp.maximum(sizes, 1.0)[:, None]
   centred = features - means[domains]
-  covariances = jnp.einsum("be,bi,bj->eij", member, centred, centred)
-  return means, covariances / jnp.maximum(sizes - 1.0, 1.0)[:, None, None]
-
-
-def pairwise_penalty(means, covariances) -> jax.Array:
-  """The mean over domain pairs of mean squared mean and covariance differences (0: one)."""
-  pairs = list(itertools.combinations(range(means.shape[0]), 2))
-  if not pairs:
-    return jnp.zeros(())
+  scale = 1.0 / jnp.maximum(sizes - 1.0, 1.0)[domains]  # Unbiased: 1 / (n - 1) per row.
+  products = (centred @ centred.T) ** 2 * scale[:, None] * scale[None, :]
+  inner = member.T @ products @ member  # [count, count]: ⟨C_i, C_j⟩_F.
+  dims = features.shape[1]
   terms = [
-    ((means[i] - means[j]) ** 2).mean() + ((covariances[i] - covariances[j]) ** 2).mean()
+    ((means[i] - means[j]) ** 2).mean() + (inner[i, i] + inner[j, j] - 2 * inner[i, j]) / dims**2
     for i, j in pairs
   ]
   return sum(terms) / len(pairs)
@@ -56,6 +59,6 @@ class Method(core.Method):
 
   def loss(self, out):
     def penalty(features, domains):
-      return pairwise_penalty(*domain_statistics(features, domains, self.domains))
+      return pairwise_penalty(features, domains, self.domains)
 
     return groups.feature_penalised(out, self.domains, penalty, "coral_penalty", self.trade_off)
