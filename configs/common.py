@@ -37,6 +37,8 @@ def base_config() -> ml_collections.ConfigDict:
   config.data.image_size = 28  # Height = width; the loaded data must match.
   config.data.channels = 3
   config.data.random_shift = 0  # Train-time translation by up to this many pixels.
+  # Train-time colour: random gain per channel and inversion (tljax.data.augment.colour_jitter).
+  config.data.colour_jitter = False
   # Strong views (self_training): shift by up to this many pixels, grey square of this side.
   config.data.strong_shift = 4
   config.data.cutout = 8

@@ -10,6 +10,7 @@ added since never makes an old run look like another config.
 ADDED = {
   "data": {
     "strong_shift": 4,
+    "colour_jitter": False,
     "cutout": 8,
     "load": "auto",
     "random_crop": False,

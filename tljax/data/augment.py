@@ -13,14 +13,19 @@ import jax.numpy as jnp
 
 @dataclasses.dataclass(frozen=True)
 class Images:
-  """Weak: a random shift of up to `shift` px; strong: `strong_augment`."""
+  """Weak: a random shift of up to `shift` px, then `colour_jitter` if `colour`; strong:
+  `strong_augment`."""
 
   shift: int = 0
   strong_shift: int = 4
   cutout: int = 8
+  colour: bool = False
 
   def weak(self, x: jax.Array, rng: jax.Array) -> jax.Array:
-    return random_shift(x, rng, self.shift)
+    if not self.colour:
+      return random_shift(x, rng, self.shift)
+    shift_rng, colour_rng = jax.random.split(rng)
+    return colour_jitter(random_shift(x, shift_rng, self.shift), colour_rng)
 
   def strong(self, x: jax.Array, rng: jax.Array) -> jax.Array:
     return strong_augment(x, rng, self.strong_shift, self.cutout)
@@ -146,13 +151,26 @@ def random_shift(images: jax.Array, rng: jax.Array, max_shift: int) -> jax.Array
   return jnp.einsum("bwj,bhjc->bhwc", selector(w, dx), x)
 
 
+def colour_jitter(images: jax.Array, rng: jax.Array) -> jax.Array:
+  """Per image: a gain in [0.5, 1.5] on each colour channel (clipped to [0, 255]), then colour
+  inversion (255 - x) with probability 1/2. [B, H, W, C] -> float32, same shape."""
+  return _gain_and_invert(images, *jax.random.split(rng))
+
+
+def _gain_and_invert(images: jax.Array, gain_rng: jax.Array, invert_rng: jax.Array) -> jax.Array:
+  x = images.astype(jnp.float32)
+  b, _, _, c = x.shape
+  x = jnp.clip(x * jax.random.uniform(gain_rng, (b, 1, 1, c), minval=0.5, maxval=1.5), 0, 255)
+  return jnp.where(jax.random.bernoulli(invert_rng, 0.5, (b, 1, 1, 1)), 255.0 - x, x)
+
+
 def strong_augment(
   images: jax.Array, rng: jax.Array, max_shift: int = 4, cutout: int = 8
 ) -> jax.Array:
   """A strong on-device augmentation for self-training's second view (FixMatch-style).
 
-  Per image: a shift of up to `max_shift` pixels, random gains in [0.5, 1.5]
-  per colour channel, colour inversion with probability 1/2, and a grey
+  Per image: a shift of up to `max_shift` pixels, `colour_jitter` (random gains
+  in [0.5, 1.5] per colour channel, inversion with probability 1/2), and a grey
   `cutout` x `cutout` square at a random place (DeVries & Taylor 2017).
 
   Args:
@@ -165,10 +183,8 @@ def strong_augment(
     [B, H, W, C] float32 pixel values in [0, 255].
   """
   shift_rng, gain_rng, invert_rng, cut_rng = jax.random.split(rng, 4)
-  x = random_shift(images, shift_rng, max_shift).astype(jnp.float32)
-  b, h, w, c = x.shape
-  x = jnp.clip(x * jax.random.uniform(gain_rng, (b, 1, 1, c), minval=0.5, maxval=1.5), 0, 255)
-  x = jnp.where(jax.random.bernoulli(invert_rng, 0.5, (b, 1, 1, 1)), 255.0 - x, x)
+  x = _gain_and_invert(random_shift(images, shift_rng, max_shift), gain_rng, invert_rng)
+  b, h, w, _ = x.shape
   if cutout:
     cy, cx = jax.random.randint(cut_rng, (2, b, 1, 1), 0, jnp.array([h, w])[:, None, None, None])
     rows, cols = jnp.arange(h)[None, :, None], jnp.arange(w)[None, None, :]

@@ -153,4 +153,9 @@ def augmentation(data: ml_collections.ConfigDict) -> augment.Augment:
   if kind == "audio":
     a = data.audio
     return augment.Audio(shift=a.shift, masks=a.masks, time_mask=a.time_mask, freq_mask=a.freq_mask)
-  return augment.Images(shift=data.random_shift, strong_shift=data.strong_shift, cutout=data.cutout)
+  return augment.Images(
+    shift=data.random_shift,
+    strong_shift=data.strong_shift,
+    cutout=data.cutout,
+    colour=data.colour_jitter,
+  )
