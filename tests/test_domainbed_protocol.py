@@ -178,3 +178,9 @@ def test_the_driver_adds_a_held_out_run_per_training_environment():
   held = points["test=2/method=irm/trial=0/val=0/seed=0"]
   assert (held.data.source, held.data.target) == ("colored_mnist/plus80", "colored_mnist/plus90")
   assert held.data.batch_size == 32 and len(points) == 3
+
+
+def test_columns_name_configs_of_one_dataset_and_whole_names_across_datasets():
+  assert domainbed_lib.columns(["rotated_mnist/0", "rotated_mnist/15"]) == ["0", "15"]
+  mixed = ["mnist", "mnist_m/offline", "digits"]
+  assert domainbed_lib.columns(mixed) == mixed

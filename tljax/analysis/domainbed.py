@@ -118,12 +118,20 @@ def _cell(accs: list[float]) -> str:
   return f"{np.mean(accs):.1f} ± {std(accs):.1f} ({len(accs)})"
 
 
+def columns(environments: list[str]) -> list[str]:
+  """Column names: each environment's config (`0` of `rotated_mnist/0`) when they are configs
+  of one dataset, else the whole name (`mnist`, `mnist_m/offline`)."""
+  if len({e.split("/")[0] for e in environments}) == 1:
+    return [e.split("/")[-1] for e in environments]
+  return list(environments)
+
+
 def table(chosen: dict[tuple, Run], environments: list[str]) -> str:
   """DomainBed's layout: a row per method, a column per test environment and the average;
   cells: target test accuracy (%) of the picks, mean ± sample std over seeds (one seed: the
   accuracy alone)."""
   methods = sorted({m for m, _, _ in chosen})
-  header = ["method", *[e.split("/")[-1] for e in environments], "average"]
+  header = ["method", *columns(environments), "average"]
   rows = []
   for method in methods:
     cells, means = [], []
@@ -147,7 +155,7 @@ def single_source_table(runs: list[Run], environments: list[str]) -> str:
     if "," not in r["source"]:
       by[(r["source"], r["target"])].append(100 * r["target_test_accuracy"])
   sources = sorted({s for s, _ in by}, key=environments.index)
-  header = ["source alone", *[e.split("/")[-1] for e in environments]]
+  header = ["source alone", *columns(environments)]
   rows = []
   for source in sources:
     cells = [f"{np.mean(by[(source, e)]):.1f} ({len(by[(source, e)])})" if by[(source, e)]

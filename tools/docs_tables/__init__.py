@@ -80,6 +80,7 @@ BLOCKS = {
   "domainbed-published-colored": lambda: domainbed.published_domainbed("ColoredMNIST"),
   "domainbed-colored": lambda: domainbed.domainbed_runs("colored"),
   "domainbed-rotated": lambda: domainbed.domainbed_runs("rotated"),
+  "domainbed-digits-five": lambda: not_yet(lambda: domainbed.domainbed_runs("digits_five")),
   "published-shot": source_free.published_shot,
   "tta-source": tta.tta_source,
   "tta-corruptions": tta.tta_corruptions,

@@ -18,9 +18,10 @@ def published_domainbed(dataset: str) -> str:
 
 
 def domainbed_runs(dataset: str) -> str:
-  """tljax's DomainBed tables on `dataset` ("colored", "rotated"), one per selection rule, from
-  the committed runs under docs/results/domainbed/<dataset>/."""
-  from configs import domainbed_mnist  # pylint: disable=g-import-not-at-top
+  """tljax's DomainBed tables on `dataset` ("colored", "rotated", "digits_five"), one per
+  selection rule, from the committed runs under docs/results/domainbed/<dataset>/."""
+  from configs import digits_five, domainbed_mnist  # pylint: disable=g-import-not-at-top
   from tljax.run import domainbed as protocol  # pylint: disable=g-import-not-at-top
 
-  return protocol.summary(find_runs("domainbed", dataset), domainbed_mnist.ENVIRONMENTS[dataset])
+  environments = {"digits_five": digits_five.ENVIRONMENTS, **domainbed_mnist.ENVIRONMENTS}
+  return protocol.summary(find_runs("domainbed", dataset), environments[dataset])
