@@ -52,6 +52,8 @@ PAGES += [
   os.path.relpath(p, ROOT)
   for p in glob.glob(os.path.join(ROOT, "docs", "results", "label_sets", "*", "*", "*.md"))
 )
+# Source-free runs on MNIST -> MNIST-M from a source model trained with data.colour_jitter.
+COLOUR_SOURCE = "mnist_to_mnist_m_colour_jitter"
 BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 
 
@@ -154,6 +156,20 @@ BLOCKS = {
   ),
   "source-free-mnist-selection": lambda: not_yet(
     lambda: source_free.source_free_selection("mnist_to_mnist_m")
+  ),
+  "source-free-mnist-colour": lambda: not_yet(
+    lambda: source_free.source_free_table(
+      COLOUR_SOURCE, beside=("dann",), benchmark="mnist_to_mnist_m"
+    )
+  ),
+  "source-free-mnist-colour-readme": lambda: not_yet(
+    lambda: source_free.source_free_table(
+      COLOUR_SOURCE, "tljax/methods", beside=("dann",), benchmark="mnist_to_mnist_m"
+    ),
+    source_free.SOURCE_FREE_ANCHOR,
+  ),
+  "source-free-mnist-colour-selection": lambda: not_yet(
+    lambda: source_free.source_free_selection(COLOUR_SOURCE)
   ),
   "published": methods.published,
   "digits-counts": datasets.digits_counts,

@@ -99,19 +99,28 @@ def methods_summary() -> str:
       runs = cells[label].get(name)
       row.append(f"{mean_std(accuracies(runs))} ({len(runs)})" if runs else "not run")
     rows.append(row)
-  for name, paper in source_free.SOURCE_FREE_PAPERS.items():
-    row = ["no source data (`optim.lr` by info_max)", f"[`{name}`](tljax/methods/{name}.py)", paper]
-    for pair in PAIRS.values():
-      try:
-        picked = source_free._picked(
-          source_free._source_free(pair)[1],
-          name,
-          source_free.SELECTION_RULES["info_max (label-free)"],
-        )
-      except FileNotFoundError:
-        picked = []
-      row.append(f"{mean_std(picked)} ({len(picked)})" if picked else "not run")
-    rows.append(row + ["not run"] * len(SPEECH_COLUMNS))
+  kinds = {  # Source-free rows: the source model they start from -> folder suffix.
+    "no source data (`optim.lr` by info_max)": "",
+    "no source data, source trained with `data.colour_jitter` (`optim.lr` by info_max)": (
+      "_colour_jitter"
+    ),
+  }
+  for kind, suffix in kinds.items():
+    for name, paper in source_free.SOURCE_FREE_PAPERS.items():
+      row = [kind, f"[`{name}`](tljax/methods/{name}.py)", paper]
+      for pair in PAIRS.values():
+        try:
+          picked = source_free._picked(
+            source_free._source_free(pair + suffix)[1],
+            name,
+            source_free.SELECTION_RULES["info_max (label-free)"],
+          )
+        except FileNotFoundError:
+          picked = []
+        row.append(f"{mean_std(picked)} ({len(picked)})" if picked else "not run")
+      if suffix and row[3:] == ["not run"] * len(PAIRS):
+        continue
+      rows.append(row + ["not run"] * len(SPEECH_COLUMNS))
   header = ["kind", "`method.name`", "paper", *[f"{p} (seeds)" for p in cells]]
   return markdown_table(header, rows)
 

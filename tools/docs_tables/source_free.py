@@ -60,13 +60,17 @@ def _picked(adapted: dict, method: str, score) -> list[float]:
 
 
 def source_free_table(
-  pair: str = "digits_to_digits_m", links: str = "../tljax/methods", beside: tuple = ()
+  pair: str = "digits_to_digits_m",
+  links: str = "../tljax/methods",
+  beside: tuple = (),
+  benchmark: str | None = None,
 ) -> str:
   """Source-free methods per learning rate beside the source model they start from, and the
-  `beside` methods of the method benchmark, which trained with the source data."""
+  `beside` methods of the method benchmark on `benchmark` (default: `pair`), which trained with
+  the source data. `pair` names a folder under docs/results/source_free/."""
   sources, adapted = _source_free(pair)
   rows = [["source model (`source_only`)", "–", mean_std(accuracies(sources)), "–", "–"]]
-  with_source = by_method(find_runs("methods", pair)) if beside else {}
+  with_source = by_method(find_runs("methods", benchmark or pair)) if beside else {}
   for name in beside:
     runs = with_source[name]
     rows.append([f"`{name}`, with the source data", "–", mean_std(accuracies(runs)), "–", "–"])
