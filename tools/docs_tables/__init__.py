@@ -135,9 +135,6 @@ BLOCKS = {
   "ranking": other_kinds.ranking,
   "other-kinds": other_kinds.other_kinds,
   "source-free-digits": lambda: not_yet(source_free.source_free_table),
-  "source-free-digits-readme": lambda: not_yet(
-    lambda: source_free.source_free_table(links="tljax/methods"), source_free.SOURCE_FREE_ANCHOR
-  ),
   "source-free-digits-selection": lambda: not_yet(source_free.source_free_selection),
   **{
     f"source-free-summary-{name}": (
@@ -167,9 +164,6 @@ BLOCKS = {
       COLOUR_SOURCE, "tljax/methods", beside=("dann",), benchmark="mnist_to_mnist_m"
     ),
     source_free.SOURCE_FREE_ANCHOR,
-  ),
-  "source-free-mnist-colour-selection": lambda: not_yet(
-    lambda: source_free.source_free_selection(COLOUR_SOURCE)
   ),
   "published": methods.published,
   "digits-counts": datasets.digits_counts,
