@@ -165,6 +165,9 @@ BLOCKS = {
     ),
     source_free.SOURCE_FREE_ANCHOR,
   ),
+  "source-free-mnist-colour-selection": lambda: not_yet(
+    lambda: source_free.source_free_selection(COLOUR_SOURCE)
+  ),
   "published": methods.published,
   "digits-counts": datasets.digits_counts,
   "sentiment-counts": datasets.sentiment_counts,
