@@ -156,6 +156,10 @@ def test_text_configs_validate_and_mismatches_are_one_line_errors():
   with pytest.raises(ConfigError, match="is images: every domain must hold the same kind"):
     validate.validate_config(config)
   config = sentiment_config.get_config()
+  config.data.colour_jitter = True
+  with pytest.raises(ConfigError, match="colour_jitter=True changes image colours.*is text"):
+    validate.validate_config(config)
+  config = sentiment_config.get_config()
   config.model.name = "digits_net"
   with pytest.raises(
     ConfigError, match=r"reads images, not text; use one of \['text_bag', 'text_conv'\]"

@@ -111,6 +111,11 @@ def validate_config(config: ml_collections.ConfigDict):
   kind = check_modality(config)
   if method.source_free:
     check_source_free(config, method, kind)
+  if kind != "images" and config.data.get("colour_jitter", False):
+    raise ConfigError(
+      f"config.data.colour_jitter=True changes image colours, and config.data.target="
+      f"{config.data.target!r} is {kind}; drop it (text and audio have their own views)"
+    )
   if kind == "text":
     check_text(config)
   elif kind == "audio":
