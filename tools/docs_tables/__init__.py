@@ -53,7 +53,7 @@ PAGES += [
   for p in glob.glob(os.path.join(ROOT, "docs", "results", "label_sets", "*", "*", "*.md"))
 )
 # Source-free runs on MNIST -> MNIST-M from a source model trained with data.colour_jitter.
-COLOUR_SOURCE = "mnist_to_mnist_m_colour_jitter"
+COLOUR_SOURCE = "mnist_to_mnist_m" + source_free.COLOUR_JITTER
 BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 
 

@@ -102,7 +102,7 @@ def methods_summary() -> str:
   kinds = {  # Source-free rows: the source model they start from -> folder suffix.
     "no source data (`optim.lr` by info_max)": "",
     "no source data, source trained with `data.colour_jitter` (`optim.lr` by info_max)": (
-      "_colour_jitter"
+      source_free.COLOUR_JITTER
     ),
   }
   for kind, suffix in kinds.items():

@@ -25,6 +25,10 @@ SOURCE_FREE = tuple(SOURCE_FREE_PAPERS)
 SUMMARY_LINKS = "../../../../tljax/methods"  # From docs/results/source_free/<pair>/.
 
 
+# Folder suffix of runs whose source model trained with data.colour_jitter (`<pair><suffix>`).
+COLOUR_JITTER = "_colour_jitter"
+
+
 SOURCE_FREE_ANCHOR = "without-the-source-data-source-free-adaptation"
 
 
