@@ -1,4 +1,6 @@
-"""Source-free adaptation: SHOT, SHOT-IM and NRC from a source run; the rate each rule picks."""
+"""Source-free adaptation: SHOT, SHOT-IM and NRC from a source run; the setting each rule picks.
+
+A setting is a run's learning rate and step budget (`optim.lr`, `train.num_steps`)."""
 
 import numpy as np
 
@@ -32,7 +34,7 @@ COLOUR_JITTER = "_colour_jitter"
 SOURCE_FREE_ANCHOR = "without-the-source-data-source-free-adaptation"
 
 
-SELECTION_RULES = {  # How a learning rate is picked per seed among a method's source-free runs.
+SELECTION_RULES = {  # How a setting is picked per seed among a method's source-free runs.
   "entropy (label-free)": lambda r: -r["validators"]["entropy"],
   "info_max (label-free)": lambda r: r["validators"]["info_max"],
   "oracle selection (target val labels)": lambda r: r["target_val_accuracy"],
@@ -40,26 +42,33 @@ SELECTION_RULES = {  # How a learning rate is picked per seed among a method's s
 
 
 def _source_free(pair: str) -> tuple[dict, dict]:
-  """({seed: source run}, {(method, lr): {seed: run}}) of docs/results/source_free/PAIR."""
+  """({seed: source run}, {(method, lr, steps): {seed: run}}) of docs/results/source_free/PAIR."""
   sources = {r.results["seed"]: r.results for r in find_runs("source_free", pair, "source")}
   adapted = {}
   for run in find_runs("source_free", pair):
     r = run.results
     if r["method"] in SOURCE_FREE:
-      adapted.setdefault((r["method"], r["config"]["optim"]["lr"]), {})[r["seed"]] = r
+      setting = (r["method"], r["config"]["optim"]["lr"], r["steps"])
+      adapted.setdefault(setting, {})[r["seed"]] = r
   return sources, adapted
 
 
-def _picks(adapted: dict, method: str, score) -> list[tuple[float, dict]]:
-  """(rate, run) per seed (those every rate ran): `method`'s run with the best `score`."""
-  runs = {lr: seeds for (m, lr), seeds in adapted.items() if m == method}
+def _setting(lr: float, steps: int, budgets: set) -> str:
+  """A setting as a table names it: the rate, and the step budget where a method ran several."""
+  return f"{lr:g}" if len(budgets) == 1 else f"{lr:g} × {steps:,} steps"
+
+
+def _picks(adapted: dict, method: str, score) -> list[tuple[str, dict]]:
+  """(setting, run) per seed (those every setting ran): `method`'s run with the best `score`."""
+  runs = {(lr, steps): seeds for (m, lr, steps), seeds in adapted.items() if m == method}
+  budgets = {steps for _, steps in runs}
   seeds = sorted(set.intersection(*(set(v) for v in runs.values()))) if runs else []
-  picks = [max(runs, key=lambda lr, s=s: score(runs[lr][s])) for s in seeds]
-  return [(lr, runs[lr][s]) for lr, s in zip(picks, seeds)]
+  picks = [max(runs, key=lambda key, s=s: score(runs[key][s])) for s in seeds]
+  return [(_setting(*key, budgets), runs[key][s]) for key, s in zip(picks, seeds)]
 
 
 def _picked(adapted: dict, method: str, score) -> list[float]:
-  """Target test accuracy per seed of `method`'s run with the best `score` among its rates."""
+  """Target test accuracy per seed of `method`'s run with the best `score` among its settings."""
   return [run["target_test_accuracy"] for _, run in _picks(adapted, method, score)]
 
 
@@ -73,22 +82,24 @@ def source_free_table(
   `beside` methods of the method benchmark on `benchmark` (default: `pair`), which trained with
   the source data. `pair` names a folder under docs/results/source_free/."""
   sources, adapted = _source_free(pair)
-  rows = [["source model (`source_only`)", "–", mean_std(accuracies(sources)), "–", "–"]]
+  budget = lambda runs: ", ".join(sorted({f"{r['steps']:,}" for r in runs.values()}))  # noqa: E731
+  rows = [["source model (`source_only`)", "–", budget(sources), mean_std(accuracies(sources))]]
   with_source = by_method(find_runs("methods", benchmark or pair)) if beside else {}
   for name in beside:
     runs = with_source[name]
-    rows.append([f"`{name}`, with the source data", "–", mean_std(accuracies(runs)), "–", "–"])
-  order = lambda item: (SOURCE_FREE.index(item[0][0]), -item[0][1])  # noqa: E731
-  for (method, lr), runs in sorted(adapted.items(), key=order):
+    rows.append([f"`{name}`, with the source data", "–", budget(runs), mean_std(accuracies(runs))])
+  rows = [row + ["–", "–"] for row in rows]
+  order = lambda item: (SOURCE_FREE.index(item[0][0]), -item[0][1], item[0][2])  # noqa: E731
+  for (method, lr, steps), runs in sorted(adapted.items(), key=order):
     gain = [runs[s]["target_test_accuracy"] - sources[s]["target_test_accuracy"] for s in runs]
     rows.append([
-      f"[`{method}`]({links}/{method}.py)", f"{lr:g}", mean_std(accuracies(runs)),
+      f"[`{method}`]({links}/{method}.py)", f"{lr:g}", f"{steps:,}", mean_std(accuracies(runs)),
       signed_points(float(np.mean(gain))), f"{sum(g < 0 for g in gain)} of {len(runs)}",
     ])  # fmt: skip
-  return markdown_table(
-    ["method", "`optim.lr`", "target test accuracy", "vs source model (points)", "seeds worse"],
-    rows,
-  )
+  header = ["method", "`optim.lr`", "steps", "target test accuracy", "vs source model (points)"]
+  if len({row[2] for row in rows}) == 1:  # One step budget everywhere: said in the text.
+    header, rows = header[:2] + header[3:], [row[:2] + row[3:] for row in rows]
+  return markdown_table([*header, "seeds worse"], rows)
 
 
 def source_free_selection(pair: str = "digits_to_digits_m") -> str:
@@ -99,9 +110,9 @@ def source_free_selection(pair: str = "digits_to_digits_m") -> str:
     for rule, score in SELECTION_RULES.items():
       picks = _picks(adapted, method, score)
       if picks:
-        rates = ", ".join(f"{lr:g}" for lr, _ in picks)
+        settings = ", ".join(setting for setting, _ in picks)
         accuracy = mean_std([run["target_test_accuracy"] for _, run in picks])
-        rows.append([f"`{method}`", rule, rates, accuracy])
+        rows.append([f"`{method}`", rule, settings, accuracy])
   header = ["method", "picks by", "`optim.lr` picked (per seed)", "target test accuracy"]
   return markdown_table(header, rows)
 
