@@ -13,6 +13,11 @@ import pytest  # pylint: disable=g-import-not-at-top
 
 jax.config.update("jax_disable_most_optimizations", True)
 
+from tests.helpers import TEST_XLA_FLAGS  # noqa: E402
+
+# Read when JAX starts its backend (the first computation), inherited by the runs tests start.
+os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
+
 # One persistent XLA compilation cache for the command-line runs the tests start: most of them
 # compile the same tiny programs. Not for the test processes themselves, whose programs are
 # mostly compiled once (writing each costs more than it saves). Removed when the session ends.

@@ -1,10 +1,27 @@
 """Helpers shared by several test modules."""
 
+import os
+
 import numpy as np
 
 from tljax import checkpoint, core, methods
 from tljax.data import splits
 from tljax.run import build
+
+# XLA:CPU's newer fusion emitters compile the tests' many small programs about 2.5x slower than
+# its older ones (a tiny-model DANN step: ~1.5 s against ~0.6 s). Every test process and every
+# worker it starts runs with this flag (conftest.py, `worker_env`), so results compared between
+# processes come from the same compiler either way. Users' runs keep XLA's default.
+TEST_XLA_FLAGS = "--xla_cpu_use_fusion_emitters=false"
+
+
+def worker_env(devices: int, extra_xla_flags: str = "", optimize: bool = False) -> dict:
+  """The environment of a subprocess on `devices` CPU devices, compiled as the tests' own."""
+  env = dict(os.environ, JAX_PLATFORMS="cpu")
+  flags = f"--xla_force_host_platform_device_count={devices} {TEST_XLA_FLAGS} {extra_xla_flags}"
+  env["XLA_FLAGS"] = flags.strip()
+  env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "0" if optimize else "1"
+  return env
 
 
 def results(method="dann", seed=0, acc=0.5, **fields) -> dict:

@@ -114,3 +114,25 @@ def test_generated_blocks_match_the_committed_results():
     != open(os.path.join(ROOT, page)).read()
   ]
   assert not stale, f"{stale}: run python -m experiments.summarize --docs"
+
+
+def test_source_free_selection_picks_among_rates_and_step_budgets():
+  from tools.docs_tables import source_free  # pylint: disable=g-import-not-at-top
+
+  run = lambda entropy, accuracy: {  # noqa: E731
+    "validators": {"entropy": entropy},
+    "target_test_accuracy": accuracy,
+  }
+  adapted = {  # (method, lr, steps): {seed: run}
+    ("shot_im", 0.001, 6000): {0: run(0.3, 0.8), 1: run(0.2, 0.7)},
+    ("shot_im", 0.001, 28000): {0: run(0.1, 0.9), 1: run(0.4, 0.6)},
+    ("shot_im", 0.0001, 6000): {0: run(0.5, 0.5), 1: run(0.6, 0.4), 2: run(0.1, 0.3)},
+    ("shot", 0.001, 6000): {0: run(0.9, 0.2)},
+  }
+  rule = source_free.SELECTION_RULES["entropy (label-free)"]
+  picks = source_free._picks(adapted, "shot_im", rule)  # Seed 2 ran one setting only: left out.
+  assert [(setting, r["target_test_accuracy"]) for setting, r in picks] == [
+    ("0.001 × 28,000 steps", 0.9),
+    ("0.001 × 6,000 steps", 0.7),
+  ]
+  assert source_free._picks(adapted, "shot", rule) == [("0.001", adapted["shot", 0.001, 6000][0])]

@@ -79,8 +79,7 @@ def worker_runs(tmp_path_factory):
   devices (tests/parallel_worker.py); mcd, mcc and nrc also per device and under jax.pmap. Both
   commands run at once: {file stem: saved leaves}."""
   out = tmp_path_factory.mktemp("methods")
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
-  env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"  # Fast compiles, as in this process (conftest.py).
+  env = helpers.worker_env(8)  # Fast compiles, as in this process (conftest.py).
   runs = [("single,sharded", "all"), ("per_device,pmap", "mcd,mcc,nrc")]
   procs = [
     subprocess.Popen(

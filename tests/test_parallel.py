@@ -36,17 +36,9 @@ from tests import helpers
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _env(devices: int, extra_xla_flags: str = "", optimize: bool = False) -> dict:
-  env = dict(os.environ)
-  env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices} {extra_xla_flags}"
-  env["JAX_PLATFORMS"] = "cpu"
-  env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "0" if optimize else "1"
-  return env
-
-
 def _worker(out, devices, *args, extra_xla_flags="", optimize=False):
   cmd = [sys.executable, "-m", "tests.parallel_worker", "--out", str(out), *args]
-  env = _env(devices, extra_xla_flags, optimize)
+  env = helpers.worker_env(devices, extra_xla_flags, optimize)
   return subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
 
 
@@ -109,7 +101,9 @@ def _two_process_cli(data_dir, workdir, *overrides) -> list[subprocess.Popen]:
       f"--coordinator_address=localhost:{port}", "--num_processes=2", f"--process_id={i}",
       *overrides,
     ]  # fmt: skip
-    procs.append(subprocess.Popen(cmd, cwd=ROOT, env=_env(2), stderr=subprocess.PIPE, text=True))
+    procs.append(
+      subprocess.Popen(cmd, cwd=ROOT, env=helpers.worker_env(2), stderr=subprocess.PIPE, text=True)
+    )
   return procs
 
 
@@ -177,7 +171,9 @@ def test_the_cli_on_8_cpu_devices_with_many_steps_between_logs_does_not_deadlock
     "--config.train.num_steps=200", "--config.train.log_every=200",
     "--config.train.eval_every=200", "--config.train.ckpt_every=200",
   ]  # fmt: skip
-  result = subprocess.run(cmd, cwd=ROOT, env=_env(8), capture_output=True, text=True, timeout=300)
+  result = subprocess.run(
+    cmd, cwd=ROOT, env=helpers.worker_env(8), capture_output=True, text=True, timeout=300
+  )
   assert result.returncode == 0, result.stderr[-3000:]
   results = json.load(open(tmp_path / "results.json"))
   assert results["steps"] == 200 and results["topology"]["device_count"] == 8

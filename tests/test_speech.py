@@ -289,8 +289,7 @@ def test_every_way_a_method_touches_inputs_takes_a_finite_step_on_audio_under_ji
 
 
 def test_dann_and_self_training_on_audio_sharded_8_devices_match_one_device(tmp_path):
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
-  env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"
+  env = helpers.worker_env(8)
   cmd = [sys.executable, "-m", "tests.parallel_worker", "--out", str(tmp_path), "--modes",
          "single,sharded", "--methods", "dann,self_training", "--model", "audio_conv"]  # fmt: skip
   result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

@@ -221,8 +221,7 @@ def test_batch_norm_adapters_refuse_the_text_networks_by_name(name, tmp_path):
 
 
 def test_dann_on_text_sharded_8_devices_matches_one_device(tmp_path):
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
-  env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"
+  env = helpers.worker_env(8)
   for model in ("text_bag",):  # text_conv: under jit in test_every_method_takes_a_step_on_text.
     cmd = [sys.executable, "-m", "tests.parallel_worker", "--out", str(tmp_path),
            "--modes", "single,sharded", "--methods", "dann,self_training", "--model", model,
