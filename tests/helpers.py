@@ -15,10 +15,14 @@ from tljax.run import build
 TEST_XLA_FLAGS = "--xla_cpu_use_fusion_emitters=false"
 
 
-def worker_env(devices: int, extra_xla_flags: str = "", optimize: bool = False) -> dict:
-  """The environment of a subprocess on `devices` CPU devices, compiled as the tests' own."""
+def worker_env(
+  devices: int, extra_xla_flags: str = "", optimize: bool = False, test_flags: bool = True
+) -> dict:
+  """The environment of a subprocess on `devices` CPU devices, compiled as the tests' own
+  (`test_flags`) or with XLA's defaults."""
   env = dict(os.environ, JAX_PLATFORMS="cpu")
-  flags = f"--xla_force_host_platform_device_count={devices} {TEST_XLA_FLAGS} {extra_xla_flags}"
+  ours = TEST_XLA_FLAGS if test_flags else ""
+  flags = f"--xla_force_host_platform_device_count={devices} {ours} {extra_xla_flags}"
   env["XLA_FLAGS"] = flags.strip()
   env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "0" if optimize else "1"
   return env

@@ -289,7 +289,10 @@ def test_every_way_a_method_touches_inputs_takes_a_finite_step_on_audio_under_ji
 
 
 def test_dann_and_self_training_on_audio_sharded_8_devices_match_one_device(tmp_path):
-  env = helpers.worker_env(8)
+  # XLA's default emitters, as users' runs: under the tests' older ones the updates of this
+  # network's BatchNorm layers differ between single and sharded (and from the default
+  # emitters) by 10-15% of their size after 3 steps, beyond float rounding (seen 2026-12-07).
+  env = helpers.worker_env(8, test_flags=False)
   cmd = [sys.executable, "-m", "tests.parallel_worker", "--out", str(tmp_path), "--modes",
          "single,sharded", "--methods", "dann,self_training", "--model", "audio_conv"]  # fmt: skip
   result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
