@@ -52,3 +52,22 @@ def test_whether_a_run_read_target_labels_is_stored_or_asked_of_its_method():
   stored = helpers.results("dann", reads_target_labels=True)  # The run said so: believed.
   assert runs_lib.Run("x", "r", stored).reads_target_labels
   assert runs_lib.Run("x", "r", helpers.results("no_such_method")).reads_target_labels
+
+
+def test_a_sweep_summary_gives_runs_of_another_step_budget_their_own_row(tmp_path):
+  """A run of another sweep under the same root (same grid point, other `train.num_steps`) is
+  a setting of its own, not one more seed of the grid's."""
+  from tljax.run import sweep  # pylint: disable=g-import-not-at-top
+
+  point = tmp_path / "method.name=shot_im"
+  for path, steps, acc in ((point, 6000, 0.92), (point / "train.num_steps=28000", 28000, 0.95)):
+    os.makedirs(path, exist_ok=True)
+    result = helpers.results("shot_im", 0, acc, steps=steps)
+    result["config"]["train"] = {"num_steps": steps}
+    with open(path / "results.json", "w") as f:
+      json.dump(result, f)
+  text = sweep.summarize(str(tmp_path), [("method.name", ["shot_im"])])
+  table = text.split("\n\n")[0].splitlines()
+  assert "train.num_steps" in table[0]
+  rows = [line for line in table[2:] if "shot_im" in line]
+  assert len(rows) == 2 and all("| 1 |" in row for row in rows), rows  # One seed each.

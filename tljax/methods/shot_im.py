@@ -13,9 +13,12 @@ confident predictions that still use every class. `shot.py` adds the
 clustering pseudo-labels.
 
 Recipe: the paper's loss (diversity weight 1); the run's optimizer and step
-budget. The paper's source model (label smoothing, a weight-normalised
-hypothesis, a BatchNorm bottleneck) is `source_only` under a config's `shot`
-argument (configs/common.shot_source); any finished source run also works.
+budget. SHOT's digits code trains the target for 30 epochs of 64 images
+(`max_epoch=30`): about 28,000 steps on MNIST-M's training images
+(`--config.train.num_steps=28000`; docs/results.md has both budgets). The
+paper's source model (label smoothing, a weight-normalised hypothesis, a
+BatchNorm bottleneck) is `source_only` under a config's `shot` argument
+(configs/common.shot_source); any finished source run also works.
 """
 
 import dataclasses

@@ -93,11 +93,33 @@ def vectorised_points(config, grid):
     yield name, point, [f"seed={directory_name(v)}" for v in values]
 
 
+def _flat(config: dict, prefix: str = "") -> dict:
+  """{"a.b": leaf} of a nested config dict."""
+  out = {}
+  for key, value in config.items():
+    if isinstance(value, dict):
+      out.update(_flat(value, f"{prefix}{key}."))
+    else:
+      out[f"{prefix}{key}"] = value
+  return out
+
+
+def also_varied(found, group_by) -> list[str]:
+  """Config fields outside `group_by` (and the seed) whose values differ between the runs found:
+  runs of another sweep under the same root (another step budget, say) get rows of their own
+  instead of counting as more seeds of a setting."""
+  flat = [_flat(run.config) for run in found]
+  keys = sorted(set().union(*flat)) if flat else []
+  skip = {*group_by, "seed", "train.num_seeds"}
+  return [k for k in keys if k not in skip and len({repr(f.get(k)) for f in flat}) > 1]
+
+
 def summarize(root: str, grid, diverged=()) -> str:
   """summary.md of the sweep in `root`: the accuracy table, the label-free picks, and the
   points that diverged (`diverged`: their run directories), which have no result."""
   group_by = [k for k, _ in grid if k != "seed"] or ["method.name"]
   found = runs_lib.find([root])
+  group_by += also_varied(found, group_by)
   text = tables.summary_table(found, group_by) if found else "(no finished run)"
   if diverged:
     text += "\n\nDiverged (training stopped on a non-finite loss; no result):\n\n"

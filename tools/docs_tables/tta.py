@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tools.docs_tables.common import load_json, markdown_table, result_dirs
+from tools.docs_tables.common import load_json, markdown_table, mean_std, result_dirs
 
 TTA_RUNS = (  # (method, mode) in the order of the table's columns.
   ("source", "continual"), ("adabn", "continual"), ("adabn", "episodic"), ("tent", "continual"),
@@ -24,9 +24,9 @@ def tta_source() -> str:
   )
 
 
-def tta_source_mnist_m() -> str:
+def tta_source_mnist_m(directory: str = "source_mnist_m_bn") -> str:
   """The MNIST-M-trained run the colour-corruption methods start from."""
-  r = load_json("tta", "source_mnist_m_bn", "results.json")
+  r = _tta(*directory.split("/"))
   return (
     f"Source run (`target_only` on MNIST-M's training labels, BatchNorm, {r['steps']:,} steps, "
     f"seed {r['seed']}): clean MNIST-M test accuracy {r['target_test_accuracy']:.3f}."
@@ -38,16 +38,77 @@ def tta_corruptions(directory: str = "mnist_c") -> str:
   mean over corruptions last."""
   found = {(m, mode): _tta(directory, f"{m}_{mode}") for m, mode in TTA_RUNS}
   targets = found[TTA_RUNS[0]]["plan"]["targets"]
-  header = ["corruption"] + [f"{m} ({mode})" if m != "source" else "source" for m, mode in found]
+  header = ["corruption"] + [_column(m, mode) for m, mode in found]
   rows = []
   for name in targets:
     row = [name.split("/")[1]]
-    for r in found.values():
-      acc = next(p["accuracy"] for p in r["accuracy"] if p["target"] == name and p["pass"] == 0)
-      row.append(f"{1 - acc:.3f}")
+    row += [f"{_first_pass_error(r, name):.3f}" for r in found.values()]
     rows.append(row)
   rows.append(["**mean**"] + [f"**{r['mean_error_first_pass']:.3f}**" for r in found.values()])
   return markdown_table(header, rows)
+
+
+def _first_pass_error(run: dict, target: str) -> float:
+  return 1 - next(p["accuracy"] for p in run["accuracy"] if p["target"] == target and not p["pass"])
+
+
+def _column(method: str, mode: str) -> str:
+  return f"{method} ({mode})" if method != "source" else "source"
+
+
+def _severities(directory: str) -> dict[int, str]:
+  """{severity: its folder} under docs/results/tta/`directory` (`severity=S`)."""
+  found = result_dirs("tta", directory)
+  return {int(d.removeprefix("severity=")): d for d in found if d.startswith("severity=")}
+
+
+def tta_severities(directory: str = "mnist_m_severities") -> str:
+  """Mean online error over the corruptions at each severity, for every method and mode."""
+  rows = []
+  for severity, folder in sorted(_severities(directory).items()):
+    errors = [
+      _tta(directory, folder, f"{m}_{mode}")["mean_error_first_pass"] for m, mode in TTA_RUNS
+    ]
+    rows.append([str(severity)] + [f"{e:.3f}" for e in errors])
+  return markdown_table(["severity"] + [_column(m, mode) for m, mode in TTA_RUNS], rows)
+
+
+def tta_severity_corruptions(directory: str = "mnist_m_severities") -> str:
+  """Online error per corruption and severity: the source network's, then Tent's (continual)."""
+  severities = sorted(_severities(directory).items())
+  runs = {
+    s: {m: _tta(directory, d, f"{m}_continual") for m in ("source", "tent")} for s, d in severities
+  }
+  rows = []
+  for target in runs[severities[0][0]]["source"]["plan"]["targets"]:  # builder/name_severity
+    stem = target.rsplit("_", 1)[0]
+    row = [stem.split("/")[1]]
+    for s, _ in severities:
+      source, tent = (_first_pass_error(r, f"{stem}_{s}") for r in runs[s].values())
+      row.append(f"{source:.3f} → {tent:.3f}")
+    rows.append(row)
+  return markdown_table(["corruption"] + [f"severity {s}" for s, _ in severities], rows)
+
+
+def tta_seeds(severities: str = "mnist_m_severities", seeds: str = "mnist_m_seeds") -> str:
+  """Mean online error at severity 5 per source run and stream order (seed), mean ± std last.
+
+  Seed 0 is the severity table's (`severities`/severity=5, its source run in
+  `severities`/source); another seed S has its runs and its own source run
+  (`source`) in `seeds`/seed=S."""
+  runs = {0: ((severities, "severity=5"), (severities, "source"))}
+  for d in result_dirs("tta", seeds):
+    runs[int(d.removeprefix("seed="))] = ((seeds, d), (seeds, d, "source"))
+  rows, errors = [], []
+  for seed, (path, source) in sorted(runs.items()):
+    errors.append([_tta(*path, f"{m}_{mode}")["mean_error_first_pass"] for m, mode in TTA_RUNS])
+    clean = _tta(*source)["target_test_accuracy"]
+    rows.append([f"seed {seed}", f"{1 - clean:.3f}"] + [f"{e:.3f}" for e in errors[-1]])
+  rows.append([f"**mean ± std ({len(errors)} seeds)**", ""] + [
+    f"**{mean_std(column)}**" for column in zip(*errors)
+  ])  # fmt: skip
+  header = ["source run and stream", "clean MNIST-M error"]
+  return markdown_table(header + [_column(m, mode) for m, mode in TTA_RUNS], rows)
 
 
 def tta_learning_rates() -> str:
