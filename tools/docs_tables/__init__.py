@@ -52,8 +52,10 @@ PAGES += [
   os.path.relpath(p, ROOT)
   for p in glob.glob(os.path.join(ROOT, "docs", "results", "label_sets", "*", "*", "*.md"))
 )
-# Source-free runs on MNIST -> MNIST-M from a source model trained with data.colour_jitter.
+# Source-free runs on MNIST -> MNIST-M from a source model trained with data.colour_jitter; and
+# those of SHOT's longer target budget, from source models trained again (on another machine).
 COLOUR_SOURCE = "mnist_to_mnist_m" + source_free.COLOUR_JITTER
+LONG_SOURCE = COLOUR_SOURCE + source_free.LONG
 BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 
 
@@ -88,6 +90,12 @@ BLOCKS = {
   "tta-corruptions": tta.tta_corruptions,
   "tta-source-mnist-m": tta.tta_source_mnist_m,
   "tta-mnist-m-corruptions": lambda: tta.tta_corruptions("mnist_m_c5"),
+  "tta-source-mnist-m-severities": lambda: not_yet(
+    lambda: tta.tta_source_mnist_m("mnist_m_severities/source")
+  ),
+  "tta-mnist-m-severities": lambda: not_yet(tta.tta_severities),
+  "tta-mnist-m-severity-corruptions": lambda: not_yet(tta.tta_severity_corruptions),
+  "tta-mnist-m-seeds": lambda: not_yet(tta.tta_seeds),
   "tta-learning-rates": tta.tta_learning_rates,
   "tta-long": tta.tta_long,
   "tta-long-mnist-m": lambda: tta.tta_long("mnist_m_c5_long"),
@@ -159,9 +167,17 @@ BLOCKS = {
       COLOUR_SOURCE, beside=("dann",), benchmark="mnist_to_mnist_m"
     )
   ),
-  "source-free-mnist-colour-readme": lambda: not_yet(
+  "source-free-mnist-long": lambda: not_yet(
     lambda: source_free.source_free_table(
-      COLOUR_SOURCE, "tljax/methods", beside=("dann",), benchmark="mnist_to_mnist_m"
+      LONG_SOURCE, beside=("dann",), benchmark="mnist_to_mnist_m"
+    )
+  ),
+  "source-free-mnist-long-selection": lambda: not_yet(
+    lambda: source_free.source_free_selection(LONG_SOURCE)
+  ),
+  "source-free-mnist-long-readme": lambda: not_yet(
+    lambda: source_free.source_free_table(
+      LONG_SOURCE, "tljax/methods", beside=("dann",), benchmark="mnist_to_mnist_m"
     ),
     source_free.SOURCE_FREE_ANCHOR,
   ),

@@ -104,6 +104,9 @@ def methods_summary() -> str:
     "no source data, source trained with `data.colour_jitter` (`optim.lr` by info_max)": (
       source_free.COLOUR_JITTER
     ),
+    "no source data, source trained with `data.colour_jitter` (steps by info_max)": (
+      source_free.COLOUR_JITTER + source_free.LONG
+    ),
   }
   for kind, suffix in kinds.items():
     for name, paper in source_free.SOURCE_FREE_PAPERS.items():
