@@ -20,7 +20,7 @@ ALLOWED = {
     "tljax.analysis", "tljax.methods", "tljax.errors", "tljax.files", "tljax.metrics",
     "tljax.upgrade",
   ),
-  "tljax.checkpoint": ("tljax.core.state", "tljax.errors", "tljax.host"),
+  "tljax.checkpoint": ("tljax.core.state", "tljax.errors", "tljax.host", "tljax.nested"),
   "tljax.metrics": ("tljax.files",),
 }  # fmt: skip
 NO_TENSORFLOW = [

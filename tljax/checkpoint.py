@@ -15,6 +15,7 @@ import orbax.checkpoint as ocp
 from tljax import host
 from tljax.core.state import param_name
 from tljax.errors import ConfigError, DataError
+from tljax.nested import flatten
 
 
 def make_manager(workdir: str, max_to_keep: int = 2) -> ocp.CheckpointManager:
@@ -333,16 +334,6 @@ def output_classes(classifier: dict) -> int:
   if not dense:
     return 0
   return head[max(dense, key=lambda k: int(k.split("_")[-1]))]["kernel"].shape[-1]
-
-
-def flatten(tree, prefix: str) -> dict:
-  """{"prefix/a/b": leaf} for a nested dict."""
-  if not isinstance(tree, dict):
-    return {prefix: tree}
-  out = {}
-  for key, value in tree.items():
-    out.update(flatten(value, f"{prefix}/{key}"))
-  return out
 
 
 def init_from_pretrained(variables: dict, pretrained: dict, skip=()) -> tuple[dict, dict]:

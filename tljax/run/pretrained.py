@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from tljax import checkpoint
+from tljax import checkpoint, nested
 from tljax.errors import ConfigError
 from tljax.models import torch_import
 
@@ -27,7 +27,7 @@ def load(model: ml_collections.ConfigDict, params, batch_stats):
     torch_variables = torch_import.from_torch(torch_import.read_state_dict(model.torch_weights))
     for collection, tree in torch_variables.items():
       prefix = f"{collection}/classifier/backbone"
-      pretrained.update(checkpoint.flatten(tree, prefix))
+      pretrained.update(nested.flatten(tree, prefix))
   if model.init_checkpoint:
     pretrained.update(checkpoint.read_pretrained(model.init_checkpoint))
   if not pretrained:

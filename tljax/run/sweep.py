@@ -8,7 +8,7 @@ sweep's summary.md.
 import itertools
 import os
 
-from tljax import files
+from tljax import files, nested
 from tljax.analysis import runs as runs_lib
 from tljax.analysis import tables
 from tljax.errors import ConfigError
@@ -93,22 +93,11 @@ def vectorised_points(config, grid):
     yield name, point, [f"seed={directory_name(v)}" for v in values]
 
 
-def _flat(config: dict, prefix: str = "") -> dict:
-  """{"a.b": leaf} of a nested config dict."""
-  out = {}
-  for key, value in config.items():
-    if isinstance(value, dict):
-      out.update(_flat(value, f"{prefix}{key}."))
-    else:
-      out[f"{prefix}{key}"] = value
-  return out
-
-
 def also_varied(found, group_by) -> list[str]:
   """Config fields outside `group_by` (and the seed) whose values differ between the runs found:
   runs of another sweep under the same root (another step budget, say) get rows of their own
   instead of counting as more seeds of a setting."""
-  flat = [_flat(run.config) for run in found]
+  flat = [nested.flatten(run.config, sep=".") for run in found]
   keys = sorted(set().union(*flat)) if flat else []
   skip = {*group_by, "seed", "train.num_seeds"}
   return [k for k in keys if k not in skip and len({repr(f.get(k)) for f in flat}) > 1]
