@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from tljax.data import audio, benchmarks, folders, images
+from tljax.data import array_cache, audio, benchmarks, folders, images
 from tljax.errors import ConfigError, DataError
 
 log = logging.getLogger("tljax")
@@ -103,11 +103,11 @@ def load(name: str, split: str, data, shard: tuple[int, int] = (0, 1)) -> tuple[
       "input": _in_memory_or_streamed(name, files, data),
       "label": listing.labels[part],
     }, list(listing.class_names)
-  arrays, builder = _read_split(name, split, data.data_dir, data.manual_dir, shard)
-  names = _label_names(builder)
+  arrays, meta = _read(name, split, data.data_dir, data.manual_dir, shard)
+  names = meta["names"]
   kind = modality(name)
   if kind == "audio":
-    arrays["input"] = _clips(arrays["input"], _sample_rate(builder), data.audio)
+    arrays["input"] = _clips(arrays["input"], meta["sample_rate"], data.audio)
   elif kind == "images":
     arrays["input"] = images.match_channels(arrays["input"], data.channels)
     arrays["input"] = images.resize_images(arrays["input"], data.image_size)
@@ -185,16 +185,33 @@ def load_split(
   Returns:
     {"input": uint8 images [N, H, W, C] or bytes sentences [N], "label": int64 [N]}.
   """
-  return _read_split(name, split, data_dir, manual_dir, shard)[0]
+  return _read(name, split, data_dir, manual_dir, shard)[0]
+
+
+def _read(name, split, data_dir, manual_dir, shard) -> tuple[dict, dict]:
+  """(`load_split`'s arrays, {"names": the class names, "sample_rate": audio's, else None}).
+
+  From the arrays kept by an earlier read (`array_cache`: no TensorFlow) while the prepared
+  dataset is unchanged; else through TFDS, then kept."""
+  data_dir = data_dir or default_data_dir()
+  kept = array_cache.read(data_dir, name, split, shard)
+  if kept is not None:
+    return kept
+  arrays, builder = _read_split(name, split, data_dir, manual_dir, shard)
+  meta = {
+    "names": _label_names(builder),
+    "sample_rate": _sample_rate(builder) if modality(name) == "audio" else None,
+  }
+  array_cache.write(data_dir, name, split, shard, arrays, os.fspath(builder.data_dir), **meta)
+  return arrays, meta
 
 
 def _read_split(name, split, data_dir, manual_dir, shard) -> tuple[dict, object]:
-  """(`load_split`'s arrays, the prepared TFDS builder)."""
+  """(`load_split`'s arrays, the prepared TFDS builder), read through TFDS."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
   tf.config.set_visible_devices([], "GPU")  # Keep the accelerators for JAX.
-  data_dir = data_dir or default_data_dir()
   manual_dir = os.path.expanduser(manual_dir) if manual_dir else None
   builder = _builder(name, data_dir, manual_dir)
   try:
