@@ -79,7 +79,7 @@ def test_a_damaged_kept_file_is_ignored(prepared, tfds_reads):
   np.testing.assert_array_equal(first["input"], again["input"])
 
 
-def test_text_and_remote_data_dirs_are_not_kept(tmp_path):
+def test_text_remote_data_dirs_and_the_switched_off_are_not_kept(tmp_path, monkeypatch):
   prepared = tmp_path / "set" / "1.0.0"
   prepared.mkdir(parents=True)
   (prepared / "data.tfrecord").write_bytes(b"x")
@@ -92,3 +92,5 @@ def test_text_and_remote_data_dirs_are_not_kept(tmp_path):
   arrays, meta = array_cache.read(str(tmp_path), "set", "train[:50%]", (0, 1))
   np.testing.assert_array_equal(arrays["input"], numbers["input"])
   assert meta["names"] == [] and meta["prepared"] == os.path.join("set", "1.0.0")
+  monkeypatch.setenv("TLJAX_KEEP_ARRAYS", "0")
+  assert array_cache.read(str(tmp_path), "set", "train[:50%]", (0, 1)) is None

@@ -48,8 +48,8 @@ def test_a_state_for_a_preparing_method_is_refused_unless_prepared_later(tiny_co
 
 def test_your_own_module_learns_the_source(data_dir):
   config = digits.get_config()
-  config.data.data_dir, config.train.num_steps = data_dir, 60
-  config.data.batch_size = 32  # Source accuracy 0.94 here after 60 steps; half the time of 64.
+  config.data.data_dir, config.train.num_steps = data_dir, 30
+  config.data.batch_size = 32  # Source accuracy 0.87 here after 30 steps (0.94 after 60).
   _, accuracy = custom_loop.train(config, own_flax_module.SmallNet(num_classes=10))
   assert accuracy["source_test"] > 0.5  # 10 classes: chance is 0.1.
 

@@ -9,7 +9,8 @@ time). A later read uses them only while every prepared file is still the one
 fingerprinted: a dataset prepared again, damaged or deleted is read through
 TFDS again (and kept again). Splits of text (bytes of any length) are not kept.
 Written atomically (`tljax.files.replacing`); a data dir that cannot be
-written is read through TFDS as before. Standard library and numpy only.
+written is read through TFDS as before. `TLJAX_KEEP_ARRAYS=0` in the
+environment turns it off (nothing read or kept). Standard library and numpy only.
 """
 
 import json
@@ -28,8 +29,8 @@ FOLDER = "tljax_arrays"  # Under the TFDS data dir.
 
 
 def usable(data_dir: str) -> bool:
-  """Arrays are kept only in a local data dir (not gs://...)."""
-  return "://" not in data_dir
+  """Arrays are kept only in a local data dir (not gs://...), unless TLJAX_KEEP_ARRAYS=0."""
+  return "://" not in data_dir and os.environ.get("TLJAX_KEEP_ARRAYS", "1") != "0"
 
 
 def path(data_dir: str, name: str, split: str, shard: tuple[int, int]) -> str:

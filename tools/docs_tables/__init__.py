@@ -96,6 +96,9 @@ BLOCKS = {
   "tta-mnist-m-severities": lambda: not_yet(tta.tta_severities),
   "tta-mnist-m-severity-corruptions": lambda: not_yet(tta.tta_severity_corruptions),
   "tta-mnist-m-seeds": lambda: not_yet(tta.tta_seeds),
+  "tta-mnist-c-seeds": lambda: not_yet(
+    lambda: tta.tta_seeds(("mnist_c",), ("source_mnist_bn",), "mnist_c_seeds", "MNIST")
+  ),
   "tta-learning-rates": tta.tta_learning_rates,
   "tta-long": tta.tta_long,
   "tta-long-mnist-m": lambda: tta.tta_long("mnist_m_c5_long"),
@@ -103,6 +106,7 @@ BLOCKS = {
   "tta-long-all": lambda: not_yet(lambda: tta.tta_long("mnist_c_long_all")),
   "tta-long-all-lr01": lambda: not_yet(lambda: tta.tta_long("mnist_c_long_all_lr0.1")),
   "seeds-speedup": performance.seeds_speedup,
+  "data-load": lambda: not_yet(performance.data_load),
   "step-flops": performance.step_flops,
   **{
     f"label-sets-{s}{suffix}": (

@@ -162,3 +162,24 @@ def conv_pieces() -> str:
     f"({_span([x['matmul_ms'] for x in r], '{:.0f}')} ms)."
   )
   return _machine(data) + "\n\n" + markdown_table(header, rows) + "\n\n" + matmul
+
+
+def data_load() -> str:
+  """benchmarks.bench_data_load: a fresh process reading a config's splits through TFDS and
+  from the kept arrays, per round."""
+  data = load_json("performance", "data_load.json")
+  rows = []
+  for r in data["rounds"]:
+    for words, key in (("through TFDS", "tfds"), ("kept arrays", "kept")):
+      read = r[key]
+      rows.append([
+        str(r["round"] + 1), words, f"{read['process_seconds']:.1f}", f"{read['cpu_seconds']:.1f}",
+        "yes" if read["tensorflow_imported"] else "no",
+      ])  # fmt: skip
+  examples = data["rounds"][0]["kept"]["examples"]
+  header = ["round", "read", "process s (wall)", "CPU s", "imports TensorFlow"]
+  return (
+    f"Measured {data['measured_utc']} on {data['cpus']} CPUs ({data['platform']}): "
+    f"`{data['command']}`; {sum(examples.values()):,} images in "
+    f"{len(examples)} splits.\n\n" + markdown_table(header, rows)
+  )
