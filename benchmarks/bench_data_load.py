@@ -13,14 +13,14 @@ wall and CPU seconds and whether it imported TensorFlow.
 """
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
+
+from benchmarks import timing
 
 _READ = """
 import json, sys, time
@@ -65,16 +65,11 @@ def main() -> None:
     rounds.append({"round": k, "tfds": _read(config_args, False), "kept": _read(config_args, True)})
     print(json.dumps(rounds[-1]), flush=True)
   result = {
+    "machine": timing.machine(),
     "command": "python -m benchmarks.bench_data_load " + " ".join(sys.argv[1:]),
-    "measured_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-    "cpus": os.cpu_count(),
-    "platform": platform.platform(),
     "rounds": rounds,
   }
-  os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-  with open(args.out, "w") as f:
-    json.dump(result, f, indent=2)
-  print(f"wrote {args.out}")
+  timing.write_file(result, args.out)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,14 @@ a 2-core machine; run it on a quiet one.
 """
 
 import argparse
-import datetime
 import importlib.util
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
+
+from benchmarks import timing
 
 PAPER128 = ["--config", "configs/digits.py:paper", "--config.data.batch_size=128"]
 XLA = ["--config.model.conv_impl=xla"]
@@ -104,20 +104,12 @@ def main(argv: list[str]) -> None:
           print(f"round {round_ + 1}/{args.rounds} {group}: {label}", flush=True)
           entries.append(entry | {"result": run_one(python_args, env, workdir)})
   result = {
-    "machine": {
-      "cpu_count": os.cpu_count(),
-      "platform": platform.platform(),
-      "python": platform.python_version(),
-      "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-    },
+    "machine": timing.machine(),
     "rounds": args.rounds,
     "command": " ".join(["python -m benchmarks.cpu_suite", *argv[1:]]),
     "entries": entries,
   }
-  os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-  with open(args.out, "w") as f:
-    json.dump(result, f, indent=1)
-  print(f"wrote {args.out} ({len(entries)} entries)")
+  timing.write_file(result, args.out)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ Only the standard library (and `tljax.files`, which is too), so
 `benchmarks.bench_peers` runs where neither JAX nor TensorFlow is installed.
 """
 
+import datetime
 import json
 import os
+import platform
 import time
 
 from tljax import files
@@ -56,3 +58,20 @@ def write_json(result: dict, workdir: str, name: str) -> None:
   os.makedirs(workdir, exist_ok=True)
   files.write_json(os.path.join(workdir, name), result)
   print(json.dumps(result, indent=2))
+
+
+def machine() -> dict:
+  """The machine and the minute a measurement ran (the suites' files record it)."""
+  return {
+    "cpu_count": os.cpu_count(),
+    "platform": platform.platform(),
+    "python": platform.python_version(),
+    "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+  }
+
+
+def write_file(result: dict, path: str) -> None:
+  """Writes a suite's result to `path` (its directory made) and says where."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  files.write_json(path, result)
+  print(f"wrote {path}")

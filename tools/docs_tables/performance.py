@@ -179,7 +179,8 @@ def data_load() -> str:
   examples = data["rounds"][0]["kept"]["examples"]
   header = ["round", "read", "process s (wall)", "CPU s", "imports TensorFlow"]
   return (
-    f"Measured {data['measured_utc']} on {data['cpus']} CPUs ({data['platform']}): "
+    f"Measured {data['machine']['date']} on {data['machine']['cpu_count']} CPUs "
+    f"({data['machine']['platform']}): "
     f"`{data['command']}`; {sum(examples.values()):,} images in "
     f"{len(examples)} splits.\n\n" + markdown_table(header, rows)
   )
