@@ -193,7 +193,7 @@ def _read(name, split, data_dir, manual_dir, shard) -> tuple[dict, dict]:
 
   From the arrays kept by an earlier read (`array_cache`: no TensorFlow) while the prepared
   dataset is unchanged; else through TFDS, then kept."""
-  data_dir = data_dir or default_data_dir()
+  data_dir = os.path.expanduser(data_dir or default_data_dir())
   kept = array_cache.read(data_dir, name, split, shard)
   if kept is not None:
     return kept
