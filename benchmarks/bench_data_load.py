@@ -5,7 +5,7 @@
         --out docs/results/performance/data_load.json
 
 Each round starts two fresh Python processes, one after the other, that read
-the config's four splits as a run does (`splits.load_domains`, from the
+the config's splits as a run does (`splits.load_domains`, from the
 imports on): one with `TLJAX_KEEP_ARRAYS=0` (TensorFlow's import and tf.data's
 decoding, `tljax/data/array_cache.py` off) and one that reads the kept
 arrays (written by a first read before the rounds). Records each process's
@@ -36,7 +36,7 @@ print(json.dumps({"seconds": time.perf_counter() - start,
 
 
 def _read(config_args: list[str], keep: bool) -> dict:
-  """One fresh process's read of the four splits: its report, wall and CPU seconds."""
+  """One fresh process's read of the config's splits: its report, wall and CPU seconds."""
   env = {**os.environ, "TLJAX_KEEP_ARRAYS": "1" if keep else "0"}
   before = resource.getrusage(resource.RUSAGE_CHILDREN)
   start = time.perf_counter()
