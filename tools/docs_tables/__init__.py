@@ -107,6 +107,7 @@ BLOCKS = {
   "tta-long-all-lr01": lambda: not_yet(lambda: tta.tta_long("mnist_c_long_all_lr0.1")),
   "seeds-speedup": performance.seeds_speedup,
   "data-load": lambda: not_yet(performance.data_load),
+  "whole-seeds": lambda: not_yet(performance.whole_seeds),
   "step-flops": performance.step_flops,
   **{
     f"label-sets-{s}{suffix}": (
