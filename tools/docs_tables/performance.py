@@ -47,9 +47,11 @@ def _span(values, fmt: str = "{:.3f}") -> str:
 
 
 def _machine(data: dict) -> str:
-  m = data["machine"]
+  """Where, when and how a suite's file was measured (`rounds`: a count, or the rounds' list)."""
+  m, rounds = data["machine"], data["rounds"]
+  count = rounds if isinstance(rounds, int) else len(rounds)
   return (
-    f"Measured {m['date']} on {m['cpu_count']} CPUs ({m['platform']}), {data['rounds']} "
+    f"Measured {m['date']} on {m['cpu_count']} CPUs ({m['platform']}), {count} "
     f"interleaved rounds: `{data['command']}`."
   )
 
@@ -179,10 +181,8 @@ def data_load() -> str:
   examples = data["rounds"][0]["kept"]["examples"]
   header = ["round", "read", "process s (wall)", "CPU s", "imports TensorFlow"]
   return (
-    f"Measured {data['machine']['date']} on {data['machine']['cpu_count']} CPUs "
-    f"({data['machine']['platform']}): "
-    f"`{data['command']}`; {sum(examples.values()):,} images in "
-    f"{len(examples)} splits.\n\n" + markdown_table(header, rows)
+    f"{_machine(data)} {sum(examples.values()):,} images in {len(examples)} splits.\n\n"
+    + markdown_table(header, rows)
   )
 
 
