@@ -1,23 +1,24 @@
-"""Several seeds in one compiled program: `jax.vmap` of the train step against one seed's step.
+"""Several seeds in one compiled program against one seed's step, both programs.
 
     python -m benchmarks.bench_seeds --config configs/mnist_mnistm.py --seed_count=3 \\
         --workdir /tmp/bench_seeds
 
 The config's method is built once per seed (seeds config.seed, +1, ...: each
-its own initial weights), the states stacked along a leading seed axis, and
-the same pure train step compiled twice: `jit(step)` for one seed and
-`jit(vmap(step))` over (state, batch, rng) for all of them, each seed with
-its own synthetic batch and key. In `--rounds` interleaved rounds (and `--steps`,
-`--warmup`, as `benchmarks.bench`) it times
-both (median seconds per call), and it checks the maths: after `--check_steps`
-steps every seed's slice of the vectorised state is compared with the state
-that seed reaches alone (the largest difference relative to the leaf's
-scale is reported; float rounding, not bits, since XLA batches the
-convolutions differently). Writes bench_seeds.json with `speedup` = seeds x
-one seed's step / the vectorised step: how much faster N seeds train in one
-program than one after another. Synthetic in-memory batches, no TensorFlow:
-it runs as it is on a GPU (add `--config.train.dtype=bfloat16` for mixed
-precision, e.g. with `configs/office31.py`, ResNet-50 at 224 px).
+its own initial weights) and the same pure train step compiled for one seed
+(`jit(step)`) and for all of them in the two programs a run with
+`config.train.num_seeds` can use (`tljax.run.seeds.seeds_step`): "unrolled"
+(each seed's own step, one after another in one program) and "vmap" (the
+step vectorised over a seed axis), each seed with its own synthetic batch and
+key. In `--rounds` interleaved rounds (and `--steps`, `--warmup`, as
+`benchmarks.bench`) it times all three (median seconds per call), and it
+checks the maths: after `--check_steps` steps every seed's state in each
+program is compared with the state that seed reaches alone (the largest
+difference relative to the leaf's scale; 0 means bit for bit). Writes
+bench_seeds.json with each program's `speedup` = seeds x one seed's step /
+the program's step: how much faster N seeds train in one program than one
+after another. Synthetic in-memory batches, no TensorFlow: it runs as it is
+on a GPU (add `--config.train.dtype=bfloat16` for mixed precision, e.g. with
+`configs/office31.py`, ResNet-50 at 224 px).
 """
 
 import time
@@ -33,19 +34,22 @@ _CHECK_STEPS = flags.DEFINE_integer("check_steps", 3, "Steps of the equality che
 FLAGS = flags.FLAGS  # --steps, --warmup and --rounds are benchmarks.bench's.
 
 
+PROGRAMS = ("unrolled", "vmap")
+
+
 class SeedSteps:
-  """One config's method built for each of `count` seeds: their states, batches and keys, and
-  the step compiled for one seed and vectorised over all."""
+  """One config's method built for each of `count` seeds: their states, batches and keys, the
+  step compiled for one seed, and the seeds' programs (`PROGRAMS`)."""
 
   def __init__(self, config, count: int):
     import jax  # pylint: disable=g-import-not-at-top
 
-    from tljax.run import build  # pylint: disable=g-import-not-at-top
+    from tljax.run import build, seeds  # pylint: disable=g-import-not-at-top
 
     if count < 1:
       raise ValueError(f"--seed_count={count} must be >= 1")
     shape = (config.data.image_size, config.data.image_size, config.data.channels)
-    built, states, self.batches, self.keys = None, [], [], []
+    built, states, batches, keys = None, [], [], []
     for i in range(count):
       point = config.copy_and_resolve_references()
       point.seed = config.seed + i
@@ -53,15 +57,12 @@ class SeedSteps:
       sets = bench.synthetic_batch(point, ("source", "target", "target_labelled"), rng)
       built = build.build(point, shape, 10, sets)
       states.append(built.state)
-      self.batches.append(bench.synthetic_batch(point, built.method.streams, rng))
-      self.keys.append(jax.random.key(point.seed))
-    self.states = states
+      batches.append(bench.synthetic_batch(point, built.method.streams, rng))
+      keys.append(jax.random.key(point.seed))
+    self.states, self.batches, self.keys = states, tuple(batches), tuple(keys)
     self.one = jax.jit(built.pure_step)
-    self.many = jax.jit(jax.vmap(built.pure_step))
-    stack = lambda *xs: jax.numpy.stack(xs)  # noqa: E731
-    self.stacked_state = jax.tree.map(stack, *states)
-    self.stacked_batch = jax.tree.map(stack, *self.batches)
-    self.stacked_keys = jax.numpy.stack(self.keys)
+    self.programs = {name: seeds.seeds_step(built.pure_step, name) for name in PROGRAMS}
+    self.together = {name: tuple(states) for name in PROGRAMS}
 
   def time_one(self) -> None:
     import jax  # pylint: disable=g-import-not-at-top
@@ -69,20 +70,25 @@ class SeedSteps:
     self.states[0], _ = self.one(self.states[0], self.batches[0], self.keys[0])
     jax.block_until_ready(self.states[0])
 
-  def time_many(self) -> None:
+  def timer(self, program: str):
+    """A callable that takes one step of every seed in `program`."""
     import jax  # pylint: disable=g-import-not-at-top
 
-    self.stacked_state, _ = self.many(self.stacked_state, self.stacked_batch, self.stacked_keys)
-    jax.block_until_ready(self.stacked_state)
+    def step():
+      self.together[program], _ = self.programs[program](
+        self.together[program], self.batches, self.keys
+      )
+      jax.block_until_ready(self.together[program])
+
+    return step
 
 
-def largest_difference(separate: list, stacked) -> float:
-  """max over seeds and leaves of |vectorised - alone| / (max |alone| + 1e-12), float leaves."""
+def largest_difference(separate: list, together: list) -> float:
+  """max over seeds and float leaves of |in the program - alone| / (max |alone| + 1e-12)."""
   import jax  # pylint: disable=g-import-not-at-top
 
   worst = 0.0
-  for i, alone in enumerate(separate):
-    mine = jax.tree.map(lambda x, i=i: x[i], stacked)
+  for alone, mine in zip(separate, together):
     for a, b in zip(jax.tree.leaves(alone), jax.tree.leaves(mine)):
       a, b = np.asarray(a), np.asarray(b)
       if not np.issubdtype(a.dtype, np.floating) or not a.size:
@@ -91,18 +97,21 @@ def largest_difference(separate: list, stacked) -> float:
   return worst
 
 
-def check(seeds: SeedSteps, steps: int) -> float:
-  """The largest relative difference between each seed alone and in the vectorised program,
+def check(seeds: SeedSteps, steps: int) -> dict[str, float]:
+  """Per program, the largest relative difference between each seed alone and in the program,
   after `steps` steps from the seeds' initial states."""
   separate = []
   for state, batch, key in zip(seeds.states, seeds.batches, seeds.keys):
     for _ in range(steps):
       state, _ = seeds.one(state, batch, key)
     separate.append(state)
-  stacked = seeds.stacked_state
-  for _ in range(steps):
-    stacked, _ = seeds.many(stacked, seeds.stacked_batch, seeds.stacked_keys)
-  return largest_difference(separate, stacked)
+  out = {}
+  for name, program in seeds.programs.items():
+    together = tuple(seeds.states)
+    for _ in range(steps):
+      together, _ = program(together, seeds.batches, seeds.keys)
+    out[name] = largest_difference(separate, together)
+  return out
 
 
 def _compile_seconds(jitted, *args) -> float:
@@ -117,28 +126,36 @@ def measure(config, count: int, steps: int, warmup: int, rounds: int, check_step
   import jax  # pylint: disable=g-import-not-at-top
 
   seeds = SeedSteps(config, count)
-  compile_seconds = {
-    "one": _compile_seconds(seeds.one, seeds.states[0], seeds.batches[0], seeds.keys[0]),
-    "vectorised": _compile_seconds(
-      seeds.many, seeds.stacked_state, seeds.stacked_batch, seeds.stacked_keys
-    ),
+  together = tuple(seeds.states)
+  compile_one = _compile_seconds(seeds.one, seeds.states[0], seeds.batches[0], seeds.keys[0])
+  compile_s = {
+    name: _compile_seconds(program, together, seeds.batches, seeds.keys)
+    for name, program in seeds.programs.items()
   }
   difference = check(seeds, check_steps)
-  one, many = [], []
+  timers = {"one": seeds.time_one, **{name: seeds.timer(name) for name in PROGRAMS}}
+  medians = {name: [] for name in timers}
   for _ in range(rounds):
-    one.append(timing.summary(timing.time_calls(seeds.time_one, warmup, steps))["median"])
-    many.append(timing.summary(timing.time_calls(seeds.time_many, warmup, steps))["median"])
-  t_one, t_many = float(np.median(one)), float(np.median(many))
+    for name, call in timers.items():
+      medians[name].append(timing.summary(timing.time_calls(call, warmup, steps))["median"])
+  t_one = float(np.median(medians["one"]))
+  programs = {}
+  for name in PROGRAMS:
+    t = float(np.median(medians[name]))
+    programs[name] = {
+      "seconds_per_step": {"median": round(t, 6), "per_round": medians[name]},
+      "speedup": round(count * t_one / t, 3),
+      "compile_seconds": compile_s[name],
+      "max_relative_difference": difference[name],
+    }
   return {
     "config_method": config.method.name,
     "seeds": count,
     "batch_size_per_domain": config.data.batch_size,
     "dtype": config.train.dtype,
-    "one_seed_seconds_per_step": {"median": round(t_one, 6), "per_round": one},
-    "vectorised_seconds_per_step": {"median": round(t_many, 6), "per_round": many},
-    "speedup": round(count * t_one / t_many, 3),
-    "compile_seconds": compile_seconds,
-    "max_relative_difference": difference,
+    "one_seed_seconds_per_step": {"median": round(t_one, 6), "per_round": medians["one"]},
+    "one_seed_compile_seconds": compile_one,
+    "programs": programs,
     "check_steps": check_steps,
     "backend": jax.default_backend(),
     "device_kind": jax.devices()[0].device_kind,

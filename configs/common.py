@@ -121,9 +121,11 @@ def base_config() -> ml_collections.ConfigDict:
   config.train.average_from = -1
   # "bfloat16": training forward passes compute in bf16 on float32 params (mixed precision).
   config.train.dtype = "float32"
-  # > 1: seeds seed .. seed + num_seeds - 1 in one process and one vectorised program, each in
-  # WORKDIR/seed=<s> as its own run (tljax/run/seeds.py).
+  # > 1: seeds seed .. seed + num_seeds - 1 in one process and one compiled program, each in
+  # WORKDIR/seed=<s> as its own run (tljax/run/seeds.py), the program "unrolled" (each seed's own
+  # step, bit for bit a single run's), "vmap" (vectorised over seeds) or "auto" (unrolled on CPU).
   config.train.num_seeds = 1
+  config.train.seeds_program = "auto"
   # > 0 (with data.source_val_size > 0): score the final model by the DANN paper's
   # reverse validation, a reverse DANN trained this many steps (tljax/train/reverse.py).
   config.train.reverse_validation_steps = 0

@@ -28,7 +28,8 @@ _VECTORISE = flags.DEFINE_bool(
   "vectorise_seeds",
   False,
   "Train each setting's seeds (the last --grid, seed=a,a+1,...) in one process and one "
-  "vectorised program (config.train.num_seeds); the run directories stay the same.",
+  "compiled program (config.train.num_seeds, config.train.seeds_program); the run "
+  "directories stay the same.",
 )
 
 

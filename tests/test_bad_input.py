@@ -40,6 +40,7 @@ CASES = [
   ([TINY, "--config.data.channels=0"], "config.data.channels=0 must be > 0"),
   ([TINY, "--config.model.dropout=1.5"], "config.model.dropout=1.5 must be in [0, 1)"),
   ([TINY, "--config.train.ema_decay=1.0"], "config.train.ema_decay=1.0 must be in [0, 1)"),
+  ([TINY, "--config.train.seeds_program=grouped"], "seeds_program='grouped' must be one of"),
   ([TINY, "--config.optim.momentum=1.5"], "config.optim.momentum=1.5 must be in [0, 1)"),
   ([TINY, "--config.optim.clip_norm=-1"], "config.optim.clip_norm=-1.0 must be >= 0"),
   ([TINY, "--config.optim.weight_decay=-0.1"], "config.optim.weight_decay=-0.1 must be >= 0"),

@@ -1,4 +1,4 @@
-"""Several seeds in one process and one vectorised program (config.train.num_seeds)."""
+"""Several seeds in one process and one compiled program (config.train.num_seeds)."""
 
 import json
 
@@ -16,8 +16,13 @@ def _read(path):
     return json.load(f)
 
 
+def _params(config, workdir):
+  return jax.tree.leaves(helpers.final_state(config, workdir)[0].params)
+
+
 def test_two_seeds_in_one_program_train_as_two_separate_runs(tiny_config, tmp_path):
-  """Seed 1's slice of a two-seed program equals seed 1 trained alone; a root where seed 1 has
+  """Seed 1 of a two-seed program ends where seed 1 trained alone does: bit for bit in the
+  unrolled program (the CPU's default), to float rounding vectorised; a root where seed 1 has
   finished already trains only seed 0, on its own."""
   tiny_config.data.random_shift = 1  # Each seed draws its own shifts: keys must stay apart.
   tiny_config.train.num_seeds = 2
@@ -30,16 +35,22 @@ def test_two_seeds_in_one_program_train_as_two_separate_runs(tiny_config, tmp_pa
   assert (stored["seed"], stored["train"]["num_seeds"]) == (1, 1)  # A single run's layout.
   assert _read(workdir / "results.json")["seed"] == 1 == together[1]["seed"]
   assert together[1]["steps"] == alone["steps"] == tiny_config.train.num_steps
-  mine, _ = helpers.final_state(alone_config, workdir)
-  theirs, _ = helpers.final_state(alone_config, tmp_path / "later" / "seed=1")
-  for a, b in zip(jax.tree.leaves(mine.params), jax.tree.leaves(theirs.params)):
+  theirs = _params(alone_config, tmp_path / "later" / "seed=1")
+  for a, b in zip(_params(alone_config, workdir), theirs):
+    np.testing.assert_array_equal(a, b)
+  assert together[1]["final"] == alone["final"]
+  first = [_params(tiny_config, tmp_path / "together" / f"seed={s}")[-1] for s in (0, 1)]
+  assert not np.allclose(*first)  # Two seeds, two runs.
+
+  tiny_config.train.seeds_program = "vmap"
+  vectorised = seeds.train_and_evaluate(tiny_config, str(tmp_path / "vmap"))
+  for a, b in zip(_params(alone_config, tmp_path / "vmap" / "seed=1"), theirs):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-  scale = 1.0 / together[1]["final"]["target_test"]["num_examples"]
-  assert abs(together[1]["target_test_accuracy"] - alone["target_test_accuracy"]) <= scale
-  first = [helpers.final_state(tiny_config, tmp_path / "together" / f"seed={s}")[0] for s in (0, 1)]
-  assert not np.allclose(*(jax.tree.leaves(f.params)[-1] for f in first))  # Two seeds, two runs.
+  scale = 1.0 / vectorised[1]["final"]["target_test"]["num_examples"]
+  assert abs(vectorised[1]["target_test_accuracy"] - alone["target_test_accuracy"]) <= scale
 
   # Seeds at different steps train one by one: seed 1 is finished in "later", seed 0 is not.
+  tiny_config.train.seeds_program = "auto"
   results = seeds.train_and_evaluate(tiny_config, str(tmp_path / "later"))
   assert [r["seed"] for r in results] == [0, 1]
   assert _read(tmp_path / "later" / "seed=0" / "results.json")["seed"] == 0
@@ -47,11 +58,13 @@ def test_two_seeds_in_one_program_train_as_two_separate_runs(tiny_config, tmp_pa
 
 def test_several_seeds_need_one_device_placement(tiny_config):
   tiny_config.train.num_seeds, tiny_config.parallel = 3, "sharded"
-  with pytest.raises(ConfigError, match="num_seeds=3 vectorises seeds on one device"):
+  with pytest.raises(ConfigError, match="num_seeds=3 trains the seeds in one program on one"):
     seeds.check(tiny_config)
   tiny_config.train.num_seeds = 0
   with pytest.raises(ConfigError, match="num_seeds=0 must be an integer >= 1"):
     seeds.check(tiny_config)
+  with pytest.raises(ConfigError, match="seeds_program='grouped' is not one of"):
+    seeds.seeds_step(lambda *a: a, "grouped")
 
 
 def test_a_vectorised_sweep_writes_the_layout_of_the_plain_one(tiny_config, tmp_path):

@@ -21,7 +21,7 @@ ADDED = {
     "source_selection_bias": 0.0,
     "target_val_size": 0,
   },
-  "train": {"dtype": "float32", "num_seeds": 1, "average_from": -1},
+  "train": {"dtype": "float32", "num_seeds": 1, "average_from": -1, "seeds_program": "auto"},
   "model": {"head": "mlp"},
   "method": {
     "iw_erm": {"on": "features"},

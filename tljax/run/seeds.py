@@ -4,13 +4,18 @@ Seeds config.seed, +1, ... each get their own run directory, WORKDIR/seed=<s>,
 laid out as a single run of that seed (its config.json has that seed and
 num_seeds 1, so it resumes or reports alone as any run): their own initial
 weights, data order, checkpoints, TensorBoard events, evaluations and
-results.json. The data is read once. Training stacks the seeds' states
-along a leading axis and steps them with `jax.vmap` of the same pure train
-step, each seed with its own batch and key, so a seed trains as it would
-alone (to float rounding: XLA batches the arithmetic differently). Logging,
-evaluation, checkpoints and the final evaluation are each seed's own, at the
-same steps. Seeds whose checkpoints stand at different steps train one after
-the other instead.
+results.json. The data is read once and the step compiled once for all
+seeds, each with its own state, batch and key, in one of two programs
+(`config.train.seeds_program`, `seeds_step`): "unrolled", every seed's own
+step one after another in the program, so each seed computes bit for bit
+what it computes alone; or "vmap", `jax.vmap` of the same pure step over a
+seed axis (one wider kernel per operation: equal to a seed alone up to float
+rounding). "auto" (the default) is "unrolled" on the CPU, where XLA runs the
+vectorised convolutions (grouped convolutions) at a lower rate than plain
+ones, and "vmap" on accelerators, where one small network leaves most of the
+chip idle. Logging, evaluation, checkpoints and the final evaluation are each
+seed's own, at the same steps. Seeds whose checkpoints stand at different
+steps train one after the other instead.
 """
 
 import contextlib
@@ -49,7 +54,7 @@ def check(config) -> None:
     raise ConfigError(f"config.train.num_seeds={count!r} must be an integer >= 1")
   if count > 1 and config.parallel != "single":
     raise ConfigError(
-      f"config.train.num_seeds={count} vectorises seeds on one device; it needs "
+      f"config.train.num_seeds={count} trains the seeds in one program on one device; it needs "
       f"config.parallel='single', not {config.parallel!r}"
     )
   if count > 1 and jax.process_count() > 1:
@@ -59,12 +64,6 @@ def check(config) -> None:
 def train_and_evaluate(config, root: str, allow_config_change=False, allow_restart=False):
   """Trains and evaluates every seed of `config` under `root`; returns their results, in order."""
   check(config)
-  if jax.default_backend() == "cpu" and config.train.num_seeds > 1:
-    log.warning(
-      "num_seeds=%d trains the seeds in one vectorised program; on CPUs this measured slower "
-      "than separate runs (docs/performance.md#several-seeds-in-one-program)",
-      config.train.num_seeds,
-    )
   configs = seed_configs(config)
   method = validate.validate_config(configs[0])
   data = splits.load_domains(configs[0].data, source=not method.source_free)
@@ -89,27 +88,45 @@ def _stack(trees):
   return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
 
 
-def _slice(tree, i: int):
-  return jax.tree.map(lambda x: x[i], tree)
+def _unstack(tree, count: int) -> tuple:
+  return tuple(jax.tree.map(lambda x, i=i: x[i], tree) for i in range(count))
+
+
+def seeds_step(pure_step, program: str = "auto"):
+  """`jit` of one step of every seed: (states, batches, keys) -> (states, metrics), tuples with
+  one entry per seed. `program`: "unrolled", "vmap" or "auto" (see the module docstring)."""
+  if program not in validate.SEEDS_PROGRAMS:
+    raise ConfigError(f"seeds_program={program!r} is not one of {validate.SEEDS_PROGRAMS}")
+  if program == "auto":
+    program = "unrolled" if jax.default_backend() == "cpu" else "vmap"
+
+  def unrolled(states, batches, keys):
+    return tuple(zip(*(pure_step(*one) for one in zip(states, batches, keys))))
+
+  def vectorised(states, batches, keys):
+    state, metrics = jax.vmap(pure_step)(_stack(states), _stack(batches), jnp.stack(keys))
+    return _unstack(state, len(states)), _unstack(metrics, len(states))
+
+  return jax.jit(unrolled if program == "unrolled" else vectorised)
 
 
 def _run(loops: list, states: list, start_step: int) -> list:
-  """Trains every seed's state to train.num_steps in one vectorised program; their final states.
+  """Trains every seed's state to train.num_steps in one program; their final states.
 
   Each loop logs, evaluates and checkpoints its own seed at the steps a single run would; a
   SIGTERM or Ctrl-C saves every seed's checkpoint, then raises `signals.Preempted`.
   """
   tc = loops[0].config.train
-  step_fn = jax.jit(jax.vmap(loops[0].built.pure_step))
-  keys = jnp.stack([jax.random.key(loop.config.seed) for loop in loops])
+  step_fn = seeds_step(loops[0].built.pure_step, tc.seeds_program)
+  keys = tuple(jax.random.key(loop.config.seed) for loop in loops)
   iterators = [streams_lib.batches(loop.streams, start_step) for loop in loops]
-  stacked, pending = _stack(states), []
+  states, pending = tuple(states), []
   for loop in loops:
     loop.start_window(start_step)
     loop.prefix = f"seed {loop.config.seed} "
   with signals.noted(signals.caught_signals()) as received:
     for step in range(start_step + 1, tc.num_steps + 1):
-      stacked, metrics = step_fn(stacked, _stack([next(it) for it in iterators]), keys)
+      states, metrics = step_fn(states, tuple(next(it) for it in iterators), keys)
       pending.append(metrics)
       stop = signals.preempted(step, received)
       checkpoint_now = step % tc.ckpt_every == 0 or step == tc.num_steps or stop is not None
@@ -117,15 +134,15 @@ def _run(loops: list, states: list, start_step: int) -> list:
         window = jax.device_get(pending)
         pending = []
         for i, loop in enumerate(loops):
-          loop.log_window(step, [_slice(m, i) for m in window])
+          loop.log_window(step, [m[i] for m in window])
       if step % tc.eval_every == 0 and step != tc.num_steps:
-        for i, loop in enumerate(loops):
-          loop.evaluate_at(step, _slice(stacked, i))
+        for loop, state in zip(loops, states):
+          loop.evaluate_at(step, state)
       if checkpoint_now:
-        for i, loop in enumerate(loops):
-          loop.save(_slice(stacked, i), step)
+        for loop, state in zip(loops, states):
+          loop.save(state, step)
       if stop is not None:
         for loop in loops:
           loop.manager.wait_until_finished()
         raise signals.Preempted(stop, step)
-  return [_slice(stacked, i) for i in range(len(loops))]
+  return list(states)

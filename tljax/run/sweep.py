@@ -77,7 +77,7 @@ def points(config, grid):
 
 def vectorised_points(config, grid):
   """(run directory, config, seeds' directories) per setting of the non-seed keys, the seeds
-  trained in one vectorised program (`train.num_seeds`): the grid's last key must be `seed`
+  trained in one program (`train.num_seeds`): the grid's last key must be `seed`
   with consecutive values, so the seeds' runs land where `points` would put them."""
   if not grid or grid[-1][0] != "seed":
     raise ConfigError("vectorised seeds need --grid seed=... as the last --grid")

@@ -16,6 +16,7 @@ from tljax.errors import ConfigError, DataError
 _POSITIVE = (lambda v: v > 0, "> 0")
 _NON_NEGATIVE = (lambda v: v >= 0, ">= 0")
 _FRACTION = (lambda v: 0 <= v < 1, "in [0, 1)")
+SEEDS_PROGRAMS = ("auto", "unrolled", "vmap")  # config.train.seeds_program: tljax/run/seeds.py.
 RANGES = {
   "optim.lr": _POSITIVE,
   "data.batch_size": _POSITIVE,
@@ -42,6 +43,7 @@ RANGES = {
   "optim.momentum": _FRACTION,
   "train.ema_decay": _FRACTION,
   "train.num_seeds": (lambda v: isinstance(v, int) and v >= 1, "an integer >= 1"),
+  "train.seeds_program": (lambda v: v in SEEDS_PROGRAMS, f"one of {SEEDS_PROGRAMS}"),
   "model.dropout": _FRACTION,
 }
 

@@ -108,6 +108,7 @@ BLOCKS = {
   "seeds-speedup": performance.seeds_speedup,
   "data-load": lambda: not_yet(performance.data_load),
   "whole-seeds": lambda: not_yet(performance.whole_seeds),
+  "whole-seeds-vmap": lambda: performance.whole_seeds("whole_runs_vmap"),
   "step-flops": performance.step_flops,
   **{
     f"label-sets-{s}{suffix}": (
