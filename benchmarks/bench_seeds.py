@@ -29,7 +29,7 @@ import numpy as np
 from benchmarks import bench, timing
 from tljax.run import cli
 
-_SEEDS = flags.DEFINE_integer("seed_count", 3, "Seeds in the vectorised program.")
+_SEEDS = flags.DEFINE_integer("seed_count", 3, "Seeds in the programs.")
 _CHECK_STEPS = flags.DEFINE_integer("check_steps", 3, "Steps of the equality check.")
 FLAGS = flags.FLAGS  # --steps, --warmup and --rounds are benchmarks.bench's.
 

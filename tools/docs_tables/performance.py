@@ -220,6 +220,10 @@ def whole_seeds(folder: str = "whole_runs") -> str:
   together = {s: load_json("performance", folder, "together", f"seed={s}", "results.json")
               for s in (0, 1, 2)}  # fmt: skip
   program = together[0]["config"]["train"].get("seeds_program", "vmap")  # Before: vmap only.
+  label = f"`{program}`"
+  if program == "auto":
+    backend = together[0]["topology"]["backend"]
+    label += f" (`{'unrolled' if backend == 'cpu' else 'vmap'}` on {backend})"
   rows = [
     [f"seed {s} alone", f"{times[f'seed={s}']['wall']:.0f}", f"{times[f'seed={s}']['user']:.0f}",
      f"{alone[s]['target_test_accuracy']:.4f}"]
@@ -227,7 +231,7 @@ def whole_seeds(folder: str = "whole_runs") -> str:
   ]  # fmt: skip
   three = times["together"]
   accuracies = ", ".join(f"{together[s]['target_test_accuracy']:.4f}" for s in together)
-  rows.append([f"seeds 0, 1, 2 in one program (`{program}`)", f"{three['wall']:.0f}",
+  rows.append([f"seeds 0, 1, 2 in one program, {label}", f"{three['wall']:.0f}",
                f"{three['user']:.0f}", accuracies])  # fmt: skip
   one = times["seed=0"]["wall"]
   separate = sum(times[f"seed={s}"]["wall"] for s in alone)
