@@ -12,7 +12,7 @@ from tljax.data import pipeline
 from tljax.errors import ConfigError
 from tljax.losses import memory
 from tljax.losses.entropy import information_maximisation
-from tljax.methods import nrc, shot
+from tljax.methods import aad, nrc, shot
 from tljax.run import finished as finished_run
 from tljax.run import loop, validate
 
@@ -100,6 +100,22 @@ def test_nrc_neighbours_and_loss_on_a_hand_case():
   features = jnp.array(np.stack([np.cos(angles), np.sin(angles)], -1))
   near, _ = nrc.nrc_loss(probs, jnp.array([0]), features, scores, 1, 1, 0.1)
   np.testing.assert_allclose(near, -0.1 * (0.5 * 0.6 + 0.5 * 0.4), rtol=1e-6)
+
+
+def test_aad_attraction_and_dispersion_on_a_hand_case():
+  """The unit features of the NRC case (0, 10, 90, 100 degrees): with K = 1 row 0 attracts
+  row 1's stored prediction, row 2 row 3's; the batch of rows 0 and 2 disperses <p_0, p_2>
+  once from each side. d/dp_0 of the dispersion is p_2 (the other prediction is not held)."""
+  angles = np.radians([0.0, 10.0, 90.0, 100.0])
+  features = jnp.array(np.stack([np.cos(angles), np.sin(angles)], -1))
+  scores = jnp.array([[0.7, 0.3], [0.6, 0.4], [0.2, 0.8], [0.1, 0.9]])
+  probs = jnp.array([[0.5, 0.5], [0.3, 0.7]])
+  rows = jnp.array([0, 2])
+  attract, disperse = aad.aad_loss(probs, rows, features, scores, 1)
+  np.testing.assert_allclose(attract, -((0.5 * 0.6 + 0.5 * 0.4) + (0.3 * 0.1 + 0.7 * 0.9)) / 2)
+  np.testing.assert_allclose(disperse, (2 * (0.5 * 0.3 + 0.5 * 0.7)) / 2, rtol=1e-6)
+  grad = jax.grad(lambda p: aad.aad_loss(p, rows, features, scores, 1)[1])(probs)
+  np.testing.assert_allclose(grad, [[0.3, 0.7], [0.5, 0.5]], rtol=1e-6)  # (p_other + p_other)/2.
 
 
 def test_the_memory_takes_every_device_rows_under_pmap():

@@ -1,4 +1,5 @@
-"""Source-free adaptation: SHOT, SHOT-IM and NRC from a source run; the setting each rule picks.
+"""Source-free adaptation: SHOT, SHOT-IM, NRC and AaD from a source run; the setting each
+rule picks.
 
 A setting is a run's learning rate and step budget (`optim.lr`, `train.num_steps`)."""
 
@@ -18,6 +19,7 @@ SOURCE_FREE_PAPERS = {
   "shot_im": "Liang et al. 2020",
   "shot": "Liang et al. 2020",
   "nrc": "Yang et al. 2021",
+  "aad": "Yang et al. 2022",
 }
 
 
