@@ -5,7 +5,7 @@
 The same network, data pipeline and step budget as the adaptation methods;
 the target is not read during training. `label_smoothing` 0.1 trains the
 source model as SHOT does (Liang et al. 2020), for the source-free methods
-that start from it (`shot`, `shot_im`, `nrc`).
+that start from it (`shot`, `shot_im`, `nrc`, `aad`).
 """
 
 import dataclasses

@@ -121,7 +121,7 @@ def methods_summary() -> str:
         except FileNotFoundError:
           picked = []
         row.append(f"{mean_std(picked)} ({len(picked)})" if picked else "not run")
-      if suffix and row[3:] == ["not run"] * len(PAIRS):
+      if row[3:] == ["not run"] * len(PAIRS):
         continue
       rows.append(row + ["not run"] * len(SPEECH_COLUMNS))
   header = ["kind", "`method.name`", "paper", *[f"{p} (seeds)" for p in cells]]
