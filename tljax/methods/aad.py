@@ -55,15 +55,11 @@ class Method(core.Method):
   decay: float = core.setting(5.0, core.NON_NEGATIVE)  # beta, of alpha over training.
 
   def prepare(self, start):
-    logits, embedded = start.outputs(start.sets[core.TARGET]["input"], embed=True)
-    return core.Prepared(state=memory.initial(logits, embedded))
+    return core.Prepared(state=memory.of_target(start))
 
   def loss(self, out):
-    logits, rows = out.logits[core.TARGET], out.batch[core.TARGET]["index"]
-    embedded = out.embed(out.features[core.TARGET])
-    state = memory.write(out.method_state, rows, logits, embedded, out.axis_name)
-    out.method_state = {**out.method_state, **state}
-    probs = jax.nn.softmax(logits)
+    state, rows = memory.refresh(out), out.batch[core.TARGET]["index"]
+    probs = jax.nn.softmax(out.logits[core.TARGET])
     attract, disperse = aad_loss(
       probs, rows, state[memory.FEATURES], state[memory.SCORES], self.neighbours
     )

@@ -66,15 +66,11 @@ class Method(shot_im.Method):
   affinity: float = core.setting(0.1, core.NON_NEGATIVE)  # r, of non-reciprocal neighbours.
 
   def prepare(self, start):
-    logits, embedded = start.outputs(start.sets[core.TARGET]["input"], embed=True)
-    return core.Prepared(state=memory.initial(logits, embedded))
+    return core.Prepared(state=memory.of_target(start))
 
   def loss(self, out):
-    logits, rows = out.logits[core.TARGET], out.batch[core.TARGET]["index"]
-    embedded = out.embed(out.features[core.TARGET])
-    state = memory.write(out.method_state, rows, logits, embedded, out.axis_name)
-    out.method_state = {**out.method_state, **state}
-    probs = jax.nn.softmax(logits)
+    state, rows = memory.refresh(out), out.batch[core.TARGET]["index"]
+    probs = jax.nn.softmax(out.logits[core.TARGET])
     near, extended = nrc_loss(
       probs,
       rows,
