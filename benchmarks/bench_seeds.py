@@ -1,24 +1,32 @@
-"""Several seeds in one compiled program against one seed's step, both programs.
+"""Several seeds in one compiled program against one seed's step, each program.
 
     python -m benchmarks.bench_seeds --config configs/mnist_mnistm.py --seed_count=3 \\
         --workdir /tmp/bench_seeds
 
 The config's method is built once per seed (seeds config.seed, +1, ...: each
 its own initial weights) and the same pure train step compiled for one seed
-(`jit(step)`) and for all of them in the two programs a run with
-`config.train.num_seeds` can use (`tljax.run.seeds.seeds_step`): "unrolled"
-(each seed's own step, one after another in one program) and "vmap" (the
-step vectorised over a seed axis), each seed with its own synthetic batch and
-key. In `--rounds` interleaved rounds (and `--steps`, `--warmup`, as
-`benchmarks.bench`) it times all three (median seconds per call), and it
+(`jit(step)`) and for all of them in the programs a run with
+`config.train.num_seeds` can use (`tljax.run.seeds.seeds_step`): "sequential"
+(the one seed's compiled step called for each seed in turn), "unrolled" (each
+seed's own step, one after another in one program) and "vmap" (the step
+vectorised over a seed axis), each seed with its own synthetic batch and key.
+In `--rounds` interleaved rounds (and `--steps`, `--warmup`, as
+`benchmarks.bench`) it times them all (median seconds per call), and it
 checks the maths: after `--check_steps` steps every seed's state in each
 program is compared with the state that seed reaches alone (the largest
 difference relative to the leaf's scale; 0 means bit for bit). Writes
 bench_seeds.json with each program's `speedup` = seeds x one seed's step /
 the program's step: how much faster N seeds train in one program than one
-after another. Synthetic in-memory batches, no TensorFlow: it runs as it is
-on a GPU (add `--config.train.dtype=bfloat16` for mixed precision, e.g. with
-`configs/office31.py`, ResNet-50 at 224 px).
+after another.
+
+It also times one seed's step on N times the batch (`wider_batch`): the
+arithmetic of N seeds' steps with each convolution run once over all of it,
+what batching the seeds together could at best turn their steps into. Where
+that takes N times one seed's step or more (`times_one_seed`), a wider kernel
+does not run faster per image on this machine, and no program can bring N
+seeds' step near one seed's. Synthetic in-memory batches, no TensorFlow: it
+runs as it is on a GPU (add `--config.train.dtype=bfloat16` for mixed
+precision, e.g. with `configs/office31.py`, ResNet-50 at 224 px).
 """
 
 import time
@@ -34,14 +42,14 @@ _CHECK_STEPS = flags.DEFINE_integer("check_steps", 3, "Steps of the equality che
 FLAGS = flags.FLAGS  # --steps, --warmup and --rounds are benchmarks.bench's.
 
 
-PROGRAMS = ("unrolled", "vmap")
+PROGRAMS = ("sequential", "unrolled", "vmap")
 
 
 class SeedSteps:
   """One config's method built for each of `count` seeds: their states, batches and keys, the
-  step compiled for one seed, and the seeds' programs (`PROGRAMS`)."""
+  step compiled for one seed, and the seeds' `programs` (by default all of `PROGRAMS`)."""
 
-  def __init__(self, config, count: int):
+  def __init__(self, config, count: int, programs: tuple[str, ...] = PROGRAMS):
     import jax  # pylint: disable=g-import-not-at-top
 
     from tljax.run import build, seeds  # pylint: disable=g-import-not-at-top
@@ -61,8 +69,8 @@ class SeedSteps:
       keys.append(jax.random.key(point.seed))
     self.states, self.batches, self.keys = states, tuple(batches), tuple(keys)
     self.one = jax.jit(built.pure_step)
-    self.programs = {name: seeds.seeds_step(built.pure_step, name) for name in PROGRAMS}
-    self.together = {name: tuple(states) for name in PROGRAMS}
+    self.programs = {name: seeds.seeds_step(built.pure_step, name) for name in programs}
+    self.together = {name: tuple(states) for name in programs}
 
   def time_one(self) -> None:
     import jax  # pylint: disable=g-import-not-at-top
@@ -115,17 +123,23 @@ def check(seeds: SeedSteps, steps: int) -> dict[str, float]:
 
 
 def _compile_seconds(jitted, *args) -> float:
-  """Seconds to trace and compile `jitted` for `args` (ahead of time: nothing runs)."""
+  """Seconds to trace and compile `jitted` for `args` (ahead of time: nothing runs), with JAX's
+  caches emptied first, so a program that compiles the one seed's step counts its compile."""
+  import jax  # pylint: disable=g-import-not-at-top
+
+  jax.clear_caches()
   start = time.perf_counter()
   jitted.lower(*args).compile()
   return round(time.perf_counter() - start, 3)
 
 
-def measure(config, count: int, steps: int, warmup: int, rounds: int, check_steps: int) -> dict:
-  """What bench_seeds.json holds."""
+def measure(
+  config, count: int, steps: int, warmup: int, rounds: int, check_steps: int, programs=PROGRAMS
+) -> dict:
+  """What bench_seeds.json holds (for the seeds' `programs`)."""
   import jax  # pylint: disable=g-import-not-at-top
 
-  seeds = SeedSteps(config, count)
+  seeds = SeedSteps(config, count, programs)
   together = tuple(seeds.states)
   compile_one = _compile_seconds(seeds.one, seeds.states[0], seeds.batches[0], seeds.keys[0])
   compile_s = {
@@ -133,21 +147,29 @@ def measure(config, count: int, steps: int, warmup: int, rounds: int, check_step
     for name, program in seeds.programs.items()
   }
   difference = check(seeds, check_steps)
-  timers = {"one": seeds.time_one, **{name: seeds.timer(name) for name in PROGRAMS}}
+  wider = config.copy_and_resolve_references()
+  wider.data.batch_size = count * config.data.batch_size
+  wide = bench.CompiledStep(wider)
+  timers = {
+    "one": seeds.time_one,
+    **{name: seeds.timer(name) for name in programs},
+    "wider_batch": wide.step,
+  }
   medians = {name: [] for name in timers}
   for _ in range(rounds):
     for name, call in timers.items():
       medians[name].append(timing.summary(timing.time_calls(call, warmup, steps))["median"])
   t_one = float(np.median(medians["one"]))
-  programs = {}
-  for name in PROGRAMS:
+  timed = {}
+  for name in programs:
     t = float(np.median(medians[name]))
-    programs[name] = {
+    timed[name] = {
       "seconds_per_step": {"median": round(t, 6), "per_round": medians[name]},
       "speedup": round(count * t_one / t, 3),
       "compile_seconds": compile_s[name],
       "max_relative_difference": difference[name],
     }
+  t_wide = float(np.median(medians["wider_batch"]))
   return {
     "config_method": config.method.name,
     "seeds": count,
@@ -155,10 +177,17 @@ def measure(config, count: int, steps: int, warmup: int, rounds: int, check_step
     "dtype": config.train.dtype,
     "one_seed_seconds_per_step": {"median": round(t_one, 6), "per_round": medians["one"]},
     "one_seed_compile_seconds": compile_one,
-    "programs": programs,
+    "programs": timed,
+    "wider_batch": {
+      "batch_size_per_domain": wider.data.batch_size,
+      "seconds_per_step": {"median": round(t_wide, 6), "per_round": medians["wider_batch"]},
+      "times_one_seed": round(t_wide / t_one, 3),
+      "speedup": round(count * t_one / t_wide, 3),
+    },
     "check_steps": check_steps,
     "backend": jax.default_backend(),
     "device_kind": jax.devices()[0].device_kind,
+    "machine": timing.machine(),
   }
 
 

@@ -60,9 +60,32 @@ def write_json(result: dict, workdir: str, name: str) -> None:
   print(json.dumps(result, indent=2))
 
 
+def cpu() -> dict:
+  """The CPU's model name and its widest vector extensions (Linux's /proc/cpuinfo; else the
+  platform's processor string and no extensions): oneDNN and XLA pick kernels by them, so a
+  step's speed against a peer can turn over between two machines of the same core count."""
+  try:
+    with open("/proc/cpuinfo") as f:
+      fields = [line.partition(":") for line in f]
+  except OSError:
+    fields = []
+  first = {}
+  for key, _, value in fields:
+    first.setdefault(key.strip(), value.strip())
+  present = set(first.get("flags", "").split())
+  return {
+    "cpu_model": first.get("model name") or platform.processor() or "unknown",
+    "cpu_vector_flags": [f for f in VECTOR_FLAGS if f in present],
+  }
+
+
+VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
+
+
 def machine() -> dict:
   """The machine and the minute a measurement ran (the suites' files record it)."""
   return {
+    **cpu(),
     "cpu_count": os.cpu_count(),
     "platform": platform.platform(),
     "python": platform.python_version(),

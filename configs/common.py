@@ -122,8 +122,9 @@ def base_config() -> ml_collections.ConfigDict:
   # "bfloat16": training forward passes compute in bf16 on float32 params (mixed precision).
   config.train.dtype = "float32"
   # > 1: seeds seed .. seed + num_seeds - 1 in one process and one compiled program, each in
-  # WORKDIR/seed=<s> as its own run (tljax/run/seeds.py), the program "unrolled" (each seed's own
-  # step, bit for bit a single run's), "vmap" (vectorised over seeds) or "auto" (unrolled on CPU).
+  # WORKDIR/seed=<s> as its own run (tljax/run/seeds.py), the program "sequential" (the one step
+  # called per seed) or "unrolled" (each seed's own step in one program), both bit for bit a single
+  # run's, "vmap" (vectorised over seeds) or "auto" (sequential on CPU, vmap on accelerators).
   config.train.num_seeds = 1
   config.train.seeds_program = "auto"
   # > 0 (with data.source_val_size > 0): score the final model by the DANN paper's

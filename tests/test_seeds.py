@@ -22,8 +22,9 @@ def _params(config, workdir):
 
 def test_two_seeds_in_one_program_train_as_two_separate_runs(tiny_config, tmp_path):
   """Seed 1 of a two-seed program ends where seed 1 trained alone does, bit for bit in the
-  unrolled program (the CPU's default; the vmap program's step, to float rounding:
-  tests/test_bench_seeds.py); a root where seed 1 has finished already trains only seed 0."""
+  CPU's default program (sequential; the unrolled program's step is bit for bit too, the vmap
+  program's to float rounding: tests/test_bench_seeds.py); a root where seed 1 has finished
+  already trains only seed 0."""
   tiny_config.data.random_shift = 1  # Each seed draws its own shifts: keys must stay apart.
   tiny_config.train.num_seeds = 2
   together = seeds.train_and_evaluate(tiny_config, str(tmp_path / "together"))

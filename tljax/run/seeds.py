@@ -5,17 +5,19 @@ laid out as a single run of that seed (its config.json has that seed and
 num_seeds 1, so it resumes or reports alone as any run): their own initial
 weights, data order, checkpoints, TensorBoard events, evaluations and
 results.json. The data is read once and the step compiled once for all
-seeds, each with its own state, batch and key, in one of two programs
-(`config.train.seeds_program`, `seeds_step`): "unrolled", every seed's own
-step one after another in the program, so each seed computes bit for bit
-what it computes alone; or "vmap", `jax.vmap` of the same pure step over a
+seeds, each with its own state, batch and key, in one of three programs
+(`config.train.seeds_program`, `seeds_step`): "sequential", the one seed's
+compiled step called for each seed in turn; "unrolled", every seed's own step
+one after another inside one compiled program (both compute bit for bit what
+each seed computes alone); or "vmap", `jax.vmap` of the same pure step over a
 seed axis (one wider kernel per operation: equal to a seed alone up to float
-rounding). "auto" (the default) is "unrolled" on the CPU, where XLA runs the
-vectorised convolutions (grouped convolutions) at a lower rate than plain
-ones, and "vmap" on accelerators, where one small network leaves most of the
-chip idle. Logging, evaluation, checkpoints and the final evaluation are each
-seed's own, at the same steps. Seeds whose checkpoints stand at different
-steps train one after the other instead.
+rounding). "auto" (the default) is "sequential" on the CPU, where one seed's
+step already keeps every core busy and neither a longer program nor XLA's
+vectorised convolutions (grouped convolutions) run faster
+(docs/performance.md), and "vmap" on accelerators, where one small network
+leaves most of the chip idle. Logging, evaluation, checkpoints and the final
+evaluation are each seed's own, at the same steps. Seeds whose checkpoints
+stand at different steps train one after the other instead.
 """
 
 import contextlib
@@ -94,11 +96,15 @@ def _unstack(tree, count: int) -> tuple:
 
 def seeds_step(pure_step, program: str = "auto"):
   """`jit` of one step of every seed: (states, batches, keys) -> (states, metrics), tuples with
-  one entry per seed. `program`: "unrolled", "vmap" or "auto" (see the module docstring)."""
+  one entry per seed. `program`: one of `validate.SEEDS_PROGRAMS` (see the module docstring);
+  "sequential" compiles one seed's step (jitted once, called per seed)."""
   if program not in validate.SEEDS_PROGRAMS:
     raise ConfigError(f"seeds_program={program!r} is not one of {validate.SEEDS_PROGRAMS}")
   if program == "auto":
-    program = "unrolled" if jax.default_backend() == "cpu" else "vmap"
+    program = "sequential" if jax.default_backend() == "cpu" else "vmap"
+
+  if program == "sequential":
+    return _Sequential(jax.jit(pure_step))
 
   def unrolled(states, batches, keys):
     return tuple(zip(*(pure_step(*one) for one in zip(states, batches, keys))))
@@ -108,6 +114,20 @@ def seeds_step(pure_step, program: str = "auto"):
     return _unstack(state, len(states)), _unstack(metrics, len(states))
 
   return jax.jit(unrolled if program == "unrolled" else vectorised)
+
+
+class _Sequential:
+  """The "sequential" program: one seed's compiled step, called for each seed in turn."""
+
+  def __init__(self, one_step):
+    self.one_step = one_step
+
+  def __call__(self, states, batches, keys):
+    return tuple(zip(*(self.one_step(*one) for one in zip(states, batches, keys))))
+
+  def lower(self, states, batches, keys):
+    """What compiling the program compiles: the one step, lowered for the first seed."""
+    return self.one_step.lower(states[0], batches[0], keys[0])
 
 
 def _run(loops: list, states: list, start_step: int) -> list:

@@ -16,7 +16,8 @@ from tljax.errors import ConfigError, DataError
 _POSITIVE = (lambda v: v > 0, "> 0")
 _NON_NEGATIVE = (lambda v: v >= 0, ">= 0")
 _FRACTION = (lambda v: 0 <= v < 1, "in [0, 1)")
-SEEDS_PROGRAMS = ("auto", "unrolled", "vmap")  # config.train.seeds_program: tljax/run/seeds.py.
+# config.train.seeds_program: tljax/run/seeds.py.
+SEEDS_PROGRAMS = ("auto", "sequential", "unrolled", "vmap")
 RANGES = {
   "optim.lr": _POSITIVE,
   "data.batch_size": _POSITIVE,
