@@ -106,8 +106,12 @@ BLOCKS = {
   "tta-long-all": lambda: not_yet(lambda: tta.tta_long("mnist_c_long_all")),
   "tta-long-all-lr01": lambda: not_yet(lambda: tta.tta_long("mnist_c_long_all_lr0.1")),
   "seeds-speedup": performance.seeds_speedup,
+  "seeds-speedup-xla-conv": lambda: performance.seeds_speedup(
+    "bench_seeds_mnist_mnistm_xla_conv.json"
+  ),
   "data-load": lambda: not_yet(performance.data_load),
   "whole-seeds": lambda: not_yet(performance.whole_seeds),
+  "whole-seeds-unrolled": lambda: performance.whole_seeds("whole_runs_unrolled"),
   "whole-seeds-vmap": lambda: performance.whole_seeds("whole_runs_vmap"),
   "step-flops": performance.step_flops,
   **{
@@ -198,6 +202,7 @@ BLOCKS = {
   "reliability-cases": reliability.reliability_cases,
   "cpu-settings": performance.cpu_settings,
   "peers": performance.peers,
+  "peers-by-machine": performance.peers_by_machine,
   "conv-pieces": performance.conv_pieces,
 }
 

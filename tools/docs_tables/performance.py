@@ -5,10 +5,10 @@ import numpy as np
 from tools.docs_tables.common import load_json, markdown_table
 
 
-def seeds_speedup() -> str:
-  """benchmarks.bench_seeds on the MNIST -> MNIST-M config: one seed's step against N seeds'
-  step in each program, interleaved rounds, and each program's equality check."""
-  r = load_json("performance", "bench_seeds_mnist_mnistm.json")
+def seeds_speedup(name: str = "bench_seeds_mnist_mnistm.json") -> str:
+  """benchmarks.bench_seeds on the MNIST -> MNIST-M config (its file `name`): one seed's step
+  against N seeds' step in each program, interleaved rounds, and each program's equality check."""
+  r = load_json("performance", name)
   one = r["one_seed_seconds_per_step"]
   rows = [
     [
@@ -32,6 +32,13 @@ def seeds_speedup() -> str:
         "0 (bit for bit)" if diff == 0 else f"{diff:.1e}",
       ]
     )
+  wide = r.get("wider_batch")  # Older files: not measured.
+  if wide:
+    t = wide["seconds_per_step"]
+    rows.append(
+      [f"one seed, {r['seeds']}× the batch ({wide['batch_size_per_domain']} per domain)",
+       f"{t['median']:.4f}", _rounds(t), "–", f"{wide['speedup']:.2f}", "–"]
+    )  # fmt: skip
   header = [
     "step",
     "median s per step",
@@ -40,10 +47,20 @@ def seeds_speedup() -> str:
     "× as fast as the seeds one after another",
     "largest difference from a seed alone",
   ]
-  return markdown_table(header, rows) + (
+  machine = f"Measured {r['machine']['date']} ({_cpu(r['machine'])}).\n\n" if "machine" in r else ""
+  wider = ""
+  if wide:
+    gain = wide["times_one_seed"] < r["seeds"]
+    wider = (
+      f" One seed's step on {r['seeds']}× the batch took {wide['times_one_seed']:.2f}× one seed's "
+      "step: the seeds' arithmetic as one batch runs "
+      + ("faster per image, room for a program that batches the seeds." if gain else
+         "no faster per image, so batching the seeds together has nothing to gain here.")
+    )  # fmt: skip
+  return machine + markdown_table(header, rows) + (
     f"\n\n{r['config_method']}, {r['batch_size_per_domain']} images per domain per step, "
     f"{r['dtype']}; \"× as fast\" is {r['seeds']} × one seed's median / the program's median; "
-    f"the difference is after {r['check_steps']} steps, relative to each leaf's scale."
+    f"the difference is after {r['check_steps']} steps, relative to each leaf's scale.{wider}"
   )  # fmt: skip
 
 
@@ -51,9 +68,14 @@ def _rounds(seconds: dict) -> str:
   return ", ".join(f"{x:.4f}" for x in seconds["per_round"])
 
 
-def _suite(group: str) -> tuple[dict, dict[str, list[dict]]]:
+# benchmarks.cpu_suite's committed files, newest first: the page's detailed tables read the
+# first; the machines' table reads them all.
+SUITES = ("cpu_suite.json", "cpu_suite_2026-12-07.json")
+
+
+def _suite(group: str, name: str = SUITES[0]) -> tuple[dict, dict[str, list[dict]]]:
   """benchmarks.cpu_suite's file and its `group` entries by label, in the order they ran."""
-  data = load_json("performance", "cpu_suite.json")
+  data = load_json("performance", name)
   by = {}
   for entry in data["entries"]:
     if entry["group"] == group:
@@ -75,9 +97,16 @@ def _machine(data: dict) -> str:
   m, rounds = data["machine"], data["rounds"]
   count = rounds if isinstance(rounds, int) else len(rounds)
   return (
-    f"Measured {m['date']} on {m['cpu_count']} CPUs ({m['platform']}), {count} "
+    f"Measured {m['date']} on {m['cpu_count']} CPUs ({_cpu(m)}; {m['platform']}), {count} "
     f"interleaved rounds: `{data['command']}`."
   )
+
+
+def _cpu(machine: dict) -> str:
+  """The CPU model and its vector extensions, where the file recorded them."""
+  if "cpu_model" not in machine:
+    return "CPU model not recorded"
+  return f"{machine['cpu_model']}, {' '.join(machine['cpu_vector_flags']) or 'no AVX'}"
 
 
 def cpu_settings() -> str:
@@ -120,17 +149,46 @@ def peers() -> str:
     )
   header = ["step at 128 + 128", *[f"round {i + 1} s/step" for i in range(rounds)],
             "× tljax fast's step, same round", "command"]  # fmt: skip
-  fastest = sum(
-    1
-    for i in range(rounds)
-    if all(_seconds(es[i]) is None or _seconds(es[i]) >= base[i] for es in by.values())
-  )
+  fastest = _fastest_rounds(by, rounds)
   return (
     _machine(data)
     + "\n\n"
     + markdown_table(header, rows)
     + f"\n\ntljax's default step was the fastest of these in {fastest} of {rounds} rounds."
   )
+
+
+def _fastest_rounds(by: dict[str, list[dict]], rounds: int) -> int:
+  """In how many rounds tljax's default step was at least as fast as every other row's."""
+  base = [_seconds(e) for e in by["tljax, fast"]]
+  return sum(
+    1
+    for i in range(rounds)
+    if all(_seconds(es[i]) is None or _seconds(es[i]) >= base[i] for es in by.values())
+  )
+
+
+PEERS = ("tljax, fast", "PyTorch", "TensorFlow", "ADAPT")
+
+
+def peers_by_machine() -> str:
+  """Each committed suite file's peer step at 128 + 128, one row per machine: the median over
+  its rounds of each framework's step, and how often tljax's default step was the fastest."""
+  rows = []
+  for name in SUITES:
+    data, by = _suite("peers", name)
+    median = {}
+    for label in PEERS:
+      seconds = [_seconds(e) for e in by[label]]
+      median[label] = "not installed" if None in seconds else f"{np.median(seconds):.3f}"
+    m = data["machine"]
+    rows.append(
+      [m["date"], _cpu(m), f"`{name}`", *median.values(),
+       f"{_fastest_rounds(by, data['rounds'])} of {data['rounds']}"]
+    )  # fmt: skip
+  header = ["measured", "CPU (2 cores)", "file", *(f"{p} s/step" for p in PEERS),
+            "rounds tljax fastest"]  # fmt: skip
+  return markdown_table(header, rows)
 
 
 def step_flops() -> str:
@@ -210,6 +268,10 @@ def data_load() -> str:
   )
 
 
+# What `seeds_program="auto"` ran on the CPU in each committed measurement (it has changed).
+AUTO_ON_CPU = {"whole_runs": "sequential", "whole_runs_unrolled": "unrolled"}
+
+
 def whole_seeds(folder: str = "whole_runs") -> str:
   """Whole DANN runs on MNIST -> MNIST-M: each seed alone against three seeds in one program
   (`train.num_seeds=3`), process wall and CPU seconds, and each seed's target test accuracy;
@@ -223,7 +285,7 @@ def whole_seeds(folder: str = "whole_runs") -> str:
   label = f"`{program}`"
   if program == "auto":
     backend = together[0]["topology"]["backend"]
-    label += f" (`{'unrolled' if backend == 'cpu' else 'vmap'}` on {backend})"
+    label += f" (`{AUTO_ON_CPU[folder] if backend == 'cpu' else 'vmap'}` on {backend})"
   rows = [
     [f"seed {s} alone", f"{times[f'seed={s}']['wall']:.0f}", f"{times[f'seed={s}']['user']:.0f}",
      f"{alone[s]['target_test_accuracy']:.4f}"]
