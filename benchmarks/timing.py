@@ -60,6 +60,9 @@ def write_json(result: dict, workdir: str, name: str) -> None:
   print(json.dumps(result, indent=2))
 
 
+VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
+
+
 def cpu() -> dict:
   """The CPU's model name and its widest vector extensions (Linux's /proc/cpuinfo; else the
   platform's processor string and no extensions): oneDNN and XLA pick kernels by them, so a
@@ -77,9 +80,6 @@ def cpu() -> dict:
     "cpu_model": first.get("model name") or platform.processor() or "unknown",
     "cpu_vector_flags": [f for f in VECTOR_FLAGS if f in present],
   }
-
-
-VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
 
 
 def machine() -> dict:

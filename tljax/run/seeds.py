@@ -95,7 +95,7 @@ def _unstack(tree, count: int) -> tuple:
 
 
 def seeds_step(pure_step, program: str = "auto"):
-  """`jit` of one step of every seed: (states, batches, keys) -> (states, metrics), tuples with
+  """One compiled step of every seed: (states, batches, keys) -> (states, metrics), tuples with
   one entry per seed. `program`: one of `validate.SEEDS_PROGRAMS` (see the module docstring);
   "sequential" compiles one seed's step (jitted once, called per seed)."""
   if program not in validate.SEEDS_PROGRAMS:
